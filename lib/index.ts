@@ -1,0 +1,8 @@
+/** vgg2-torch: face-recognition CNNs (ResNet-50, SE-ResNet-50) on LibTorch, from Node.js. */
+export { Model, describeWeights } from './model';
+export type { Amp, Arch, ModelDescription, ModelOptions } from './model';
+export { info, setThreads } from './info';
+export type { Info } from './info';
+export { NORMALIZATIONS } from './normalization';
+export type { Normalization, NormalizationName } from './normalization';
+export type { EngineConfig, ForwardOutput, InputData, LoadOutput, StepOptions, StepOutput } from './native';

@@ -1,0 +1,182 @@
+/**
+ * Model: a ResNet-50 / SE-ResNet-50 on a device — create, load, save, forward, train steps.
+ * A thin typed layer over the native Engine; the model describes itself in the files it saves.
+ */
+import {
+  EngineConfig,
+  ForwardOutput,
+  InputData,
+  LoadOutput,
+  NativeEngine,
+  StepOptions,
+  StepOutput,
+  native,
+} from './native';
+import { Normalization, NormalizationName, resolveNormalization } from './normalization';
+
+export type Arch = 'resnet50' | 'senet50';
+export type Amp = 'off' | 'bf16' | 'fp16';
+
+export interface ModelOptions {
+  arch?: Arch;
+  /** Classifier size; default 8631 (VGGFace2's training identities). */
+  numClasses?: number;
+  /** Optional low-dimensional embedding (Linear 2048 -> D + BatchNorm) before the classifier. */
+  embeddingDim?: number;
+  /** 'cpu' | 'cuda' | 'cuda:N' | 'auto' (CUDA when available). Default 'cpu'. */
+  device?: string;
+  /** Autocast for training steps and forward: bf16 (CPU or CUDA) or fp16 with loss scaling (CUDA). */
+  amp?: Amp;
+  channelsLast?: boolean;
+  normalization?: NormalizationName | Normalization;
+  /** The input size the model is trained for (metadata only: any size >= 32 runs). */
+  inputSize?: number;
+  classNames?: string[];
+  momentum?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+  /** Seeds LibTorch's generator before the weights are initialised. */
+  seed?: number;
+}
+
+export interface ModelDescription {
+  arch: Arch;
+  numClasses: number;
+  embeddingDim: number;
+  normalization: Normalization;
+  inputSize: number;
+  classNames?: string[];
+}
+
+const FORMAT = 'vgg2-torch';
+
+/** What a weights file says about the model that fits it: its metadata, else its tensor shapes. */
+export async function describeWeights(file: string): Promise<Partial<ModelDescription>> {
+  const { metadata, shapes } = await native().inspectWeights(file);
+  const out: Partial<ModelDescription> = {};
+  if (metadata.arch === 'resnet50' || metadata.arch === 'senet50') out.arch = metadata.arch;
+  else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
+  out.numClasses = metadata.num_classes ? Number(metadata.num_classes) : shapes['fc.weight']?.[0];
+  out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : shapes['embedding.0.weight']?.[0] ?? 0;
+  if (metadata.normalization) out.normalization = JSON.parse(metadata.normalization) as Normalization;
+  if (metadata.input_size) out.inputSize = Number(metadata.input_size);
+  if (metadata.class_names) out.classNames = JSON.parse(metadata.class_names) as string[];
+  return out;
+}
+
+export class Model {
+  private engine: NativeEngine;
+  readonly normalization: Normalization;
+  inputSize: number;
+  classNames?: string[];
+
+  private constructor(engine: NativeEngine, options: ModelOptions, normalization: Normalization) {
+    this.engine = engine;
+    this.normalization = normalization;
+    this.inputSize = options.inputSize ?? 224;
+    this.classNames = options.classNames;
+  }
+
+  static async create(options: ModelOptions = {}): Promise<Model> {
+    const normalization = resolveNormalization(options.normalization);
+    if (options.classNames && options.numClasses !== undefined && options.classNames.length !== options.numClasses) {
+      throw new RangeError(`classNames has ${options.classNames.length} names for numClasses ${options.numClasses}`);
+    }
+    const engine = await native().createEngine({
+      arch: options.arch,
+      numClasses: options.numClasses ?? options.classNames?.length,
+      embeddingDim: options.embeddingDim,
+      device: options.device,
+      amp: options.amp,
+      channelsLast: options.channelsLast,
+      mean: normalization.mean,
+      std: normalization.std,
+      momentum: options.momentum,
+      weightDecay: options.weightDecay,
+      nesterov: options.nesterov,
+      seed: options.seed,
+    });
+    const model = new Model(engine, options, normalization);
+    registry.register(model, engine, model);
+    return model;
+  }
+
+  /** A model made to fit a weights file (safetensors with our metadata, or a PyTorch state_dict), loaded. */
+  static async fromFile(file: string, options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim'> = {}): Promise<Model> {
+    const described = await describeWeights(file);
+    const model = await Model.create({ ...described, ...options } as ModelOptions);
+    try {
+      await model.load(file);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    return model;
+  }
+
+  get parameterCount(): number {
+    return this.engine.parameterCount;
+  }
+
+  get config(): EngineConfig {
+    return this.engine.config;
+  }
+
+  get disposed(): boolean {
+    return this.engine.disposed;
+  }
+
+  /**
+   * Eval-mode forward. x: Float32Array NCHW (normalised) or Uint8Array NHWC RGB (normalised on the
+   * device). Outputs are flat row-major fp32 arrays. The caller may reuse `x` once this settles.
+   */
+  forward(x: InputData, shape: number[]): Promise<ForwardOutput> {
+    return this.engine.forward(x, shape);
+  }
+
+  /** One SGD step (or one accumulation micro-step with apply: false) on a labelled batch. */
+  trainStep(x: InputData, shape: number[], labels: Int32Array, options: StepOptions): Promise<StepOutput> {
+    return this.engine.trainStep(x, shape, labels, options);
+  }
+
+  /** Loads safetensors or a PyTorch state_dict; strict (default): names and shapes must all match. */
+  async load(file: string, options: { strict?: boolean } = {}): Promise<LoadOutput> {
+    const out = await this.engine.load(file, options);
+    if (out.metadata.class_names) this.classNames = JSON.parse(out.metadata.class_names) as string[];
+    if (out.metadata.input_size) this.inputSize = Number(out.metadata.input_size);
+    return out;
+  }
+
+  /** Saves parameters and buffers as safetensors (atomically), with the model's description. */
+  save(file: string, extra: Record<string, string> = {}): Promise<void> {
+    const metadata: Record<string, string> = {
+      ...extra,
+      format: FORMAT,
+      normalization: JSON.stringify(this.normalization),
+      input_size: String(this.inputSize),
+    };
+    if (this.classNames) metadata.class_names = JSON.stringify(this.classNames);
+    return this.engine.save(file, metadata);
+  }
+
+  describe(): ModelDescription {
+    const c = this.engine.config;
+    return {
+      arch: c.arch,
+      numClasses: c.numClasses,
+      embeddingDim: c.embeddingDim,
+      normalization: this.normalization,
+      inputSize: this.inputSize,
+      classNames: this.classNames,
+    };
+  }
+
+  /** Frees the native model now (a call in flight finishes first). */
+  dispose(): void {
+    registry.unregister(this);
+    this.engine.dispose();
+  }
+}
+
+// Safety net: a Model dropped without dispose() frees its native memory when collected.
+const registry = new FinalizationRegistry<NativeEngine>((engine) => engine.dispose());

@@ -1,0 +1,139 @@
+/**
+ * The only module that touches the native addon: loads it (build/Release first, then prebuilds/;
+ * PREBUILDS_ONLY=1 tests a prebuild alone) with errors that say how to fix a failed load, and
+ * types what it exports.
+ */
+import fs from 'fs';
+import path from 'path';
+
+export interface NativeInfo {
+  libtorch: string;
+  cuda: boolean;
+  devices: string[];
+  threads: number;
+  quantizedEngines: string[];
+  mkldnn: boolean;
+  openmp: boolean;
+}
+
+export interface EngineConfig {
+  arch: 'resnet50' | 'senet50';
+  numClasses: number;
+  embeddingDim: number;
+  device: string;
+  amp: 'off' | 'bf16' | 'fp16';
+  channelsLast: boolean;
+  mean: [number, number, number];
+  std: [number, number, number];
+  momentum: number;
+  weightDecay: number;
+  nesterov: boolean;
+}
+
+export interface EngineOptions extends Partial<Omit<EngineConfig, 'device'>> {
+  device?: string;
+  seed?: number;
+}
+
+export interface ForwardOutput {
+  logits: Float32Array;
+  features: Float32Array;
+  embedding?: Float32Array;
+}
+
+export interface StepOptions {
+  lr: number;
+  /** false: accumulate gradients only; the update happens on the call with apply: true. */
+  apply?: boolean;
+  /** Divides the loss (the number of micro-batches when accumulating). */
+  lossDivisor?: number;
+  labelSmoothing?: number;
+}
+
+export interface StepOutput {
+  loss: number;
+  top1: number;
+  top5: number;
+  /** fp16: the update was skipped because gradients held inf/NaN. */
+  skipped: boolean;
+  lossScale: number;
+}
+
+export interface LoadOutput {
+  metadata: Record<string, string>;
+  missing: string[];
+  unexpected: string[];
+  mismatched: string[];
+}
+
+export interface WeightsInspection {
+  metadata: Record<string, string>;
+  shapes: Record<string, number[]>;
+}
+
+/** Input batch: uint8 RGB NHWC ([n, h, w, 3]) or float32 NCHW already normalised ([n, 3, h, w]). */
+export type InputData = Uint8Array | Float32Array;
+
+export interface NativeEngine {
+  readonly parameterCount: number;
+  readonly config: EngineConfig;
+  readonly disposed: boolean;
+  forward(x: InputData, shape: number[]): Promise<ForwardOutput>;
+  trainStep(x: InputData, shape: number[], labels: Int32Array, options: StepOptions): Promise<StepOutput>;
+  load(file: string, options?: { strict?: boolean }): Promise<LoadOutput>;
+  save(file: string, metadata?: Record<string, string>): Promise<void>;
+  dispose(): void;
+}
+
+export interface NativeBinding {
+  torchVersion: string;
+  createEngine(options: EngineOptions): Promise<NativeEngine>;
+  inspectWeights(file: string): Promise<WeightsInspection>;
+  info(): NativeInfo;
+  setThreads(n: number): void;
+}
+
+/** The package folder, from lib/ (sources under ts-jest) or dist/lib/ (compiled). */
+export const packageRoot = fs.existsSync(path.resolve(__dirname, '..', 'package.json'))
+  ? path.resolve(__dirname, '..')
+  : path.resolve(__dirname, '..', '..');
+
+const rebuildHint =
+  'Rebuild it with `npm rebuild vgg2-torch` (in a clone: `npm run build:native`); it needs LibTorch: ' +
+  '`sudo apt-get install libtorch-dev libopenblas0-pthread`, or LIBTORCH=/path/to/libtorch.';
+
+/** Turns a failed dlopen into a message that says what to do. */
+export function explainLoadError(err: Error): Error {
+  const message = err.message || String(err);
+  if (/No native build was found/.test(message)) {
+    return new Error(`vgg2-torch: the native addon is not built (npm may have skipped its install script). ${rebuildHint}`);
+  }
+  const missing = /(libtorch[\w.]*|libc10[\w.]*)\.so[\w.]*: cannot open shared object file/.exec(message);
+  if (missing) {
+    return new Error(
+      `vgg2-torch: the native addon was built against a LibTorch that can't be found now (${missing[0]}). ` +
+        `It was built for a different LibTorch version or location than this machine has. ${rebuildHint}`,
+    );
+  }
+  if (/undefined symbol/.test(message)) {
+    return new Error(
+      `vgg2-torch: the native addon does not match the LibTorch it loaded (${message.split('\n')[0]}): ` +
+        `it was built against another LibTorch version. ${rebuildHint}`,
+    );
+  }
+  return new Error(`vgg2-torch: failed to load the native addon: ${message.split('\n')[0]}. ${rebuildHint}`);
+}
+
+let binding: NativeBinding | undefined;
+
+export function native(): NativeBinding {
+  if (!binding) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      binding = require('node-gyp-build')(packageRoot) as NativeBinding;
+    } catch (err) {
+      throw explainLoadError(err as Error);
+    }
+  }
+  return binding;
+}

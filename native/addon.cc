@@ -1,0 +1,51 @@
+// Module init: registers the Engine class and the module functions. Per-environment state lives in
+// AddonData (instance data), never in statics.
+#include <napi.h>
+
+#include "addon_data.h"
+#include "engine.h"
+#include "errors.h"
+#include "info.h"
+#include "session_options.h"
+#include "workers/create_worker.h"
+#include "workers/inspect_worker.h"
+
+namespace vgg2 {
+
+namespace {
+Napi::Value CreateEngine(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    return (new CreateWorker(info.Env(), ParseSessionConfig(info[0])))->Start();
+  });
+}
+
+Napi::Value InspectWeights(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsString()) ThrowType(info.Env(), "inspectWeights(path): path must be a string");
+    return (new InspectWorker(info.Env(), info[0].As<Napi::String>().Utf8Value()))->Start();
+  });
+}
+
+Napi::Value GetInfo(const Napi::CallbackInfo& info) { return Info(info.Env()); }
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InitThreads();
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+  auto engine = Engine::Define(env);
+  data->engine_constructor = Napi::Persistent(engine);
+  exports.Set("Engine", engine);
+  exports.Set("createEngine", Napi::Function::New<CreateEngine>(env, "createEngine"));
+  exports.Set("inspectWeights", Napi::Function::New<InspectWeights>(env, "inspectWeights"));
+  exports.Set("info", Napi::Function::New<GetInfo>(env, "info"));
+  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
+  exports.Set("torchVersion", TORCH_VERSION);
+  return exports;
+}
+
+}  // namespace vgg2
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return vgg2::Init(env, exports); }
+
+NODE_API_MODULE(vgg2_torch, InitAddon)

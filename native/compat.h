@@ -1,0 +1,27 @@
+// The one place that knows the differences between LibTorch 1.13 and 2.x.
+#pragma once
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+#define VGG2_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace vgg2::compat {
+
+// 2.4 replaced the per-device autocast setters with ones that take a device type.
+inline void SetAutocast(c10::DeviceType device, bool enabled, at::ScalarType dtype) {
+#if VGG2_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(device, enabled);
+  if (enabled) at::autocast::set_autocast_dtype(device, dtype);
+#else
+  if (device == c10::DeviceType::CUDA) {
+    at::autocast::set_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+    if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+}
+
+}  // namespace vgg2::compat

@@ -1,0 +1,127 @@
+#include "engine.h"
+
+#include "addon_data.h"
+#include "convert.h"
+#include "errors.h"
+#include "workers/forward_worker.h"
+#include "workers/load_worker.h"
+#include "workers/save_worker.h"
+#include "workers/step_worker.h"
+
+namespace vgg2 {
+
+Napi::Function Engine::Define(Napi::Env env) {
+  return DefineClass(env, "Engine",
+                     {
+                         InstanceMethod<&Engine::Forward>("forward"),
+                         InstanceMethod<&Engine::TrainStep>("trainStep"),
+                         InstanceMethod<&Engine::Load>("load"),
+                         InstanceMethod<&Engine::Save>("save"),
+                         InstanceMethod<&Engine::Dispose>("dispose"),
+                         InstanceAccessor<&Engine::GetParameterCount>("parameterCount"),
+                         InstanceAccessor<&Engine::GetConfig>("config"),
+                         InstanceAccessor<&Engine::GetDisposed>("disposed"),
+                     });
+}
+
+Napi::Value Engine::Wrap(Napi::Env env, std::shared_ptr<Session> session) {
+  auto* holder = new std::shared_ptr<Session>(std::move(session));
+  auto external = Napi::External<std::shared_ptr<Session>>::New(
+      env, holder, [](Napi::Env, std::shared_ptr<Session>* p) { delete p; });
+  return env.GetInstanceData<AddonData>()->engine_constructor.New({external});
+}
+
+Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    ThrowType(info.Env(), "Engine is not constructed directly: use createEngine(options)");
+  }
+  session_ = *info[0].As<Napi::External<std::shared_ptr<Session>>>().Data();
+}
+
+std::shared_ptr<Session> Engine::Live(Napi::Env env) const {
+  if (!session_) throw Napi::Error::New(env, "this model was disposed");
+  return session_;
+}
+
+Napi::Value Engine::Forward(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    auto batch = ParseInput(info[0], info[1]);
+    return (new ForwardWorker(info.Env(), session, std::move(batch)))->Start();
+  });
+}
+
+Napi::Value Engine::TrainStep(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    auto batch = ParseInput(info[0], info[1]);
+    auto labels = ParseLabels(info[2], batch.n(), session->config().model.num_classes);
+    if (!info[3].IsObject()) ThrowType(info.Env(), "trainStep options must be an object with at least { lr }");
+    auto o = info[3].As<Napi::Object>();
+    if (o.Get("lr").IsUndefined()) ThrowType(info.Env(), "lr must be given");
+    StepOptions options;
+    options.lr = GetNumber(o, "lr", 0);
+    if (options.lr < 0) ThrowRange(info.Env(), "lr must be >= 0, got " + std::to_string(options.lr));
+    options.apply = GetBool(o, "apply", true);
+    options.loss_divisor = GetNumber(o, "lossDivisor", 1);
+    if (options.loss_divisor <= 0) ThrowRange(info.Env(), "lossDivisor must be > 0");
+    options.label_smoothing = GetNumber(o, "labelSmoothing", 0);
+    if (options.label_smoothing < 0 || options.label_smoothing >= 1) ThrowRange(info.Env(), "labelSmoothing must be in [0, 1)");
+    return (new StepWorker(info.Env(), session, std::move(batch), std::move(labels), options))->Start();
+  });
+}
+
+Napi::Value Engine::Load(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    if (!info[0].IsString()) ThrowType(info.Env(), "load(path): path must be a string");
+    bool strict = true;
+    if (info[1].IsObject()) strict = GetBool(info[1].As<Napi::Object>(), "strict", true);
+    return (new LoadWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), strict))->Start();
+  });
+}
+
+Napi::Value Engine::Save(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    if (!info[0].IsString()) ThrowType(info.Env(), "save(path): path must be a string");
+    auto metadata = ToMetadata(info[1]);
+    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata)))->Start();
+  });
+}
+
+Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
+  session_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value Engine::GetParameterCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Live(info.Env())->ParameterCount()));
+}
+
+Napi::Value Engine::GetDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !session_); }
+
+Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& c = Live(env)->config();
+  auto out = Napi::Object::New(env);
+  out.Set("arch", c.model.arch);
+  out.Set("numClasses", static_cast<double>(c.model.num_classes));
+  out.Set("embeddingDim", static_cast<double>(c.model.embedding_dim));
+  out.Set("device", c.device.str());
+  out.Set("amp", c.amp);
+  out.Set("channelsLast", c.channels_last);
+  auto mean = Napi::Array::New(env, 3), std = Napi::Array::New(env, 3);
+  for (uint32_t i = 0; i < 3; ++i) {
+    mean.Set(i, c.mean[i]);
+    std.Set(i, c.std[i]);
+  }
+  out.Set("mean", mean);
+  out.Set("std", std);
+  out.Set("momentum", c.momentum);
+  out.Set("weightDecay", c.weight_decay);
+  out.Set("nesterov", c.nesterov);
+  return out;
+}
+
+}  // namespace vgg2

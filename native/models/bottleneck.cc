@@ -1,0 +1,37 @@
+#include "models/bottleneck.h"
+
+namespace vgg2 {
+
+namespace {
+torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+}
+}  // namespace
+
+BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se) {
+  const int64_t out = planes * kExpansion;
+  conv1 = register_module("conv1", Conv(inplanes, planes, 1, 1));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  conv2 = register_module("conv2", Conv(planes, planes, 3, stride));
+  bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  conv3 = register_module("conv3", Conv(planes, out, 1, 1));
+  bn3 = register_module("bn3", torch::nn::BatchNorm2d(out));
+  if (stride != 1 || inplanes != out) {
+    downsample = register_module("downsample", torch::nn::Sequential(Conv(inplanes, out, 1, stride),
+                                                                     torch::nn::BatchNorm2d(out)));
+  }
+  if (with_se) se = register_module("se", SELayer(out, 16));
+}
+
+torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
+  auto out = bn1(conv1(x)).relu_();
+  out = bn2(conv2(out)).relu_();
+  out = bn3(conv3(out));
+  if (se) out = se(out);
+  auto identity = downsample ? downsample->forward(x) : x;
+  out += identity;
+  return out.relu_();
+}
+
+}  // namespace vgg2

@@ -1,0 +1,76 @@
+#include "models/resnet.h"
+
+#include <stdexcept>
+#include <torch/nn/init.h>
+#include <torch/nn/modules/batchnorm.h>
+
+#include "models/bottleneck.h"
+
+namespace vgg2 {
+
+ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
+  const bool with_se = options.arch == "senet50";
+  conv1 = register_module(
+      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
+  const int64_t blocks[] = {3, 4, 6, 3};
+  const int64_t planes[] = {64, 128, 256, 512};
+  torch::nn::Sequential* layers[] = {&layer1, &layer2, &layer3, &layer4};
+  for (int i = 0; i < 4; ++i) {
+    torch::nn::Sequential layer;
+    for (int64_t b = 0; b < blocks[i]; ++b) {
+      const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
+      layer->push_back(Bottleneck(inplanes_, planes[i], stride, with_se));
+      inplanes_ = planes[i] * BottleneckImpl::kExpansion;
+    }
+    *layers[i] = register_module("layer" + std::to_string(i + 1), layer);
+  }
+  int64_t feature_dim = 512 * BottleneckImpl::kExpansion;
+  if (options.embedding_dim > 0) {
+    embedding = register_module("embedding",
+                                torch::nn::Sequential(torch::nn::Linear(feature_dim, options.embedding_dim),
+                                                      torch::nn::BatchNorm1d(options.embedding_dim)));
+    feature_dim = options.embedding_dim;
+  }
+  fc = register_module("fc", torch::nn::Linear(feature_dim, options.num_classes));
+  InitWeights();
+}
+
+// torchvision's initialisation, not LibTorch's module defaults: training parity depends on it.
+void ResNetImpl::InitWeights() {
+  torch::NoGradGuard no_grad;
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* conv = module->as<torch::nn::Conv2d>()) {
+      torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
+    } else if (auto* bn2d = module->as<torch::nn::BatchNorm2d>()) {
+      torch::nn::init::ones_(bn2d->weight);
+      torch::nn::init::zeros_(bn2d->bias);
+    } else if (auto* bn1d = module->as<torch::nn::BatchNorm1d>()) {
+      torch::nn::init::ones_(bn1d->weight);
+      torch::nn::init::zeros_(bn1d->bias);
+    }
+  }
+}
+
+ResNetOutput ResNetImpl::forward(const torch::Tensor& input) {
+  auto x = bn1(conv1(input)).relu_();
+  x = torch::max_pool2d(x, 3, 2, 1);
+  x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+  ResNetOutput out;
+  out.features = torch::flatten(torch::adaptive_avg_pool2d(x, {1, 1}), 1);
+  auto head_input = out.features;
+  if (embedding) head_input = out.embedding = embedding->forward(out.features);
+  out.logits = fc(head_input);
+  return out;
+}
+
+ResNet BuildResNet(const ResNetOptions& options) {
+  if (options.arch != "resnet50" && options.arch != "senet50") {
+    throw std::invalid_argument("unknown arch '" + options.arch + "' (expected 'resnet50' or 'senet50')");
+  }
+  if (options.num_classes < 1) throw std::invalid_argument("numClasses must be at least 1");
+  if (options.embedding_dim < 0) throw std::invalid_argument("embeddingDim must be 0 (none) or positive");
+  return ResNet(options);
+}
+
+}  // namespace vgg2

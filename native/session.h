@@ -1,0 +1,84 @@
+// A model on a device with its optimizer and loss scaler: the work behind every Engine method,
+// in plain C++ (no Node types), run on worker threads one call at a time.
+#pragma once
+#include <array>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+#include <torch/optim/sgd.h>
+
+#include "batch.h"
+#include "grad_scaler.h"
+#include "models/resnet.h"
+#include "weights/named_tensors.h"
+
+namespace vgg2 {
+
+struct SessionConfig {
+  ResNetOptions model;
+  c10::Device device{c10::kCPU};
+  bool channels_last = false;
+  std::string amp = "off";  // off | bf16 | fp16
+  // Input normalisation in 0..255 units: (x - mean) / std per RGB channel.
+  std::array<float, 3> mean{127.5f, 127.5f, 127.5f};
+  std::array<float, 3> std{128.f, 128.f, 128.f};
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  bool nesterov = false;
+  std::optional<uint64_t> seed;
+};
+
+struct StepOptions {
+  double lr = 0.1;
+  bool apply = true;          // false: accumulate gradients only (gradient accumulation)
+  double loss_divisor = 1.0;  // the number of accumulated micro-batches
+  double label_smoothing = 0.0;
+};
+
+struct StepResult {
+  double loss = 0;
+  int64_t top1 = 0, top5 = 0;
+  bool skipped = false;  // fp16: the step was skipped for inf/NaN gradients
+  double loss_scale = 1.0;
+};
+
+struct ForwardResult {
+  at::Tensor logits, features, embedding;  // fp32, contiguous, CPU
+};
+
+struct LoadReport {
+  std::vector<std::string> missing, unexpected, mismatched;
+  bool ok() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
+  std::string Describe() const;
+};
+
+class Session {
+ public:
+  explicit Session(const SessionConfig& config);
+
+  ForwardResult Forward(const InputBatch& batch);
+  StepResult TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options);
+  TensorList StateDict();
+  // strict: any missing / unexpected / mismatched name throws, and nothing is changed.
+  LoadReport LoadStateDict(const TensorList& tensors, bool strict);
+
+  const SessionConfig& config() const { return config_; }
+  int64_t ParameterCount() const { return parameter_count_; }
+
+ private:
+  at::Tensor ToModelInput(const InputBatch& batch) const;
+  std::optional<at::ScalarType> AutocastType() const;
+  void FreeGradients();
+
+  std::mutex mutex_;  // one call at a time on a model
+  SessionConfig config_;
+  ResNet model_{nullptr};
+  std::unique_ptr<torch::optim::SGD> optimizer_;
+  std::unique_ptr<GradScaler> scaler_;
+  at::Tensor mean_, inv_std_;  // [1, 3, 1, 1] on the device
+  int64_t parameter_count_ = 0;
+};
+
+}  // namespace vgg2

@@ -1,0 +1,357 @@
+#include "safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <stdexcept>
+
+#include "json_lite.h"
+
+// The format is little-endian; tensors are copied byte for byte.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "big-endian hosts are not supported");
+
+namespace vgg2 {
+namespace {
+
+// Same cap as the reference (Rust) implementation; guards huge allocations.
+constexpr uint64_t kMaxHeaderBytes = 100000000;
+constexpr size_t kMaxDims = 64;
+
+struct DtypeInfo {
+  const char* name;
+  at::ScalarType type;
+  size_t bytes;
+};
+
+constexpr DtypeInfo kDtypes[] = {
+    {"F32", at::kFloat, 4},    {"F64", at::kDouble, 8}, {"F16", at::kHalf, 2},
+    {"BF16", at::kBFloat16, 2}, {"I64", at::kLong, 8},  {"I32", at::kInt, 4},
+    {"I16", at::kShort, 2},    {"I8", at::kChar, 1},    {"U8", at::kByte, 1},
+    {"BOOL", at::kBool, 1},
+};
+
+const DtypeInfo* DtypeByName(const std::string& name) {
+  for (const auto& d : kDtypes)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+const DtypeInfo* DtypeByType(at::ScalarType t) {
+  for (const auto& d : kDtypes)
+    if (t == d.type) return &d;
+  return nullptr;
+}
+
+[[noreturn]] void Bad(const std::string& path, const std::string& what) {
+  throw std::runtime_error(path + ": invalid safetensors file: " + what);
+}
+
+std::string Quote(const std::string& name) { return "'" + name + "'"; }
+
+std::string FirstLine(const char* s) {
+  const char* nl = std::strchr(s, '\n');
+  return nl ? std::string(s, nl) : std::string(s);
+}
+
+struct Entry {
+  std::string name;
+  const DtypeInfo* dtype;
+  std::vector<int64_t> shape;
+  uint64_t begin, end;
+  size_t index;  // position in the header
+};
+
+Entry ParseEntry(const std::string& path, const std::string& name, const json::Value& v,
+                 size_t index) {
+  const std::string where = "tensor " + Quote(name);
+  if (v.type != json::Value::Type::Object) Bad(path, where + " is not a JSON object");
+  Entry e{name, nullptr, {}, 0, 0, index};
+  const json::Value* dtype = nullptr;
+  const json::Value* shape = nullptr;
+  const json::Value* offsets = nullptr;
+  for (const auto& kv : v.object) {
+    if (kv.first == "dtype") dtype = &kv.second;
+    else if (kv.first == "shape") shape = &kv.second;
+    else if (kv.first == "data_offsets") offsets = &kv.second;
+    else Bad(path, where + " has unknown field \"" + kv.first + "\"");
+  }
+  if (!dtype || !shape || !offsets)
+    Bad(path, where + " needs \"dtype\", \"shape\" and \"data_offsets\"");
+  if (dtype->type != json::Value::Type::String) Bad(path, where + ": dtype is not a string");
+  e.dtype = DtypeByName(dtype->text);
+  if (!e.dtype) Bad(path, where + ": unsupported dtype \"" + dtype->text + "\"");
+
+  if (shape->type != json::Value::Type::Array) Bad(path, where + ": shape is not an array");
+  if (shape->array.size() > kMaxDims) Bad(path, where + ": too many dimensions");
+  for (const auto& d : shape->array) {
+    uint64_t n;
+    if (!json::ToUint64(d, &n) || n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      Bad(path, where + ": shape entries must be non-negative integers");
+    e.shape.push_back(static_cast<int64_t>(n));
+  }
+  // numel (overflow-checked unless a zero dimension makes it 0)
+  uint64_t numel = 1;
+  bool overflow = false;
+  if (std::find(e.shape.begin(), e.shape.end(), 0) != e.shape.end()) {
+    numel = 0;
+  } else {
+    for (int64_t n : e.shape)
+      overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(n), &numel);
+  }
+  uint64_t nbytes = 0;
+  overflow = overflow || __builtin_mul_overflow(numel, uint64_t{e.dtype->bytes}, &nbytes);
+  if (offsets->type != json::Value::Type::Array || offsets->array.size() != 2 ||
+      !json::ToUint64(offsets->array[0], &e.begin) || !json::ToUint64(offsets->array[1], &e.end))
+    Bad(path, where + ": data_offsets must be [begin, end] non-negative integers");
+  if (e.begin > e.end) Bad(path, where + ": data_offsets begin > end");
+  if (overflow || nbytes != e.end - e.begin)
+    Bad(path, where + ": data_offsets span " + std::to_string(e.end - e.begin) +
+                  " bytes, but dtype and shape need " +
+                  (overflow ? std::string("more than 2^64") : std::to_string(nbytes)));
+  return e;
+}
+
+// ---- writing helpers (POSIX) ----
+
+std::string ErrnoText() { return std::strerror(errno); }
+
+void WriteAll(int fd, const char* data, size_t size, const std::string& tmp) {
+  while (size > 0) {
+    size_t chunk = std::min<size_t>(size, size_t{1} << 30);
+    ssize_t n = ::write(fd, data, chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("write to " + tmp + " failed: " + ErrnoText());
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+}
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+WeightsFile ReadSafetensors(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + ": not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+
+  if (file_size < 8) Bad(path, "file is " + std::to_string(file_size) + " bytes, too short");
+  unsigned char prefix[8];
+  if (!in.read(reinterpret_cast<char*>(prefix), 8)) Bad(path, "cannot read header length");
+  uint64_t header_len = 0;
+  for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | prefix[i];
+  if (header_len > file_size - 8)
+    Bad(path, "header length " + std::to_string(header_len) + " exceeds the file size " +
+                  std::to_string(file_size));
+  if (header_len > kMaxHeaderBytes)
+    Bad(path, "header length " + std::to_string(header_len) + " exceeds the limit of " +
+                  std::to_string(kMaxHeaderBytes) + " bytes");
+  if (header_len < 2) Bad(path, "header is too short");
+  std::string header(static_cast<size_t>(header_len), '\0');
+  if (!in.read(&header[0], static_cast<std::streamsize>(header_len)))
+    Bad(path, "cannot read the header (file truncated?)");
+  if (header[0] != '{') Bad(path, "header does not start with '{'");
+
+  json::Value root;
+  try {
+    root = json::Parse(header.data(), header.size());
+  } catch (const std::runtime_error& e) {
+    Bad(path, std::string("header: ") + e.what());
+  }
+  if (root.type != json::Value::Type::Object) Bad(path, "header is not a JSON object");
+
+  WeightsFile out;
+  std::vector<Entry> entries;
+  for (const auto& kv : root.object) {
+    if (kv.first == "__metadata__") {
+      if (kv.second.type != json::Value::Type::Object)
+        Bad(path, "__metadata__ is not a JSON object");
+      for (const auto& m : kv.second.object) {
+        if (m.second.type != json::Value::Type::String)
+          Bad(path, "__metadata__ value for " + Quote(m.first) + " is a " +
+                        json::TypeName(m.second.type) + ", not a string");
+        out.metadata[m.first] = m.second.text;
+      }
+      continue;
+    }
+    entries.push_back(ParseEntry(path, kv.first, kv.second, entries.size()));
+  }
+
+  // The tensors must tile the data buffer exactly: no holes, no overlap.
+  const uint64_t buffer_size = file_size - 8 - header_len;
+  std::vector<Entry*> by_offset;
+  for (auto& e : entries) {
+    if (e.end > buffer_size)
+      Bad(path, "tensor " + Quote(e.name) + " ends at byte " + std::to_string(e.end) +
+                    " beyond the data buffer (" + std::to_string(buffer_size) + " bytes)");
+    by_offset.push_back(&e);
+  }
+  std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t expected = 0;
+  const Entry* prev = nullptr;
+  for (const Entry* e : by_offset) {
+    if (e->begin < expected)
+      Bad(path, "tensor " + Quote(e->name) + " overlaps tensor " + Quote(prev->name));
+    if (e->begin > expected)
+      Bad(path, "hole in the data buffer before tensor " + Quote(e->name) + " (bytes " +
+                    std::to_string(expected) + ".." + std::to_string(e->begin) + ")");
+    expected = e->end;
+    prev = e;
+  }
+  if (expected != buffer_size)
+    Bad(path, std::to_string(buffer_size - expected) +
+                  " trailing bytes in the data buffer are not covered by any tensor");
+
+  // Read in file order straight into freshly allocated tensors.
+  std::vector<at::Tensor> tensors(entries.size());
+  const uint64_t data_start = 8 + header_len;
+  for (const Entry* e : by_offset) {
+    at::Tensor t;
+    try {
+      t = at::empty(e->shape, at::TensorOptions().dtype(e->dtype->type));
+    } catch (const c10::Error& err) {  // e.g. out of memory
+      Bad(path, "tensor " + Quote(e->name) + ": " + FirstLine(err.what_without_backtrace()));
+    }
+    const uint64_t nbytes = e->end - e->begin;
+    if (nbytes > 0) {
+      in.seekg(static_cast<std::streamoff>(data_start + e->begin));
+      if (!in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(nbytes)))
+        Bad(path, "cannot read the data of tensor " + Quote(e->name) + " (file truncated?)");
+    }
+    if (e->dtype->type == at::kBool) {
+      const auto* b = static_cast<const unsigned char*>(t.data_ptr());
+      for (uint64_t i = 0; i < nbytes; ++i)
+        if (b[i] > 1) Bad(path, "BOOL tensor " + Quote(e->name) + " holds a byte other than 0/1");
+    }
+    tensors[e->index] = std::move(t);
+  }
+  out.tensors.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i)
+    out.tensors.emplace_back(entries[i].name, std::move(tensors[i]));
+  return out;
+}
+
+void WriteSafetensors(const std::string& path, const TensorList& tensors,
+                      const Metadata& metadata) {
+  auto fail = [&](const std::string& what) -> void {
+    throw std::runtime_error(path + ": cannot write safetensors file: " + what);
+  };
+
+  // Build the header and the contiguous CPU tensors first: nothing touches disk
+  // until the input is known to be valid.
+  std::string header = "{";
+  if (!metadata.empty()) {
+    header += "\"__metadata__\":{";
+    bool first = true;
+    for (const auto& kv : metadata) {
+      if (!json::IsValidUtf8(kv.first) || !json::IsValidUtf8(kv.second))
+        fail("metadata entry " + Quote(kv.first) + " is not valid UTF-8");
+      if (!first) header += ',';
+      first = false;
+      json::AppendQuoted(&header, kv.first);
+      header += ':';
+      json::AppendQuoted(&header, kv.second);
+    }
+    header += '}';
+  }
+  std::vector<at::Tensor> data;
+  data.reserve(tensors.size());
+  std::set<std::string> names;
+  uint64_t offset = 0;
+  for (const auto& nt : tensors) {
+    const std::string& name = nt.first;
+    if (name == "__metadata__") fail("tensor name '__metadata__' is reserved");
+    if (!json::IsValidUtf8(name)) fail("tensor name " + Quote(name) + " is not valid UTF-8");
+    if (!names.insert(name).second) fail("duplicate tensor name " + Quote(name));
+    const at::Tensor& src = nt.second;
+    if (!src.defined()) fail("tensor " + Quote(name) + " is undefined");
+    if (src.layout() != at::kStrided) fail("tensor " + Quote(name) + " is not a dense tensor");
+    const DtypeInfo* dt = DtypeByType(src.scalar_type());
+    if (!dt) fail("tensor " + Quote(name) + " has unsupported dtype " + std::string(c10::toString(src.scalar_type())));
+    at::Tensor t;
+    try {
+      t = src.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous();
+    } catch (const c10::Error& e) {
+      fail("tensor " + Quote(name) + ": " + FirstLine(e.what_without_backtrace()));
+    }
+    const uint64_t nbytes = static_cast<uint64_t>(t.numel()) * dt->bytes;
+    if (header.size() > 1) header += ',';
+    json::AppendQuoted(&header, name);
+    header += ":{\"dtype\":\"";
+    header += dt->name;
+    header += "\",\"shape\":[";
+    for (int64_t i = 0; i < t.dim(); ++i) {
+      if (i) header += ',';
+      header += std::to_string(t.size(i));
+    }
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," +
+              std::to_string(offset + nbytes) + "]}";
+    offset += nbytes;
+    data.push_back(std::move(t));
+  }
+  header += '}';
+  header.append((8 - header.size() % 8) % 8, ' ');  // data starts 8-byte aligned
+  unsigned char prefix[8];
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(header.size() >> (8 * i));
+
+  static std::atomic<unsigned> counter{0};
+  const std::string dir = Dirname(path);
+  const std::string tmp = dir + "/." + Basename(path) + ".tmp-" + std::to_string(::getpid()) +
+                          "-" + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) fail("cannot create " + tmp + ": " + ErrnoText());
+  try {
+    WriteAll(fd, reinterpret_cast<const char*>(prefix), 8, tmp);
+    WriteAll(fd, header.data(), header.size(), tmp);
+    for (const auto& t : data)
+      WriteAll(fd, static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size(), tmp);
+    if (::fsync(fd) != 0) throw std::runtime_error("fsync of " + tmp + " failed: " + ErrnoText());
+    int rc = ::close(fd);
+    fd = -1;
+    if (rc != 0) throw std::runtime_error("close of " + tmp + " failed: " + ErrnoText());
+    if (::rename(tmp.c_str(), path.c_str()) != 0)
+      throw std::runtime_error("rename of " + tmp + " failed: " + ErrnoText());
+  } catch (const std::exception& e) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    fail(e.what());
+  }
+  // Persist the rename itself.
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail("written, but cannot open directory " + dir + " to fsync it: " + ErrnoText());
+  int rc = ::fsync(dfd);
+  int saved = errno;
+  ::close(dfd);
+  if (rc != 0) {
+    errno = saved;
+    fail("written, but fsync of directory " + dir + " failed: " + ErrnoText());
+  }
+}
+
+}  // namespace vgg2

@@ -1,0 +1,12 @@
+// Reads any weights file we accept, by its magic bytes: safetensors, or a PyTorch zip
+// (torch.save of a state_dict).
+#pragma once
+#include <string>
+
+#include "weights/named_tensors.h"
+
+namespace vgg2 {
+
+WeightsFile ReadWeightsFile(const std::string& path);
+
+}  // namespace vgg2

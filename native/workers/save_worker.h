@@ -1,0 +1,26 @@
+// Saves a session's weights (parameters and buffers) as safetensors, atomically.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "session.h"
+#include "workers/promise_worker.h"
+
+namespace vgg2 {
+
+class SaveWorker : public PromiseWorker {
+ public:
+  SaveWorker(Napi::Env env, std::shared_ptr<Session> session, std::string path, Metadata metadata)
+      : PromiseWorker(env), session_(std::move(session)), path_(std::move(path)), metadata_(std::move(metadata)) {}
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+
+ private:
+  std::shared_ptr<Session> session_;
+  std::string path_;
+  Metadata metadata_;
+};
+
+}  // namespace vgg2
