@@ -107,6 +107,16 @@ ForwardResult Session::Forward(const InputBatch& batch) {
 StepResult Session::TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels,
                               const StepOptions& options) {
   std::lock_guard<std::mutex> lock(mutex_);
+  try {
+    return TrainStepLocked(batch, labels, options);
+  } catch (...) {
+    FreeGradients();  // a failed step leaves no half-accumulated gradients behind
+    throw;
+  }
+}
+
+StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<int64_t>& labels,
+                                    const StepOptions& options) {
   model_->train();
   auto x = ToModelInput(batch);
   auto y = at::tensor(labels, at::TensorOptions().dtype(at::kLong)).to(config_.device);

@@ -68,6 +68,7 @@ class Session {
   int64_t ParameterCount() const { return parameter_count_; }
 
  private:
+  StepResult TrainStepLocked(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options);
   at::Tensor ToModelInput(const InputBatch& batch) const;
   std::optional<at::ScalarType> AutocastType() const;
   void FreeGradients();

@@ -31,6 +31,24 @@ enum Op : uint8_t {
   MEMOIZE = 0x94, FRAME = 0x95,
 };
 
+// Printable form of untrusted text for error messages.
+std::string Printable(const std::string& s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t k = 0; k < s.size() && k < 200; ++k) {
+    unsigned char c = static_cast<unsigned char>(s[k]);
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  if (s.size() > 200) out += "...";
+  return out;
+}
+
 }  // namespace
 
 const char* KindName(Kind kind) {
@@ -302,7 +320,7 @@ class Unpickler {
   void PushGlobal(std::string module, std::string name) {
     std::string qualified = module + "." + name;
     if (!IsAllowedGlobal(module, name))
-      Fail("refuses global '" + qualified + "' (only state_dict tensor types are allowed)");
+      Fail("refuses global '" + Printable(qualified) + "' (only state_dict tensor types are allowed)");
     Id id = New(Kind::Global);
     out_.objects_[id].s = std::move(qualified);
     Push(id);
@@ -320,14 +338,14 @@ class Unpickler {
   }
 
   std::vector<Id>& ListOf(Id id) {
-    if (Obj(id).kind != Kind::List) Fail(std::string("APPEND to a ") + KindName(Obj(id).kind));
+    if (Obj(id).kind != Kind::List) Fail(std::string("APPEND to an object of type ") + KindName(Obj(id).kind));
     return out_.objects_[id].items;
   }
 
   // Python dict semantics for the key types a state_dict uses; a repeated key
   // replaces the value.
   void SetItem(Id dict, Id key, Id value) {
-    if (Obj(dict).kind != Kind::Dict) Fail(std::string("SETITEM on a ") + KindName(Obj(dict).kind));
+    if (Obj(dict).kind != Kind::Dict) Fail(std::string("SETITEM on an object of type ") + KindName(Obj(dict).kind));
     const Object& k = Obj(key);
     std::string hash_key;
     switch (k.kind) {
@@ -361,8 +379,8 @@ class Unpickler {
       Push(d);
       return;
     }
-    if (name.compare(0, 13, "torch._utils.") != 0) Fail("cannot call '" + name + "'");
-    if (!hooks_.call) Fail("'" + name + "' is not supported here");
+    if (name.compare(0, 13, "torch._utils.") != 0) Fail("cannot call '" + Printable(name) + "'");
+    if (!hooks_.call) Fail("'" + Printable(name) + "' is not supported here");
     Push(Add(hooks_.call(name, out_, args)));
   }
 

@@ -45,6 +45,7 @@ std::string CleanC10Message(const std::string& what) {
   size_t noise = s.find("(Could this error message be improved?");
   if (noise != std::string::npos) s.erase(noise);
   while (!s.empty() && s.back() == ' ') s.pop_back();
+  if (s.find("failed finding central directory") != std::string::npos) s += " (file truncated?)";
   return s.empty() ? "invalid archive" : s;
 }
 
@@ -67,7 +68,7 @@ const Object& Item(const Unpickled& objs, const Object& tuple, size_t k, Kind ki
                    const char* what) {
   const Object& o = objs[tuple.items[k]];
   if (o.kind != kind)
-    Fail(std::string(what) + " is a " + pickle::KindName(o.kind) + ", expected " +
+    Fail(std::string(what) + " has type " + pickle::KindName(o.kind) + ", expected " +
          pickle::KindName(kind));
   return o;
 }
@@ -97,8 +98,11 @@ class Loader {
     const std::string& key = Item(objs, pid, 2, Kind::Str, "storage key").s;
     Item(objs, pid, 3, Kind::Str, "storage location");  // e.g. "cuda:0": loaded to CPU anyway
     const int64_t numel = Item(objs, pid, 4, Kind::Int, "storage size").i;
-    if (key.empty() || key.size() > 256 || key.find('/') != std::string::npos)
-      Fail("invalid storage key '" + key + "'");
+    // torch writes decimal keys; anything odd could address other records.
+    if (key.empty() || key.size() > 64 ||
+        key.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") !=
+            std::string::npos)
+      Fail("invalid storage key (expected letters, digits or '_')");
     const size_t elem = c10::elementSize(dtype);
     if (numel < 0 || static_cast<uint64_t>(numel) > std::numeric_limits<uint64_t>::max() / elem)
       Fail("invalid size for storage '" + key + "'");
@@ -228,8 +232,8 @@ TensorList Read(const std::string& path) {
 
   const Object& root = objs[objs.root()];
   if (root.kind != Kind::Dict)
-    Fail(std::string("not a state_dict: the saved object is a ") + pickle::KindName(root.kind) +
-         ", expected a dict of tensors");
+    Fail(std::string("not a state_dict: the saved object has type ") +
+         pickle::KindName(root.kind) + ", expected a dict of str -> tensor");
   TensorList out;
   out.reserve(root.items.size() / 2);
   for (size_t k = 0; k < root.items.size(); k += 2) {

@@ -1,0 +1,66 @@
+/**
+ * `vgg2-torch bench train|infer ...`: one JSON line on stdout (logs on stderr), the same work and
+ * fields as ../shared/reference/torch_bench.py. `bench loader` joins once the data pipeline has it.
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { benchStep } from '../../lib/bench/step-bench';
+
+interface StepArgs {
+  arch: 'resnet50' | 'senet50';
+  size: number;
+  batch: number;
+  classes: number;
+  amp: 'off' | 'bf16';
+  'channels-last': boolean;
+  threads?: number;
+  steps: number;
+  warmup: number;
+  verbose: boolean;
+}
+
+function stepOptions(y: Argv): Argv<StepArgs> {
+  return y
+    .option('arch', { choices: ['resnet50', 'senet50'] as const, default: 'resnet50' as const, describe: 'network' })
+    .option('size', { type: 'number', default: 112, describe: 'input height and width (px)' })
+    .option('batch', { type: 'number', default: 16, describe: 'batch size' })
+    .option('classes', { type: 'number', default: 8631, describe: 'classifier size' })
+    .option('amp', { choices: ['off', 'bf16'] as const, default: 'off' as const, describe: 'mixed precision (CPU: bf16 autocast)' })
+    .option('channels-last', { type: 'boolean', default: false, describe: 'channels_last memory format' })
+    .option('threads', { type: 'number', describe: 'LibTorch threads (default: VGG2_THREADS or every core)' })
+    .option('steps', { type: 'number', default: 10, describe: 'timed steps (the median is reported)' })
+    .option('warmup', { type: 'number', default: 3, describe: 'untimed steps first' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'log each step on stderr' })
+    .check((a) => {
+      for (const k of ['size', 'batch', 'classes', 'steps'] as const) {
+        if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
+      }
+      if (a.size < 32) throw new Error('--size must be at least 32');
+      if (!Number.isInteger(a.warmup) || a.warmup < 0) throw new Error('--warmup must be a non-negative integer');
+      return true;
+    })
+    .strict() as unknown as Argv<StepArgs>;
+}
+
+function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
+  return {
+    command: mode,
+    describe: mode === 'train' ? 'Throughput of one training step (forward, loss, backward, SGD)' : 'Throughput of one inference forward',
+    builder: stepOptions,
+    handler: async (a) => {
+      const result = await benchStep(
+        { arch: a.arch, mode, size: a.size, batch: a.batch, classes: a.classes, amp: a.amp, channelsLast: a['channels-last'], threads: a.threads, steps: a.steps, warmup: a.warmup },
+        a.verbose ? (line) => console.error(line) : undefined,
+      );
+      console.log(JSON.stringify(result));
+    },
+  };
+}
+
+const command: CommandModule = {
+  command: 'bench <what>',
+  describe: 'Measure throughput (one JSON line on stdout): train | infer',
+  builder: (y) => y.command(stepCommand('train')).command(stepCommand('infer')).demandCommand(1).strict(),
+  handler: () => {},
+};
+
+export default command;

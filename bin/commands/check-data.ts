@@ -1,0 +1,43 @@
+import type { CommandModule } from 'yargs';
+import { checkData } from '../../lib/data/check';
+import { Issues } from '../../lib/data/issues';
+
+interface Args {
+  data: string;
+  images?: string;
+  md5?: string;
+  concurrency: number;
+}
+
+const cmd: CommandModule<{}, Args> = {
+  command: 'check-data',
+  describe: 'Check a download: MD5 sums, every listed image present and decodable, boxes inside images, identities consistent',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root or image folder' })
+      .option('images', { type: 'string', describe: 'VGGFace2: images folder when not <data>/<split>', default: undefined })
+      .option('md5', { type: 'string', describe: 'md5sum-format file of the archives (names relative to it)', default: undefined })
+      .option('concurrency', { type: 'number', default: 8, describe: 'Images decoded at once' })
+      .strict(),
+  handler: async (argv) => {
+    const issues = new Issues({ examples: 5 });
+    let last = 0;
+    const r = await checkData({
+      data: argv.data,
+      images: argv.images,
+      md5: argv.md5,
+      concurrency: argv.concurrency,
+      issues,
+      progress: (done, total) => {
+        if (Date.now() - last < 500 && done < total) return;
+        last = Date.now();
+        process.stderr.write(`\rcheck-data: ${done}/${total} images   `);
+      },
+    });
+    process.stderr.write(`\n${r.datasets.join('\n')}\ncheck-data: ${r.checkedImages} images, ${r.checkedArchives} archives checked\n`);
+    if (issues.count() > 0) throw new Error(`check-data found ${issues.count()} problems:\n${issues.summary()}`);
+    process.stderr.write('check-data: no problems found\n');
+  },
+};
+
+export default cmd;

@@ -1,0 +1,78 @@
+/**
+ * Throughput of one training (or inference) step on one fixed random batch — the same work and
+ * fields as ../shared/reference/torch_bench.py, so the two lines can be put side by side.
+ */
+import { Model } from '../model';
+import { setThreads } from '../info';
+import { native } from '../native';
+import { gaussianArray } from '../random';
+
+export interface StepBenchOptions {
+  arch: 'resnet50' | 'senet50';
+  mode: 'train' | 'infer';
+  size: number;
+  batch: number;
+  classes: number;
+  amp: 'off' | 'bf16';
+  channelsLast: boolean;
+  threads?: number;
+  steps: number;
+  warmup: number;
+}
+
+export interface StepBenchResult {
+  impl: 'vgg2-torch';
+  torch: string;
+  arch: string;
+  mode: string;
+  size: number;
+  batch: number;
+  bf16: boolean;
+  channels_last: boolean;
+  threads: number;
+  step_ms: number;
+  img_per_s: number;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export async function benchStep(o: StepBenchOptions, log: (line: string) => void = () => {}): Promise<StepBenchResult> {
+  if (o.threads) setThreads(o.threads);
+  const model = await Model.create({ arch: o.arch, numClasses: o.classes, amp: o.amp, channelsLast: o.channelsLast, seed: 0 });
+  try {
+    const shape = [o.batch, 3, o.size, o.size];
+    const x = gaussianArray(o.batch * 3 * o.size * o.size, 0);
+    const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7919) % o.classes);
+    const step = o.mode === 'train'
+      ? () => model.trainStep(x, shape, labels, { lr: 0.1 })
+      : () => model.forward(x, shape);
+    for (let i = 0; i < o.warmup; i++) await step();
+    const times: number[] = [];
+    for (let i = 0; i < o.steps; i++) {
+      const t = process.hrtime.bigint();
+      await step();
+      times.push(Number(process.hrtime.bigint() - t) / 1e9);
+      log(`step ${i + 1}/${o.steps}: ${(times[i] * 1e3).toFixed(1)} ms`);
+    }
+    const med = median(times);
+    return {
+      impl: 'vgg2-torch',
+      torch: native().torchVersion,
+      arch: o.arch,
+      mode: o.mode,
+      size: o.size,
+      batch: o.batch,
+      bf16: o.amp === 'bf16',
+      channels_last: o.channelsLast,
+      threads: native().info().threads,
+      step_ms: Math.round(med * 1e4) / 10,
+      img_per_s: Math.round((o.batch / med) * 100) / 100,
+    };
+  } finally {
+    model.dispose();
+  }
+}

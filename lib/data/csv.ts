@@ -1,0 +1,128 @@
+/** Reading VGGFace2-style text metadata: plain or gzipped files, lines with numbers, quoted CSV fields. */
+import * as fs from 'fs';
+import * as zlib from 'zlib';
+import { Issues } from './issues';
+
+/** Read a whole text file, transparently gunzipping `.gz` (or gzip magic bytes). */
+export function readMaybeGz(file: string): Buffer {
+  const raw = fs.readFileSync(file);
+  return raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw;
+}
+
+/** Of `base` and `base.gz`, the one that exists, or undefined. */
+export function findMaybeGz(base: string): string | undefined {
+  for (const f of [base, `${base}.gz`]) if (fs.existsSync(f)) return f;
+  return undefined;
+}
+
+/**
+ * Byte ranges of the non-empty lines of a buffer (CR stripped), without making a string per
+ * line: the 3.1M-line train list stays one buffer plus two offset arrays.
+ */
+export function lineRanges(buf: Buffer): { starts: Uint32Array; ends: Uint32Array; lineNos: Uint32Array; count: number } {
+  // Upper bound on the number of lines: count newlines natively via indexOf.
+  let n = 0;
+  for (let p = buf.indexOf(10); p !== -1; p = buf.indexOf(10, p + 1)) n++;
+  const cap = n + 1;
+  const starts = new Uint32Array(cap);
+  const ends = new Uint32Array(cap);
+  const lineNos = new Uint32Array(cap);
+  let count = 0;
+  let pos = 0;
+  let lineNo = 0;
+  while (pos < buf.length) {
+    lineNo++;
+    let end = buf.indexOf(10, pos);
+    const next = end === -1 ? buf.length : end + 1;
+    if (end === -1) end = buf.length;
+    let e = end;
+    while (e > pos && (buf[e - 1] === 13 || buf[e - 1] === 32 || buf[e - 1] === 9)) e--;
+    if (e > pos) {
+      starts[count] = pos;
+      ends[count] = e;
+      lineNos[count] = lineNo;
+      count++;
+    }
+    pos = next;
+  }
+  return { starts, ends, lineNos, count };
+}
+
+/**
+ * Split one CSV line. Fields are separated by ',' followed by optional blanks (identity_meta.csv
+ * uses ', '); double-quoted fields may contain commas and doubled quotes. Returns undefined when
+ * a quote is left open.
+ */
+export function splitCsvLine(line: string): string[] | undefined {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    while (i < n && (line[i] === ' ' || line[i] === '\t')) i++;
+    let field = '';
+    if (line[i] === '"') {
+      i++;
+      let closed = false;
+      while (i < n) {
+        if (line[i] === '"') {
+          if (line[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          closed = true;
+          i++;
+          break;
+        }
+        field += line[i++];
+      }
+      if (!closed) return undefined;
+      while (i < n && line[i] !== ',') {
+        if (line[i] !== ' ' && line[i] !== '\t') return undefined;
+        i++;
+      }
+    } else {
+      const j = line.indexOf(',', i);
+      field = (j === -1 ? line.slice(i) : line.slice(i, j)).trimEnd();
+      i = j === -1 ? n : j;
+    }
+    out.push(field);
+    if (i >= n) return out;
+    i++; // the comma
+  }
+}
+
+/**
+ * Visit each data row of a CSV file with a header line, without keeping rows in memory (the
+ * train split's box file has 3.1M rows). Rows with fewer than `minFields` fields or an open quote
+ * are reported as 'malformed-line' naming file and line, then skipped. Returns the header.
+ */
+export function eachCsvRow(
+  file: string,
+  issues: Issues,
+  minFields: number,
+  visit: (fields: string[], line: number) => void,
+): string[] {
+  const buf = readMaybeGz(file);
+  const { starts, ends, lineNos, count } = lineRanges(buf);
+  let header: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const text = buf.toString('utf8', starts[k], ends[k]);
+    const fields = splitCsvLine(text);
+    if (k === 0) {
+      header = fields ?? [];
+      continue;
+    }
+    if (!fields || fields.length < minFields) {
+      issues.add('malformed-line', `${file}:${lineNos[k]}: ${JSON.stringify(text.slice(0, 80))}`);
+      continue;
+    }
+    visit(fields, lineNos[k]);
+  }
+  return header;
+}
+
+/** Parse a finite number field, or NaN. */
+export function num(s: string): number {
+  return s.trim() === '' ? NaN : Number(s);
+}

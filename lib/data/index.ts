@@ -1,0 +1,20 @@
+/** The data pipeline's public API. */
+export * from './types';
+export * from './issues';
+export * from './csv';
+export * from './magic';
+export * from './annotations';
+export * from './vggface2';
+export * from './image-folder';
+export * from './dataset';
+export * from './boxes';
+export * from './align';
+export * from './augment';
+export * from './transform';
+export * from './sampler';
+export * from './loader';
+export * from './cache';
+export * from './demo';
+export * from './check';
+export { Rng, hashSeed } from './rng';
+export { resolveInside } from './paths';

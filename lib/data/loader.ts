@@ -1,0 +1,180 @@
+/**
+ * The batch loader: sampler positions → parallel decode/augment (sharp's thread pool, bounded
+ * concurrency) → a bounded queue of batches in a fixed pool of reused buffers. A buffer returns to
+ * the pool only through release(), so it is never overwritten while a training step uses it.
+ */
+import * as os from 'os';
+import { augmentParams, IDENTITY_AUGMENT, type AugmentOptions } from './augment';
+import { CacheDataset } from './cache';
+import { Subset } from './dataset';
+import { DataError, Issues } from './issues';
+import { ShuffleSampler, type Position, type Sampler } from './sampler';
+import { loadBase, renderInto, type FaceOptions } from './transform';
+import type { BaseImage, Batch, Dataset } from './types';
+
+export interface LoaderOptions extends FaceOptions {
+  batchSize: number;
+  /** Training: random crop/flip/gray per augment; evaluation: centre crop, no augmentation. */
+  train: boolean;
+  augment?: AugmentOptions;
+  seed?: number;
+  /** Default: shuffled epochs (train) or dataset order with a final partial batch (eval). */
+  sampler?: Sampler;
+  /** Start here (a checkpoint's `loader.position`); default epoch 0, batch 0. */
+  start?: Position;
+  /** Stop after this many epochs (default 1; Infinity for an endless stream). */
+  epochs?: number;
+  /** Samples decoded at once (default 2 × CPU cores; sharp runs them on libuv's pool). */
+  concurrency?: number;
+  /** Batches decoded ahead of the consumer (default 2). */
+  prefetch?: number;
+  /** Batches the consumer may hold unreleased at once (default 1). */
+  held?: number;
+  issues?: Issues;
+}
+
+/** Resolves the stage-1 image of sample i, from a cache when the dataset is (a subset of) one. */
+export function baseSource(ds: Dataset, face: FaceOptions, issues: Issues): (i: number) => Promise<BaseImage> {
+  if (ds instanceof CacheDataset) {
+    ds.checkSettings(face);
+    return (i) => ds.loadBase(i);
+  }
+  if (ds instanceof Subset && ds.parent instanceof CacheDataset) {
+    const inner = baseSource(ds.parent, face, issues);
+    return (i) => inner(ds.parentIndex(i));
+  }
+  return (i) => loadBase(ds.source(i), face, issues);
+}
+
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+export class Loader implements AsyncIterable<Batch> {
+  readonly sampler: Sampler;
+  readonly issues: Issues;
+  private readonly base: (i: number) => Promise<BaseImage>;
+  private readonly sem: Semaphore;
+  private readonly free: Buffer[] = [];
+  private readonly held = new Set<Buffer>();
+  private readonly pending: { pos: Position; batch: Promise<Batch | undefined> }[] = [];
+  private nextToStart: Position;
+  private nextToYield: Position;
+  private readonly epochs: number;
+  private readonly prefetch: number;
+  private closed = false;
+
+  constructor(
+    readonly dataset: Dataset,
+    private readonly opts: LoaderOptions,
+  ) {
+    this.issues = opts.issues ?? new Issues();
+    this.base = baseSource(dataset, opts, this.issues);
+    this.sampler = opts.sampler ?? new ShuffleSampler(dataset.size, opts.batchSize, { seed: opts.seed, shuffle: opts.train });
+    this.sem = new Semaphore(opts.concurrency ?? 2 * os.availableParallelism());
+    this.prefetch = Math.max(1, opts.prefetch ?? 2);
+    const buffers = this.prefetch + Math.max(1, opts.held ?? 1);
+    const bytes = opts.batchSize * opts.size * opts.size * 3;
+    for (let k = 0; k < buffers; k++) this.free.push(Buffer.alloc(bytes));
+    this.epochs = opts.epochs ?? 1;
+    this.nextToStart = this.nextToYield = opts.start ?? { epoch: 0, batch: 0 };
+  }
+
+  /** Position of the next batch to be yielded: save it in a checkpoint, pass it as `start` to resume. */
+  get position(): Position {
+    return { ...this.nextToYield };
+  }
+
+  /** Give a yielded batch's buffer back for reuse; call once the step that used it has settled. */
+  release(batch: Batch): void {
+    const buf = batch.data;
+    if (!this.held.delete(buf)) return; // double release, or not ours: nothing to recycle
+    this.free.push(buf);
+    this.pump();
+  }
+
+  /** Stop decoding ahead; batches already in flight finish into their buffers. */
+  close(): void {
+    this.closed = true;
+  }
+
+  private advance(p: Position): Position {
+    return p.batch + 1 < this.sampler.batchesPerEpoch ? { epoch: p.epoch, batch: p.batch + 1 } : { epoch: p.epoch + 1, batch: 0 };
+  }
+
+  private pump(): void {
+    while (!this.closed && this.free.length > 0 && this.pending.length < this.prefetch && this.nextToStart.epoch < this.epochs) {
+      const pos = this.nextToStart;
+      this.nextToStart = this.advance(pos);
+      const buf = this.free.pop()!;
+      const batch = this.fill(buf, pos);
+      // Errors surface when the consumer reaches this batch; avoid an unhandled rejection meanwhile.
+      batch.catch(() => undefined);
+      this.pending.push({ pos, batch });
+    }
+  }
+
+  private async fill(data: Buffer, pos: Position): Promise<Batch | undefined> {
+    const { size, train, augment = {}, seed = 0 } = this.opts;
+    const indices = this.sampler.batch(pos.epoch, pos.batch);
+    const stride = size * size * 3;
+    const ok = await Promise.all(
+      Array.from(indices, (idx, slot) =>
+        this.sem.run(async () => {
+          try {
+            const base = await this.base(idx);
+            const p = train ? augmentParams(augment, seed, pos.epoch, idx) : IDENTITY_AUGMENT;
+            await renderInto(base, size, p, data, slot * stride);
+            return true;
+          } catch (e) {
+            if (!(e instanceof DataError) || this.issues.strict) throw e;
+            this.issues.add(e.kind, e.detail);
+            return false;
+          }
+        }),
+      ),
+    );
+    // Close the gaps left by unusable samples (memcpy), so that the batch is n dense images.
+    const kept: number[] = [];
+    const labels: number[] = [];
+    ok.forEach((good, slot) => {
+      if (!good) return;
+      if (slot !== kept.length) data.copy(data, kept.length * stride, slot * stride, (slot + 1) * stride);
+      kept.push(indices[slot]);
+      labels.push(this.dataset.labels[indices[slot]]);
+    });
+    if (kept.length === 0) {
+      this.free.push(data);
+      return undefined;
+    }
+    return { data, labels: Int32Array.from(labels), n: kept.length, size, indices: kept };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
+    for (;;) {
+      this.pump();
+      const head = this.pending.shift();
+      if (!head) {
+        if (this.closed || this.nextToStart.epoch >= this.epochs) return;
+        throw new Error(`all batch buffers are held by the consumer: call loader.release(batch) after each step (or raise 'held')`);
+      }
+      const batch = await head.batch;
+      this.nextToYield = this.advance(head.pos);
+      if (!batch) continue;
+      this.held.add(batch.data);
+      yield batch;
+    }
+  }
+}

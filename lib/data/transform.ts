@@ -1,0 +1,163 @@
+/**
+ * Pixel work with sharp, in two stages so that the cache can store stage 1:
+ *  1. loadBase: decode (EXIF-oriented, any format, gray → RGB), loose-box crop or 5-point
+ *     alignment, resize → a "base" RGB image (shorter side 256·size/224, or size×size aligned).
+ *  2. renderInto: per-epoch augmentation (crop, flip, gray, jitter, scale/rotation) of a base,
+ *     written straight into a batch buffer.
+ */
+import * as fs from 'fs';
+import sharp from 'sharp';
+import { landmarksUsable } from './annotations';
+import { sharpAffinePlan, templateFor, umeyama, type Similarity } from './align';
+import type { AugmentParams } from './augment';
+import { clampBox, cropOrigin, DEFAULT_BOX_EXTEND, extendBox, resizeShortSide, shortSideDims, type Region } from './boxes';
+import { DataError, Issues } from './issues';
+import { sniffFormat } from './magic';
+import type { BaseImage, CropMode, SampleSource } from './types';
+
+export interface FaceOptions {
+  crop: CropMode;
+  /** Output side in pixels (224 in the paper, 112 for the small models). */
+  size: number;
+  /** Loose-box enlargement (default 0.3). */
+  boxExtend?: number;
+}
+
+// Truncated files must fail; harmless libjpeg warnings (extraneous bytes) must not, as with PIL.
+const SHARP_INPUT = { failOn: 'truncated' as const };
+const GRAY: sharp.Matrix3x3 = [
+  [0.299, 0.587, 0.114],
+  [0.299, 0.587, 0.114],
+  [0.299, 0.587, 0.114],
+];
+const BLACK = { r: 0, g: 0, b: 0 };
+
+async function readImageFile(file: string): Promise<Buffer> {
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(file);
+  } catch (e) {
+    throw new DataError('missing-file', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (buf.length === 0) throw new DataError('empty-file', file);
+  if (!sniffFormat(buf.subarray(0, 16))) throw new DataError('not-image', file);
+  return buf;
+}
+
+async function sharpRaw(p: sharp.Sharp): Promise<BaseImage & { channels: number }> {
+  const { data, info } = await p.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`expected RGB, got ${info.channels} channels`);
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** Wrap sharp failures of a decodable-looking file as corrupt-image. */
+async function decoding<T>(file: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw new DataError('corrupt-image', `${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Stage 1 for one sample. Throws DataError for unusable samples; notes non-fatal problems in `issues`. */
+export async function loadBase(src: SampleSource, opts: FaceOptions, issues?: Issues): Promise<BaseImage> {
+  const buf = await readImageFile(src.path);
+  return decoding(src.path, async () => {
+    const short = resizeShortSide(opts.size);
+    // Whole image: sharp sizes it from the header itself, saving a metadata pass (hot path).
+    if ((opts.crop === 'none' || !src.box) && !(opts.crop === 'align' && src.landmarks)) {
+      return sharpRaw(sharp(buf, SHARP_INPUT).rotate().resize(short, short, { fit: 'outside' }).flatten({ background: BLACK }).toColourspace('srgb'));
+    }
+    const meta = await sharp(buf, SHARP_INPUT).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) throw new DataError('corrupt-image', `${src.path}: no dimensions`);
+    if (opts.crop === 'align' && src.landmarks) {
+      if (landmarksUsable(src.landmarks)) return alignFace(buf, width, height, src.landmarks, opts.size);
+      issues?.add('bad-landmarks', src.path);
+    }
+    let region: Region = { left: 0, top: 0, width, height };
+    if (src.box) {
+      const raw = clampBox(src.box, width, height);
+      if (!raw.region) throw new DataError('box-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
+      if (!raw.inside) issues?.add('box-partly-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
+      region = clampBox(extendBox(src.box, opts.boxExtend ?? DEFAULT_BOX_EXTEND), width, height).region ?? raw.region;
+    }
+    const dims = shortSideDims(region.width, region.height, short);
+    const out = await sharpRaw(
+      sharp(buf, SHARP_INPUT).rotate().extract(region).resize(dims.width, dims.height, { fit: 'fill' }).flatten({ background: BLACK }).toColourspace('srgb'),
+    );
+    return { data: out.data, width: out.width, height: out.height };
+  });
+}
+
+/** Align a face so that its 5 points land on the size×size template. */
+async function alignFace(buf: Buffer, width: number, height: number, landmarks: ArrayLike<number>, size: number): Promise<BaseImage> {
+  const dst = templateFor(size);
+  let t = umeyama(landmarks, dst);
+  const scale = Math.hypot(t.a, t.b);
+  let img = sharp(buf, SHARP_INPUT).rotate();
+  let w = width;
+  let h = height;
+  let pts: ArrayLike<number> = landmarks;
+  // affine() samples without antialiasing: shrink big faces first (cheaply, via shrink-on-load).
+  if (scale < 0.75) {
+    w = Math.max(1, Math.round(width * scale * 1.25));
+    h = Math.max(1, Math.round(height * scale * 1.25));
+    img = img.resize(w, h, { fit: 'fill' });
+    // Pixel centres are at integers: index i maps to (i + 0.5)·k − 0.5.
+    pts = Array.from(landmarks, (v, k) => (k % 2 === 0 ? ((v + 0.5) * w) / width : ((v + 0.5) * h) / height) - 0.5);
+  }
+  const pre = await sharpRaw(img.flatten({ background: BLACK }).toColourspace('srgb'));
+  t = umeyama(pts, dst);
+  return warp({ data: pre.data, width: pre.width, height: pre.height }, t, size, size);
+}
+
+/** Apply a similarity to an RGB image and return the window [0, outW)×[0, outH), black outside. */
+async function warp(src: BaseImage, t: Similarity, outW: number, outH: number): Promise<BaseImage> {
+  const plan = sharpAffinePlan(t, src.width, src.height);
+  const res = await sharpRaw(
+    sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } }).affine(plan.matrix, {
+      odx: plan.odx,
+      ody: plan.ody,
+      background: BLACK,
+      interpolator: 'bilinear',
+    }),
+  );
+  const out = Buffer.alloc(outW * outH * 3);
+  // Row copies (memcpy) of the window's overlap with sharp's output; the rest stays black.
+  const x0 = Math.max(0, plan.left);
+  const x1 = Math.min(res.width, plan.left + outW);
+  for (let y = 0; y < outH && x1 > x0; y++) {
+    const sy = plan.top + y;
+    if (sy < 0 || sy >= res.height) continue;
+    res.data.copy(out, (y * outW + (x0 - plan.left)) * 3, (sy * res.width + x0) * 3, (sy * res.width + x1) * 3);
+  }
+  return { data: out, width: outW, height: outH };
+}
+
+/**
+ * Stage 2: augment a base image and write size×size×3 bytes into out at byteOffset.
+ * Scale/rotation act about the image centre, before the crop.
+ */
+export async function renderInto(base: BaseImage, size: number, p: AugmentParams, out: Buffer, byteOffset: number): Promise<void> {
+  let img = base;
+  if (p.scale !== 1 || p.angle !== 0) {
+    const th = (p.angle * Math.PI) / 180;
+    const a = p.scale * Math.cos(th);
+    const b = -p.scale * Math.sin(th); // counter-clockwise on screen (y down)
+    const cx = base.width / 2;
+    const cy = base.height / 2;
+    img = await warp(base, { a, b, tx: cx - (a * cx - b * cy), ty: cy - (b * cx + a * cy) }, base.width, base.height);
+  }
+  const o = cropOrigin(img.width, img.height, size, p.crop);
+  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left: o.left, top: o.top, width: size, height: size });
+  if (p.flip) s = s.flop();
+  if (p.brightness !== 1 || p.contrast !== 1) s = s.linear(p.brightness * p.contrast, 128 * (1 - p.contrast));
+  if (p.saturation !== 1) s = s.modulate({ saturation: p.saturation });
+  if (p.gray) s = s.recomb(GRAY);
+  const res = await sharpRaw(s);
+  if (res.width !== size || res.height !== size) throw new Error(`renderInto: got ${res.width}×${res.height}`);
+  res.data.copy(out, byteOffset);
+}
