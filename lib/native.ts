@@ -124,16 +124,19 @@ export function explainLoadError(err: Error): Error {
   return new Error(`vgg2-torch: failed to load the native addon: ${message.split('\n')[0]}. ${rebuildHint}`);
 }
 
+/** Loads the addon of the package at `root`, or throws an error that says how to fix it. */
+export function loadBinding(root: string): NativeBinding {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require('node-gyp-build')(root) as NativeBinding;
+  } catch (err) {
+    throw explainLoadError(err as Error);
+  }
+}
+
 let binding: NativeBinding | undefined;
 
 export function native(): NativeBinding {
-  if (!binding) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-var-requires
-      binding = require('node-gyp-build')(packageRoot) as NativeBinding;
-    } catch (err) {
-      throw explainLoadError(err as Error);
-    }
-  }
+  binding ??= loadBinding(packageRoot);
   return binding;
 }

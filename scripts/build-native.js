@@ -6,10 +6,10 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { findLibTorch } = require('./torch-paths');
 
 const root = path.resolve(__dirname, '..');
 const force = process.argv.includes('--force');
-const debianTorch = '/usr/lib/x86_64-linux-gnu/cmake/Torch/TorchConfig.cmake';
 
 function fail(message) {
   console.error(`\nvgg2-torch: ${message}\n`);
@@ -32,14 +32,10 @@ if (!force && loadsAlready()) {
 }
 
 const env = { ...process.env };
-if (!env.LIBTORCH && !env.Torch_DIR && !env.CMAKE_PREFIX_PATH && !fs.existsSync(debianTorch)) {
-  fail(
-    'LibTorch not found. Install it with\n' +
-      '    sudo apt-get install libtorch-dev libopenblas0-pthread\n' +
-      'or point LIBTORCH at a LibTorch folder (e.g. PyTorch\'s CUDA LibTorch, or\n' +
-      "    LIBTORCH=$(python3 -c 'import torch,os; print(os.path.dirname(torch.__file__))')\n" +
-      '), then run `npm rebuild vgg2-torch` (or `npm run build:native` in a clone).',
-  );
+try {
+  findLibTorch(env);
+} catch (err) {
+  fail(err.message);
 }
 env.CMAKE_BUILD_PARALLEL_LEVEL = env.CMAKE_BUILD_PARALLEL_LEVEL || String(os.cpus().length);
 const args = [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--directory', root, '--out', path.join(root, 'build')];

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libgloo-dev libturbojpeg0-dev)
 # Only for the test suite's PyTorch oracle, the metric references and the report checks.
-TEST_PACKAGES=(python3-torch python3-torchvision python3-numpy python3-sklearn chromium)
+TEST_PACKAGES=(patchelf python3-torch python3-torchvision python3-numpy python3-sklearn chromium)
 
 missing=()
 for p in "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do

@@ -1,0 +1,58 @@
+/**
+ * Shared pieces of `npm run bench`: run our CLI and the PyTorch reference alternately, several
+ * rounds, in one run, and compare medians as ratios (ours / PyTorch) — never timings from
+ * different runs.
+ */
+import { spawnSync } from 'child_process';
+import path from 'path';
+
+export const repoRoot = path.resolve(__dirname, '..', '..'); // dist/benchmarks -> repo
+export const referenceDir = path.resolve(repoRoot, '..', 'shared', 'reference');
+export const systemPython = '/usr/bin/python3';
+
+export interface Row {
+  suite: string;
+  config: string;
+  unit: string;
+  ours: number;
+  pytorch: number;
+  /** ours / PyTorch for throughputs; the target the issue sets. */
+  ratio: number;
+  target?: number;
+  rounds: number;
+}
+
+export interface Suite {
+  name: string;
+  describe: string;
+  run(options: { rounds: number; quick: boolean; log: (line: string) => void }): Promise<Row[]>;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Runs a command that prints one JSON line on stdout (its last line) and returns it parsed. */
+export function jsonLine(command: string, args: string[], cwd = repoRoot): Record<string, any> {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+export const ourCli = (args: string[]) => jsonLine(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args]);
+export const reference = (script: string, args: string[]) => jsonLine(systemPython, [path.join(referenceDir, script), ...args], referenceDir);
+
+/** Alternates ours and PyTorch `rounds` times on one config; medians of the given metric. */
+export function alternate(rounds: number, ours: () => Record<string, any>, theirs: () => Record<string, any>, metric: string, log: (l: string) => void) {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    a.push(Number(ours()[metric]));
+    b.push(Number(theirs()[metric]));
+    log(`  round ${r + 1}/${rounds}: ours ${a[r]} / pytorch ${b[r]} ${metric}`);
+  }
+  return { ours: median(a), pytorch: median(b) };
+}

@@ -1,0 +1,20 @@
+{
+  # node-gyp build of the same sources as CMakeLists.txt, for prebuildify (`npm run prebuild`).
+  # LibTorch is found by scripts/torch-paths.js in the same order as the CMake build.
+  "targets": [
+    {
+      "target_name": "vgg2_torch",
+      "sources": ["<!@(node -e \"console.log(require('fs').readdirSync('native',{recursive:true}).filter(f=>f.endsWith('.cc')).map(f=>'native/'+f).join(' '))\")"],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native",
+        "<!@(node scripts/torch-paths.js include)"
+      ],
+      "libraries": ["<!@(node scripts/torch-paths.js libs)"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GLIBCXX_USE_CXX11_ABI=1"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-include", "<(module_root_dir)/native/pch.h", "-Wno-unused-parameter"]
+    }
+  ]
+}
