@@ -5,6 +5,7 @@
 #include <torch/nn/functional/loss.h>
 
 #include "autocast_guard.h"
+#include "cuda_setup.h"
 
 namespace vgg2 {
 
@@ -40,6 +41,7 @@ Session::Session(const SessionConfig& config) : config_(config) {
     throw std::invalid_argument("amp 'fp16' needs a CUDA device: CPU autocast is bf16 only");
   }
   if (config.seed) torch::manual_seed(*config.seed);
+  if (config.device.is_cuda()) ConfigureCuda();  // cuDNN benchmark, TF32: before the first kernel
   model_ = BuildResNet(config.model);
   model_->to(config.device);
   if (config.channels_last) {
