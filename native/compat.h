@@ -2,6 +2,9 @@
 #pragma once
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
+#include <string>
+#include <type_traits>
+#include <c10/util/string_utils.h>
 
 #define VGG2_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -22,6 +25,17 @@ inline void SetAutocast(c10::DeviceType device, bool enabled, at::ScalarType dty
     if (enabled) at::autocast::set_autocast_cpu_dtype(dtype);
   }
 #endif
+}
+
+// The key of a parameter's optimizer state: the TensorImpl address as a string in 1.13, the
+// address itself in 2.x; taken from the map's own key type so that both compile.
+template <typename StateMap>
+typename StateMap::key_type OptimizerStateKey(const at::Tensor& parameter) {
+  if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
+    return c10::guts::to_string(parameter.unsafeGetTensorImpl());
+  } else {
+    return parameter.unsafeGetTensorImpl();
+  }
 }
 
 }  // namespace vgg2::compat

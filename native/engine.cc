@@ -3,6 +3,8 @@
 #include "addon_data.h"
 #include "convert.h"
 #include "errors.h"
+#include "workers/checkpoint_load_worker.h"
+#include "workers/checkpoint_save_worker.h"
 #include "workers/forward_worker.h"
 #include "workers/load_worker.h"
 #include "workers/save_worker.h"
@@ -17,6 +19,8 @@ Napi::Function Engine::Define(Napi::Env env) {
                          InstanceMethod<&Engine::TrainStep>("trainStep"),
                          InstanceMethod<&Engine::Load>("load"),
                          InstanceMethod<&Engine::Save>("save"),
+                         InstanceMethod<&Engine::SaveCheckpoint>("saveCheckpoint"),
+                         InstanceMethod<&Engine::LoadCheckpoint>("loadCheckpoint"),
                          InstanceMethod<&Engine::Dispose>("dispose"),
                          InstanceAccessor<&Engine::GetParameterCount>("parameterCount"),
                          InstanceAccessor<&Engine::GetConfig>("config"),
@@ -67,6 +71,9 @@ Napi::Value Engine::TrainStep(const Napi::CallbackInfo& info) {
     if (options.loss_divisor <= 0) ThrowRange(info.Env(), "lossDivisor must be > 0");
     options.label_smoothing = GetNumber(o, "labelSmoothing", 0);
     if (options.label_smoothing < 0 || options.label_smoothing >= 1) ThrowRange(info.Env(), "labelSmoothing must be in [0, 1)");
+    options.backbone_lr_scale = GetNumber(o, "backboneLrScale", 1);
+    if (options.backbone_lr_scale < 0) ThrowRange(info.Env(), "backboneLrScale must be >= 0");
+    options.freeze_bn = GetBool(o, "freezeBatchNorm", false);
     return (new StepWorker(info.Env(), session, std::move(batch), std::move(labels), options))->Start();
   });
 }
@@ -87,6 +94,23 @@ Napi::Value Engine::Save(const Napi::CallbackInfo& info) {
     if (!info[0].IsString()) ThrowType(info.Env(), "save(path): path must be a string");
     auto metadata = ToMetadata(info[1]);
     return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata)))->Start();
+  });
+}
+
+Napi::Value Engine::SaveCheckpoint(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    if (!info[0].IsString()) ThrowType(info.Env(), "saveCheckpoint(path): path must be a string");
+    auto metadata = ToMetadata(info[1]);
+    return (new CheckpointSaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata)))->Start();
+  });
+}
+
+Napi::Value Engine::LoadCheckpoint(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    if (!info[0].IsString()) ThrowType(info.Env(), "loadCheckpoint(path): path must be a string");
+    return (new CheckpointLoadWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value()))->Start();
   });
 }
 
@@ -121,6 +145,9 @@ Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
   out.Set("momentum", c.momentum);
   out.Set("weightDecay", c.weight_decay);
   out.Set("nesterov", c.nesterov);
+  out.Set("loss", c.loss.type);
+  out.Set("marginScale", c.loss.scale);
+  out.Set("margin", c.loss.margin);
   return out;
 }
 

@@ -21,6 +21,8 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);
+  Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info);
+  Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value GetParameterCount(const Napi::CallbackInfo& info);
   Napi::Value GetConfig(const Napi::CallbackInfo& info);

@@ -6,6 +6,7 @@
 
 #include "autocast_guard.h"
 #include "cuda_setup.h"
+#include "compat.h"
 
 namespace vgg2 {
 
@@ -51,15 +52,27 @@ Session::Session(const SessionConfig& config) : config_(config) {
     }
   }
   for (const auto& p : model_->parameters()) parameter_count_ += p.numel();
+  // Two groups, backbone then head, so that fine-tuning can give the backbone its own lr.
+  std::vector<at::Tensor> backbone, head;
+  for (const auto& item : model_->named_parameters(true)) (IsHead(item.key()) ? head : backbone).push_back(item.value());
+  auto sgd = torch::optim::SGDOptions(0.1).momentum(config.momentum).weight_decay(config.weight_decay).nesterov(config.nesterov);
   optimizer_ = std::make_unique<torch::optim::SGD>(
-      model_->parameters(), torch::optim::SGDOptions(0.1)
-                                .momentum(config.momentum)
-                                .weight_decay(config.weight_decay)
-                                .nesterov(config.nesterov));
+      std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(backbone),
+                                                     torch::optim::OptimizerParamGroup(head)},
+      sgd);
+  loss_ = std::make_unique<ClassifierLoss>(config.loss, config.model.num_classes, config.device);
   if (config.amp == "fp16") scaler_ = std::make_unique<GradScaler>(config.device);
   auto f32 = at::TensorOptions().dtype(at::kFloat);
   mean_ = at::tensor(std::vector<float>(config.mean.begin(), config.mean.end()), f32).view({1, 3, 1, 1}).to(config.device);
   inv_std_ = at::tensor(std::vector<float>(config.std.begin(), config.std.end()), f32).reciprocal().view({1, 3, 1, 1}).to(config.device);
+}
+
+bool Session::IsHead(const std::string& name) const {
+  return name.rfind("fc.", 0) == 0 || name.rfind("embedding.", 0) == 0;
+}
+
+at::Tensor Session::FcWeight() {
+  return model_->named_parameters(true)["fc.weight"];
 }
 
 std::optional<at::ScalarType> Session::AutocastType() const {
@@ -102,6 +115,7 @@ ForwardResult Session::Forward(const InputBatch& batch) {
     AutocastGuard amp(config_.device.type(), AutocastType());
     out = model_->forward(x);
   }
+  out.logits = loss_->Logits(out, FcWeight());
   auto host = [](const at::Tensor& t) { return t.defined() ? t.to(at::kCPU, at::kFloat).contiguous() : t; };
   return {host(out.logits), host(out.features), host(out.embedding)};
 }
@@ -119,18 +133,17 @@ StepResult Session::TrainStep(const InputBatch& batch, const std::vector<int64_t
 
 StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<int64_t>& labels,
                                     const StepOptions& options) {
-  model_->train();
+  SetTrainMode(options);
   auto x = ToModelInput(batch);
   auto y = at::tensor(labels, at::TensorOptions().dtype(at::kLong)).to(config_.device);
-  at::Tensor logits;
+  ResNetOutput out;
   {
     AutocastGuard amp(config_.device.type(), AutocastType());
-    logits = model_->forward(x).logits;
+    out = model_->forward(x);
   }
   // The loss in fp32 outside autocast, as torch.autocast's recipe does.
-  logits = logits.to(at::kFloat);
-  auto loss = torch::nn::functional::cross_entropy(
-      logits, y, torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(options.label_smoothing));
+  auto logits = loss_->Logits(out, FcWeight());
+  auto loss = loss_->Loss(logits, y, options.label_smoothing);
   StepResult result;
   {
     at::NoGradGuard no_grad;
@@ -143,9 +156,9 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   (scaler_ ? scaler_->Scale(objective) : objective).backward();
   result.loss = loss.item<double>();
   if (options.apply) {
-    for (auto& group : optimizer_->param_groups()) {
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(options.lr);
-    }
+    auto& groups = optimizer_->param_groups();
+    static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(options.lr * options.backbone_lr_scale);
+    static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(options.lr);
     if (scaler_) {
       result.skipped = !scaler_->Unscale(model_->parameters());
       if (!result.skipped) optimizer_->step();
@@ -159,6 +172,23 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   return result;
 }
 
+// Train mode, except BatchNorm where frozen; a frozen backbone also stops needing gradients.
+void Session::SetTrainMode(const StepOptions& options) {
+  const bool freeze_backbone = options.backbone_lr_scale == 0;
+  if (freeze_backbone != backbone_frozen_) {
+    for (auto& item : model_->named_parameters(true)) {
+      if (!IsHead(item.key())) item.value().set_requires_grad(!freeze_backbone);
+    }
+    backbone_frozen_ = freeze_backbone;
+  }
+  model_->train();
+  if (!options.freeze_bn && !freeze_backbone) return;
+  for (auto& item : model_->named_modules("", /*include_self=*/false)) {
+    const bool bn = item.value()->as<torch::nn::BatchNorm2d>() || item.value()->as<torch::nn::BatchNorm1d>();
+    if (bn && (options.freeze_bn || !IsHead(item.key() + "."))) item.value()->eval();
+  }
+}
+
 TensorList Session::StateDict() {
   std::lock_guard<std::mutex> lock(mutex_);
   TensorList out;
@@ -170,7 +200,10 @@ TensorList Session::StateDict() {
 
 LoadReport Session::LoadStateDict(const TensorList& tensors, bool strict) {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::map<std::string, at::Tensor> given(tensors.begin(), tensors.end());
+  std::map<std::string, at::Tensor> given;
+  for (const auto& [name, tensor] : tensors) {
+    if (name.rfind(kOptimizerPrefix, 0) != 0) given.emplace(name, tensor);
+  }
   LoadReport report;
   std::vector<std::pair<at::Tensor, at::Tensor>> copies;  // (destination, source)
   for (auto& [name, dst] : NamedStateOf(*model_)) {
@@ -194,6 +227,50 @@ LoadReport Session::LoadStateDict(const TensorList& tensors, bool strict) {
   torch::NoGradGuard no_grad;
   for (auto& [dst, src] : copies) dst.copy_(src);
   return report;
+}
+
+TensorList Session::OptimizerState() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& state = optimizer_->state();
+  using StateMap = std::remove_reference_t<decltype(state)>;
+  TensorList out;
+  for (const auto& item : model_->named_parameters(true)) {
+    auto it = state.find(compat::OptimizerStateKey<StateMap>(item.value()));
+    if (it == state.end()) continue;
+    const auto& buffer = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
+    if (buffer.defined()) out.emplace_back(kOptimizerPrefix + item.key(), buffer.detach().to(at::kCPU).contiguous().clone());
+  }
+  return out;
+}
+
+void Session::LoadOptimizerState(const TensorList& tensors) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, at::Tensor> given;
+  const std::string prefix = kOptimizerPrefix;
+  for (const auto& [name, tensor] : tensors) {
+    if (name.rfind(prefix, 0) == 0) given.emplace(name.substr(prefix.size()), tensor);
+  }
+  // Check everything before changing anything: a bad file leaves the optimizer as it was.
+  auto params = model_->named_parameters(true);
+  for (const auto& [name, tensor] : given) {
+    auto* p = params.find(name);
+    if (!p) throw std::runtime_error("optimizer state for unknown parameter '" + name + "'");
+    if (tensor.sizes() != p->sizes()) {
+      throw std::runtime_error("optimizer state for '" + name + "' has shape " + c10::str(tensor.sizes()) + ", parameter " + c10::str(p->sizes()));
+    }
+  }
+  auto& state = optimizer_->state();
+  using StateMap = std::remove_reference_t<decltype(state)>;
+  state.clear();
+  for (const auto& item : params) {
+    auto it = given.find(item.key());
+    if (it == given.end()) continue;
+    auto buffer = it->second.to(item.value().device(), item.value().scalar_type())
+                      .contiguous(item.value().suggest_memory_format());
+    auto param_state = std::make_unique<torch::optim::SGDParamState>();
+    param_state->momentum_buffer(buffer);
+    state[compat::OptimizerStateKey<StateMap>(item.value())] = std::move(param_state);
+  }
 }
 
 }  // namespace vgg2

@@ -11,6 +11,7 @@
 
 #include "batch.h"
 #include "grad_scaler.h"
+#include "losses/classifier_loss.h"
 #include "models/resnet.h"
 #include "weights/named_tensors.h"
 
@@ -27,6 +28,7 @@ struct SessionConfig {
   double momentum = 0.9;
   double weight_decay = 5e-4;
   bool nesterov = false;
+  LossConfig loss;
   std::optional<uint64_t> seed;
 };
 
@@ -35,6 +37,10 @@ struct StepOptions {
   bool apply = true;          // false: accumulate gradients only (gradient accumulation)
   double loss_divisor = 1.0;  // the number of accumulated micro-batches
   double label_smoothing = 0.0;
+  // Fine-tuning: the backbone's lr is lr × this (the head's is lr); 0 freezes the backbone
+  // (no gradients computed for it, its BatchNorm statistics kept).
+  double backbone_lr_scale = 1.0;
+  bool freeze_bn = false;  // BatchNorm in eval mode (running statistics used, not updated)
 };
 
 struct StepResult {
@@ -61,8 +67,15 @@ class Session {
   ForwardResult Forward(const InputBatch& batch);
   StepResult TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options);
   TensorList StateDict();
-  // strict: any missing / unexpected / mismatched name throws, and nothing is changed.
+  // strict: any missing / unexpected / mismatched name throws, and nothing is changed. Names
+  // under kOptimizerPrefix (a checkpoint's optimizer state) are not model state and are ignored.
   LoadReport LoadStateDict(const TensorList& tensors, bool strict);
+  // SGD momentum buffers as kOptimizerPrefix + parameter name (parameters without one yet are absent).
+  TensorList OptimizerState();
+  // Replaces the momentum buffers with those in `tensors` (other names ignored); shapes must match.
+  void LoadOptimizerState(const TensorList& tensors);
+
+  static constexpr const char* kOptimizerPrefix = "optimizer.momentum_buffer.";
 
   const SessionConfig& config() const { return config_; }
   int64_t ParameterCount() const { return parameter_count_; }
@@ -72,12 +85,17 @@ class Session {
   at::Tensor ToModelInput(const InputBatch& batch) const;
   std::optional<at::ScalarType> AutocastType() const;
   void FreeGradients();
+  void SetTrainMode(const StepOptions& options);
+  bool IsHead(const std::string& name) const;
+  at::Tensor FcWeight();
 
   std::mutex mutex_;  // one call at a time on a model
   SessionConfig config_;
   ResNet model_{nullptr};
   std::unique_ptr<torch::optim::SGD> optimizer_;
   std::unique_ptr<GradScaler> scaler_;
+  std::unique_ptr<ClassifierLoss> loss_;
+  bool backbone_frozen_ = false;
   at::Tensor mean_, inv_std_;  // [1, 3, 1, 1] on the device
   int64_t parameter_count_ = 0;
 };

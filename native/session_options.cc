@@ -1,5 +1,6 @@
 #include "session_options.h"
 
+#include <cmath>
 #include <stdexcept>
 
 #include "convert.h"
@@ -54,6 +55,27 @@ SessionConfig ParseSessionConfig(const Napi::Value& value) {
   if (c.momentum < 0 || c.weight_decay < 0) ThrowRange(env, "momentum and weightDecay must be >= 0");
   c.nesterov = GetBool(o, "nesterov", false);
   if (c.nesterov && c.momentum == 0) ThrowRange(env, "nesterov needs momentum > 0");
+  c.loss.type = GetString(o, "loss", "softmax");
+  if (c.loss.type != "softmax" && c.loss.type != "arcface" && c.loss.type != "cosface") {
+    ThrowRange(env, "loss must be 'softmax', 'arcface' or 'cosface', got '" + c.loss.type + "'");
+  }
+  c.loss.scale = GetNumber(o, "marginScale", 64.0);
+  c.loss.margin = GetNumber(o, "margin", c.loss.type == "arcface" ? 0.5 : c.loss.type == "cosface" ? 0.35 : 0.0);
+  if (c.loss.scale <= 0 || c.loss.margin < 0) ThrowRange(env, "marginScale must be > 0 and margin >= 0");
+  auto weights = o.Get("classWeights");
+  if (!weights.IsUndefined()) {
+    if (!weights.IsTypedArray() || weights.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      ThrowType(env, "classWeights must be a Float32Array with one weight per class");
+    }
+    auto array = weights.As<Napi::Float32Array>();
+    if (static_cast<int64_t>(array.ElementLength()) != c.model.num_classes) {
+      ThrowRange(env, "classWeights has " + std::to_string(array.ElementLength()) + " values for " + std::to_string(c.model.num_classes) + " classes");
+    }
+    c.loss.class_weights.assign(array.Data(), array.Data() + array.ElementLength());
+    for (float w : c.loss.class_weights) {
+      if (!std::isfinite(w) || w < 0) ThrowRange(env, "classWeights must be finite and >= 0");
+    }
+  }
   if (!o.Get("seed").IsUndefined()) c.seed = static_cast<uint64_t>(GetInt(o, "seed", 0, 0, 9007199254740991LL));
   return c;
 }
