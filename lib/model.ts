@@ -7,6 +7,7 @@ import {
   ForwardOutput,
   InputData,
   LoadOutput,
+  LossType,
   NativeEngine,
   StepOptions,
   StepOutput,
@@ -37,6 +38,14 @@ export interface ModelOptions {
   nesterov?: boolean;
   /** Seeds LibTorch's generator before the weights are initialised. */
   seed?: number;
+  /** Classifier loss (default softmax); arcface / cosface make the classifier normalised (logits s·cos θ). */
+  loss?: LossType;
+  /** s of the margin losses (default 64). */
+  marginScale?: number;
+  /** m of the margin losses (default 0.5 ArcFace, 0.35 CosFace). */
+  margin?: number;
+  /** Per-class cross-entropy weights (training only; not saved). */
+  classWeights?: Float32Array;
 }
 
 export interface ModelDescription {
@@ -46,6 +55,8 @@ export interface ModelDescription {
   normalization: Normalization;
   inputSize: number;
   classNames?: string[];
+  loss?: LossType;
+  marginScale?: number;
 }
 
 const FORMAT = 'vgg2-torch';
@@ -61,6 +72,11 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   if (metadata.normalization) out.normalization = JSON.parse(metadata.normalization) as Normalization;
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
   if (metadata.class_names) out.classNames = JSON.parse(metadata.class_names) as string[];
+  // A normalised (margin-loss) classifier predicts with s·cos θ: the loss decides the forward.
+  if (metadata.loss === 'arcface' || metadata.loss === 'cosface') {
+    out.loss = metadata.loss;
+    out.marginScale = Number(metadata.margin_scale);
+  }
   return out;
 }
 
@@ -95,6 +111,10 @@ export class Model {
       weightDecay: options.weightDecay,
       nesterov: options.nesterov,
       seed: options.seed,
+      loss: options.loss,
+      marginScale: options.marginScale,
+      margin: options.margin,
+      classWeights: options.classWeights,
     });
     const model = new Model(engine, options, normalization);
     registry.register(model, engine, model);
@@ -149,14 +169,34 @@ export class Model {
 
   /** Saves parameters and buffers as safetensors (atomically), with the model's description. */
   save(file: string, extra: Record<string, string> = {}): Promise<void> {
+    return this.engine.save(file, this.metadata(extra));
+  }
+
+  /**
+   * Saves a training checkpoint: the weights file's content plus the SGD momentum buffers, in one
+   * safetensors file written atomically; `extra` carries the trainer's state. It loads as weights too.
+   */
+  saveCheckpoint(file: string, extra: Record<string, string> = {}): Promise<void> {
+    return this.engine.saveCheckpoint(file, this.metadata(extra));
+  }
+
+  /** Restores weights and momentum buffers from saveCheckpoint's file; resolves with its metadata. */
+  loadCheckpoint(file: string): Promise<Record<string, string>> {
+    return this.engine.loadCheckpoint(file);
+  }
+
+  private metadata(extra: Record<string, string>): Record<string, string> {
+    const c = this.engine.config;
     const metadata: Record<string, string> = {
       ...extra,
       format: FORMAT,
       normalization: JSON.stringify(this.normalization),
       input_size: String(this.inputSize),
+      loss: c.loss,
     };
+    if (c.loss !== 'softmax') metadata.margin_scale = String(c.marginScale);
     if (this.classNames) metadata.class_names = JSON.stringify(this.classNames);
-    return this.engine.save(file, metadata);
+    return metadata;
   }
 
   describe(): ModelDescription {
@@ -168,6 +208,8 @@ export class Model {
       normalization: this.normalization,
       inputSize: this.inputSize,
       classNames: this.classNames,
+      loss: c.loss,
+      marginScale: c.marginScale,
     };
   }
 
