@@ -46,11 +46,19 @@ export interface EngineConfig {
   momentum: number;
   weightDecay: number;
   nesterov: boolean;
+  loss: LossType;
+  marginScale: number;
+  margin: number;
 }
+
+/** softmax: cross-entropy on linear logits; arcface / cosface: margins on a normalised classifier (logits s·cos θ). */
+export type LossType = 'softmax' | 'arcface' | 'cosface';
 
 export interface EngineOptions extends Partial<Omit<EngineConfig, 'device'>> {
   device?: string;
   seed?: number;
+  /** One weight per class for the cross-entropy (e.g. inverse frequency). */
+  classWeights?: Float32Array;
 }
 
 export interface ForwardOutput {
@@ -66,6 +74,10 @@ export interface StepOptions {
   /** Divides the loss (the number of micro-batches when accumulating). */
   lossDivisor?: number;
   labelSmoothing?: number;
+  /** Fine-tuning: the backbone's lr is lr × this (default 1); 0 freezes it (no gradients, BatchNorm kept). */
+  backboneLrScale?: number;
+  /** BatchNorm in eval mode: running statistics used, not updated. */
+  freezeBatchNorm?: boolean;
 }
 
 export interface StepOutput {
@@ -100,6 +112,10 @@ export interface NativeEngine {
   trainStep(x: InputData, shape: number[], labels: Int32Array, options: StepOptions): Promise<StepOutput>;
   load(file: string, options?: { strict?: boolean }): Promise<LoadOutput>;
   save(file: string, metadata?: Record<string, string>): Promise<void>;
+  /** Model state + SGD momentum buffers in one safetensors file, written atomically. */
+  saveCheckpoint(file: string, metadata?: Record<string, string>): Promise<void>;
+  /** Restores a checkpoint written by saveCheckpoint; resolves with its metadata. */
+  loadCheckpoint(file: string): Promise<Record<string, string>>;
   dispose(): void;
 }
 
