@@ -1,0 +1,164 @@
+/**
+ * Embeddings: a model's pooled features (or its D-dim embedding layer), L2-normalised, optionally
+ * with flip test-time augmentation (the sum of the original and the mirrored image's vectors),
+ * computed batch by batch from the Loader in evaluation mode (centre crop, no augmentation).
+ */
+import sharp from 'sharp';
+import { Issues } from '../data/issues';
+import { Loader } from '../data/loader';
+import type { CropMode, Dataset } from '../data/types';
+import type { Model } from '../model';
+import { l2NormalizeRows } from './vectors';
+
+export type EmbeddingOutput = 'features' | 'embedding';
+
+export interface EmbedOptions {
+  /** Input side in pixels; default the model's input size. */
+  size?: number;
+  /** Face crop (default 'loose': the loose box when known, else the whole image). */
+  crop?: CropMode;
+  batchSize?: number;
+  /** Add the mirrored image's vector to each (before normalising). */
+  flip?: boolean;
+  /** Default: 'embedding' when the model has one, else the pooled 'features'. */
+  output?: EmbeddingOutput;
+  issues?: Issues;
+  /** Called after each batch with the images done so far. */
+  onProgress?: (done: number) => void;
+}
+
+export interface Embeddings {
+  /** rows × dim, unit rows. */
+  data: Float32Array;
+  dim: number;
+  /** Dataset sample index of each row (unusable images are skipped and counted in `issues`). */
+  indices: Int32Array;
+  labels: Int32Array;
+}
+
+/** One uint8 NHWC batch of n images of side `size`. */
+export interface PixelBatch {
+  data: Uint8Array;
+  n: number;
+  size: number;
+}
+
+export function resolveOutput(model: Model, output?: EmbeddingOutput): EmbeddingOutput {
+  const hasEmbedding = model.describe().embeddingDim > 0;
+  if (output === 'embedding' && !hasEmbedding) throw new Error('this model has no embedding layer: use output "features"');
+  return output ?? (hasEmbedding ? 'embedding' : 'features');
+}
+
+/** Mirror every image of a batch left–right into `out` (3-byte pixels; small next to the forward pass). */
+export function mirrorBatch(b: PixelBatch, out: Uint8Array): void {
+  const row = b.size * 3;
+  for (let r = 0; r < b.n * b.size; r++) {
+    const o = r * row;
+    for (let x = 0; x < b.size; x++) {
+      const s = o + x * 3;
+      const d = o + row - 3 - x * 3;
+      out[d] = b.data[s];
+      out[d + 1] = b.data[s + 1];
+      out[d + 2] = b.data[s + 2];
+    }
+  }
+}
+
+/** The unnormalised vectors of one batch (flip: plus those of its mirror image). */
+export async function embedBatch(model: Model, b: PixelBatch, output: EmbeddingOutput, flip: boolean, scratch?: Uint8Array): Promise<Float32Array> {
+  const shape = [b.n, b.size, b.size, 3];
+  const x = b.data.subarray(0, b.n * b.size * b.size * 3);
+  const pick = (o: { features: Float32Array; embedding?: Float32Array }) => (output === 'embedding' ? o.embedding! : o.features);
+  const v = Float32Array.from(pick(await model.forward(x, shape)));
+  if (flip) {
+    const m = scratch && scratch.length >= x.length ? scratch.subarray(0, x.length) : new Uint8Array(x.length);
+    mirrorBatch({ ...b, data: x }, m);
+    const w = pick(await model.forward(m, shape));
+    for (let i = 0; i < v.length; i++) v[i] += w[i];
+  }
+  return v;
+}
+
+/** Concatenates per-batch vectors and normalises the rows. */
+class Collector {
+  private parts: Float32Array[] = [];
+  private rows = 0;
+  dim = 0;
+  add(v: Float32Array, n: number): void {
+    this.dim = v.length / n;
+    this.parts.push(v);
+    this.rows += n;
+  }
+  finish(): Float32Array {
+    const out = new Float32Array(this.rows * this.dim);
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return l2NormalizeRows(out, this.dim);
+  }
+}
+
+/** Embeds every usable image of a dataset, in dataset order. */
+export async function embedDataset(model: Model, dataset: Dataset, opts: EmbedOptions = {}): Promise<Embeddings> {
+  const output = resolveOutput(model, opts.output);
+  const size = opts.size ?? model.inputSize;
+  const batchSize = opts.batchSize ?? 32;
+  const loader = new Loader(dataset, { batchSize, train: false, crop: opts.crop ?? 'loose', size, issues: opts.issues });
+  const scratch = opts.flip ? new Uint8Array(batchSize * size * size * 3) : undefined;
+  const out = new Collector();
+  const indices: number[] = [];
+  const labels: number[] = [];
+  for await (const batch of loader) {
+    try {
+      out.add(await embedBatch(model, batch, output, opts.flip ?? false, scratch), batch.n);
+    } finally {
+      loader.release(batch);
+    }
+    indices.push(...batch.indices);
+    labels.push(...batch.labels);
+    opts.onProgress?.(indices.length);
+  }
+  if (indices.length === 0) throw new Error(`${dataset.description}: no usable image to embed`);
+  return { data: out.finish(), dim: out.dim, indices: Int32Array.from(indices), labels: Int32Array.from(labels) };
+}
+
+/**
+ * Embeds encoded images held in memory (insightface .bin files: aligned 112×112 faces), resized
+ * to the input size; an undecodable image is an error naming its position.
+ */
+export async function embedEncoded(model: Model, images: Uint8Array[], what: string, opts: EmbedOptions = {}): Promise<Embeddings> {
+  const output = resolveOutput(model, opts.output);
+  const size = opts.size ?? model.inputSize;
+  const batchSize = opts.batchSize ?? 32;
+  const stride = size * size * 3;
+  const data = new Uint8Array(batchSize * stride);
+  const scratch = opts.flip ? new Uint8Array(batchSize * stride) : undefined;
+  const out = new Collector();
+  for (let start = 0; start < images.length; start += batchSize) {
+    const n = Math.min(batchSize, images.length - start);
+    await Promise.all(
+      Array.from({ length: n }, async (_, k) => {
+        try {
+          const px = await sharp(images[start + k], { failOn: 'truncated' }).rotate().resize(size, size, { fit: 'cover' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+          if (px.length !== stride) throw new Error(`decoded to ${px.length} bytes, expected ${stride} (RGB)`);
+          data.set(px, k * stride);
+        } catch (e) {
+          throw new Error(`${what}: image ${start + k} cannot be decoded: ${(e as Error).message}`);
+        }
+      }),
+    );
+    out.add(await embedBatch(model, { data, n, size }, output, opts.flip ?? false, scratch), n);
+    opts.onProgress?.(start + n);
+  }
+  const indices = Int32Array.from(images.keys());
+  return { data: out.finish(), dim: out.dim, indices, labels: new Int32Array(images.length) };
+}
+
+/** Row of each dataset index in an Embeddings (−1 when the image was unusable). */
+export function rowOf(e: Embeddings, datasetSize: number): Int32Array {
+  const rows = new Int32Array(datasetSize).fill(-1);
+  e.indices.forEach((idx, r) => (rows[idx] = r));
+  return rows;
+}
