@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "caching_cpu_allocator.h"
 #include "engine.h"
 #include "errors.h"
 #include "info.h"
@@ -31,6 +32,7 @@ Napi::Value GetInfo(const Napi::CallbackInfo& info) { return Info(info.Env()); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitThreads();
+  CachingCpuAllocator::Install();
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
   auto engine = Engine::Define(env);
