@@ -1,6 +1,6 @@
 /** A dataset over an explicit list of image files (pairs, CFP, `embed --images`), so that they go through the Loader. */
 import * as path from 'path';
-import type { Dataset, SampleSource } from '../data/types';
+import type { Box, Dataset, SampleSource } from '../data/types';
 
 export class ImageListDataset implements Dataset {
   readonly kind = 'folder';
@@ -10,8 +10,8 @@ export class ImageListDataset implements Dataset {
   readonly size: number;
   private readonly paths: string[];
 
-  /** `labels` index `classes`; without them every image is of one unnamed class. */
-  constructor(paths: string[], what: string, labels?: ArrayLike<number>, classes?: readonly string[]) {
+  /** `labels` index `classes`; without them every image is of one unnamed class. `boxes[i]`: face box of image i. */
+  constructor(paths: string[], what: string, labels?: ArrayLike<number>, classes?: readonly string[], private readonly boxes?: (Box | undefined)[]) {
     if (paths.length === 0) throw new Error(`${what}: no images`);
     this.paths = paths.map((p) => path.resolve(p));
     this.size = paths.length;
@@ -25,6 +25,6 @@ export class ImageListDataset implements Dataset {
   }
 
   source(i: number): SampleSource {
-    return { path: this.paths[i], label: this.labels[i] };
+    return { path: this.paths[i], label: this.labels[i], box: this.boxes?.[i] };
   }
 }

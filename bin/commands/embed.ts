@@ -1,0 +1,80 @@
+/** `vgg2-torch embed`: L2-normalised embeddings of a dataset or a list of images → .npy, .safetensors or .jsonl. */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { CommandModule } from 'yargs';
+import { openDataset } from '../../lib/data/dataset';
+import { Issues } from '../../lib/data/issues';
+import type { CropMode, Dataset } from '../../lib/data/types';
+import { embedDataset, type EmbeddingOutput } from '../../lib/eval/embed';
+import { ImageListDataset } from '../../lib/eval/image-list';
+import { loadForEval } from '../../lib/eval/load-model';
+import { writeEmbeddings } from '../../lib/eval/write-embeddings';
+import type { Arch } from '../../lib/model';
+
+interface Args {
+  weights: string;
+  arch?: Arch;
+  data?: string;
+  images?: string;
+  split: 'train' | 'test';
+  out: string;
+  size?: number;
+  crop: CropMode;
+  batch: number;
+  flip: boolean;
+  output?: EmbeddingOutput;
+  device: string;
+}
+
+/** One image path per line (relative to the list's folder); blank lines and # comments skipped. */
+function readImageList(file: string): string[] {
+  const out = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => path.resolve(path.dirname(file), l));
+  if (!out.length) throw new Error(`${file}: no image paths`);
+  return out;
+}
+
+const cmd: CommandModule<{}, Args> = {
+  command: 'embed',
+  describe: 'Write L2-normalised embeddings of a dataset (--data) or an image list (--images)',
+  builder: (y) =>
+    y
+      .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
+      .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
+      .option('data', { type: 'string', describe: 'VGGFace2 root, image folder or cache' })
+      .option('images', { type: 'string', describe: 'A text file listing image paths, one per line' })
+      .option('split', { choices: ['train', 'test'] as const, default: 'test' as const, describe: 'VGGFace2 split' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Output: .npy (matrix), .safetensors (matrix, labels, paths) or .jsonl (path, label, embedding)' })
+      .option('size', { type: 'number', describe: "Input size (default: the model's)" })
+      .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
+      .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
+      .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation' })
+      .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding layer (default: embedding when present)' })
+      .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' })
+      .check((a) => {
+        if (!a.data === !a.images) throw new Error('give exactly one of --data and --images');
+        if (!/\.(npy|safetensors|jsonl)$/.test(a.out)) throw new Error('--out must end in .npy, .safetensors or .jsonl');
+        return true;
+      })
+      .strict(),
+  handler: async (argv) => {
+    const issues = new Issues();
+    const ds: Dataset = argv.images ? new ImageListDataset(readImageList(argv.images), argv.images) : openDataset({ data: argv.data!, split: argv.split, issues });
+    const { model } = await loadForEval(argv.weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
+    try {
+      const e = await embedDataset(model, ds, { size: argv.size, crop: argv.crop, batchSize: argv.batch, flip: argv.flip, output: argv.output, issues });
+      const paths = Array.from(e.indices, (i) => ds.relPath(i));
+      writeEmbeddings(argv.out, e, paths);
+      if (issues.count()) console.error(issues.summary());
+      console.error(`embed: ${e.indices.length} of ${ds.size} images × ${e.dim} → ${argv.out}`);
+    } finally {
+      model.dispose();
+    }
+  },
+};
+
+export default cmd;

@@ -1,0 +1,110 @@
+/** `vgg2-torch eval`: one protocol, one or several weights files → a side-by-side table, --json, --report. */
+import * as fs from 'fs';
+import type { CommandModule } from 'yargs';
+import { Issues } from '../../lib/data/issues';
+import type { CropMode } from '../../lib/data/types';
+import { resolveOutput, type EmbeddingOutput } from '../../lib/eval/embed';
+import { evaluate } from '../../lib/eval/evaluate';
+import { loadForEval } from '../../lib/eval/load-model';
+import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
+import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/eval/record';
+import { writeReport } from '../../lib/eval/report/html';
+import { readTrainingLog } from '../../lib/eval/report/training';
+import type { Arch } from '../../lib/model';
+
+interface Args {
+  weights: string[];
+  arch?: Arch;
+  data: string;
+  protocol: ProtocolName;
+  images?: string;
+  pairs?: string;
+  holdout: number;
+  seed: number;
+  'gallery-per-id': number;
+  unknown: number;
+  size?: number;
+  crop: CropMode;
+  batch: number;
+  flip: boolean;
+  output?: EmbeddingOutput;
+  device: string;
+  report?: string;
+  json?: string;
+  run?: string;
+}
+
+function writeAtomic(file: string, text: string): void {
+  fs.writeFileSync(`${file}.tmp-${process.pid}`, text);
+  fs.renameSync(`${file}.tmp-${process.pid}`, file);
+}
+
+const cmd: CommandModule<{}, Args> = {
+  command: 'eval',
+  describe: 'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
+  builder: (y) =>
+    y
+      .option('weights', { type: 'string', array: true, demandOption: true, describe: 'Weights file(s); several give a side-by-side comparison' })
+      .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
+      .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root, image folder or cache; CFP root; LFW image root; a .bin file' })
+      .option('protocol', { choices: PROTOCOLS, demandOption: true, describe: 'What to measure' })
+      .option('images', { type: 'string', describe: 'VGGFace2: images folder when apart from the metadata; verify: root of the pairs list paths' })
+      .option('pairs', { type: 'string', describe: 'verify: labelled pairs list (A B LABEL); pairs: pairs.txt (default <data>/pairs.txt)' })
+      .option('holdout', { type: 'number', default: 2, describe: 'classify: images held out per identity (as in training)' })
+      .option('seed', { type: 'number', default: 0, describe: 'classify: split seed (as in training); identify: choice of unknown identities' })
+      .option('gallery-per-id', { type: 'number', default: 1, describe: 'identify: gallery images per identity' })
+      .option('unknown', { type: 'number', default: 0, describe: 'identify: identities kept out of the gallery (open set: TPIR@FPIR)' })
+      .option('size', { type: 'number', describe: "Input size (default: the model's)" })
+      .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
+      .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
+      .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation (original + mirrored)' })
+      .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding layer (default: embedding when present)' })
+      .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' })
+      .option('report', { type: 'string', describe: 'Write a self-contained HTML report here' })
+      .option('json', { type: 'string', describe: 'Write the results as JSON here' })
+      .option('run', { type: 'string', describe: 'A training run folder (metrics.jsonl): its curves go into the report' })
+      .strict(),
+  handler: async (argv) => {
+    const training = argv.run ? readTrainingLog(argv.run) : undefined;
+    const records: EvalRecord[] = [];
+    const results: ProtocolResult[] = [];
+    for (const weights of argv.weights) {
+      const { model } = await loadForEval(weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
+      try {
+        const issues = new Issues();
+        const output = resolveOutput(model, argv.output);
+        const t0 = Date.now();
+        const r = await evaluate(model, {
+          protocol: argv.protocol,
+          data: argv.data,
+          images: argv.images,
+          pairs: argv.pairs,
+          holdout: argv.holdout,
+          seed: argv.seed,
+          galleryPerId: argv['gallery-per-id'],
+          unknown: argv.unknown,
+          size: argv.size,
+          crop: argv.crop,
+          batchSize: argv.batch,
+          flip: argv.flip,
+          output,
+          issues,
+        });
+        if (issues.count()) console.error(issues.summary());
+        console.error(`${weights}: ${r.protocol} done in ${((Date.now() - t0) / 1000).toFixed(1)} s — ${r.data}`);
+        records.push(toRecord(weights, model, r, { output, flip: argv.flip, size: argv.size ?? model.inputSize }));
+        results.push(r);
+      } finally {
+        model.dispose();
+      }
+    }
+    const { keys, columns } = sideBySide(records);
+    const width = Math.max(6, ...keys.map((k) => k.length));
+    console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.weights).join('  ')}`);
+    for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
+    if (argv.json) writeAtomic(argv.json, JSON.stringify(records.length === 1 ? records[0] : records, null, 2) + '\n');
+    if (argv.report) await writeReport(argv.report, { records, results, training });
+  },
+};
+
+export default cmd;
