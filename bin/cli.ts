@@ -4,10 +4,13 @@ import type { CommandModule } from 'yargs';
 import bench from './commands/bench';
 import checkData from './commands/check-data';
 import demoData from './commands/demo-data';
+import embed from './commands/embed';
+import evalCmd from './commands/eval';
 import info from './commands/info';
 import prepare from './commands/prepare';
+import verify from './commands/verify';
 
-const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, bench];
+const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, evalCmd, embed, verify, bench];
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
