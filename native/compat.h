@@ -4,7 +4,7 @@
 #include <torch/version.h>
 #include <string>
 #include <type_traits>
-#include <c10/util/string_utils.h>
+#include <c10/util/StringUtil.h>
 
 #define VGG2_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -27,12 +27,13 @@ inline void SetAutocast(c10::DeviceType device, bool enabled, at::ScalarType dty
 #endif
 }
 
-// The key of a parameter's optimizer state: the TensorImpl address as a string in 1.13, the
+// The key of a parameter's optimizer state: the TensorImpl address as a string in 1.13 (written
+// as 1.13's c10::guts::to_string writes it, through an ostream; 2.x has no guts::to_string), the
 // address itself in 2.x; taken from the map's own key type so that both compile.
 template <typename StateMap>
 typename StateMap::key_type OptimizerStateKey(const at::Tensor& parameter) {
   if constexpr (std::is_same_v<typename StateMap::key_type, std::string>) {
-    return c10::guts::to_string(parameter.unsafeGetTensorImpl());
+    return c10::str(parameter.unsafeGetTensorImpl());
   } else {
     return parameter.unsafeGetTensorImpl();
   }
