@@ -1,4 +1,5 @@
-# Finds LibTorch and sets VGG2_TORCH_LIBRARIES, VGG2_TORCH_INCLUDES, VGG2_TORCH_LIBDIR.
+# Finds LibTorch and sets VGG2_TORCH_LIBRARIES, VGG2_TORCH_INCLUDES, VGG2_TORCH_LIBDIR and
+# VGG2_TORCH_CUDA_LIBRARIES.
 # Order: $LIBTORCH (a libtorch folder or a Python torch package folder), Torch_DIR /
 # CMAKE_PREFIX_PATH, Debian's libtorch-dev. A CUDA LibTorch whose TorchConfig can't find the CUDA
 # toolkit falls back to its include and lib folders.
@@ -19,7 +20,11 @@ if(_libtorch)
         list(APPEND TORCH_LIBRARIES "${_libtorch}/lib/lib${_lib}.so")
       endif()
     endforeach()
-    add_compile_definitions(_GLIBCXX_USE_CXX11_ABI=1)
+    # The libstdc++ ABI the libraries were built with, as TorchConfig would have set it (PyTorch
+    # wheels before 2.7 used the old one).
+    file(STRINGS "${Torch_DIR}/TorchConfig.cmake" _abi REGEX "_GLIBCXX_USE_CXX11_ABI=[01]")
+    string(REGEX MATCH "_GLIBCXX_USE_CXX11_ABI=[01]" _abi "${_abi}")
+    add_compile_definitions(${_abi})
     set(Torch_FOUND TRUE)
   endif()
 else()
@@ -39,4 +44,13 @@ if(NOT _torch_so)
   find_library(_torch_so torch)
 endif()
 get_filename_component(VGG2_TORCH_LIBDIR "${_torch_so}" DIRECTORY)
-message(STATUS "vgg2-torch: LibTorch ${Torch_VERSION} from ${VGG2_TORCH_LIBDIR}")
+# A CUDA LibTorch's CUDA libraries, named on the link line by path so that --no-as-needed surely
+# applies to them: the addon calls nothing in them, and they register the CUDA backend only from
+# static initialisers (dropped, CUDA would be "not available"). Empty for a CPU-only LibTorch.
+set(VGG2_TORCH_CUDA_LIBRARIES)
+foreach(_lib torch_cuda c10_cuda)
+  if(EXISTS "${VGG2_TORCH_LIBDIR}/lib${_lib}.so")
+    list(APPEND VGG2_TORCH_CUDA_LIBRARIES "${VGG2_TORCH_LIBDIR}/lib${_lib}.so")
+  endif()
+endforeach()
+message(STATUS "vgg2-torch: LibTorch ${Torch_VERSION} from ${VGG2_TORCH_LIBDIR}; CUDA libraries: ${VGG2_TORCH_CUDA_LIBRARIES}")
