@@ -1,0 +1,57 @@
+/**
+ * Progress for the CLI: a one-line bar on a TTY (epoch, step, images/s, loss, top-1, lr, ETA),
+ * plain lines every `logEvery` steps otherwise, so that CI logs stay readable.
+ */
+import type { Trainer, StepEvent } from './trainer';
+import type { EvalRecord } from './run-folder';
+
+function duration(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+export function attachProgress(trainer: Trainer, out: NodeJS.WriteStream, mode: 'bar' | 'lines'): () => void {
+  const c = trainer.config;
+  let rate = 0;
+  let last = performance.now();
+  let drawn = false;
+  const clear = () => {
+    if (drawn) out.write('\r\x1b[K');
+    drawn = false;
+  };
+  const onStep = (e: StepEvent) => {
+    const now = performance.now();
+    const r = e.images / ((now - last) / 1000);
+    last = now;
+    rate = rate ? 0.9 * rate + 0.1 * r : r;
+    const s = trainer.state;
+    const eta = ((s.totalSteps - s.step) * c.batchSize * c.accumulate) / rate;
+    const text = `epoch ${e.epoch}/${c.epochs} step ${e.step}/${s.totalSteps} ${rate.toFixed(1)} img/s loss ${e.loss.toFixed(4)} top-1 ${(100 * e.top1).toFixed(1)}% lr ${e.lr.toPrecision(3)} ETA ${duration(eta)}`;
+    if (mode === 'bar') {
+      const width = 20;
+      const filled = Math.round((width * s.step) / Math.max(1, s.totalSteps));
+      out.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}`);
+      drawn = true;
+    } else if (e.step % c.logEvery === 0 || e.step === s.totalSteps) out.write(`${text}\n`);
+  };
+  const onEval = (r: EvalRecord) => {
+    clear();
+    out.write(`eval epoch ${r.epoch}: held-out top-1 ${(100 * r.val_top1).toFixed(1)}% top-5 ${(100 * r.val_top5).toFixed(1)}% (${r.val_images} images), train loss ${r.loss.toFixed(4)}\n`);
+  };
+  const onLog = (m: string) => {
+    clear();
+    out.write(`${m}\n`);
+  };
+  trainer.on('step', onStep);
+  trainer.on('eval', onEval);
+  trainer.on('log', onLog);
+  return () => {
+    clear();
+    trainer.off('step', onStep);
+    trainer.off('eval', onEval);
+    trainer.off('log', onLog);
+  };
+}

@@ -1,0 +1,404 @@
+/**
+ * Trainer: config → data → model → SGD steps with a per-iteration lr, validation, checkpoints,
+ * metrics, and the final model.safetensors. Events: 'step', 'epoch', 'eval', 'checkpoint', 'log'.
+ * Exact resume: a checkpoint holds model, momentum buffers, loader position, plateau state and
+ * metrics; everything random in the data is a function of (seed, epoch, index).
+ */
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Issues } from '../data/issues';
+import { Loader } from '../data/loader';
+import { BalancedSampler, ShuffleSampler, type Position, type Sampler } from '../data/sampler';
+import { info, setThreads } from '../info';
+import { describeWeights, Model } from '../model';
+import { ConfigError, resolveConfig, type TrainConfig, type TrainConfigInput } from './config';
+import {
+  BEST,
+  listCheckpoints,
+  loadCheckpointFile,
+  loadNewestCheckpoint,
+  markBest,
+  peekState,
+  pruneCheckpoints,
+  removeStaleTemporaries,
+  writeCheckpoint,
+  type TrainerCheckpointState,
+} from './checkpoint';
+import { inverseFrequencyWeights, openTrainData, type TrainData } from './data';
+import { evaluate } from './evaluate';
+import { RunFolder, type EvalRecord, type MetricRecord, type TrainRecord } from './run-folder';
+import { INITIAL_PLATEAU, lrAt, plateauUpdate, type PlateauState, type ScheduleSpec } from './schedule';
+
+export interface TrainerState {
+  /** 1-based epoch in progress (or last finished). */
+  epoch: number;
+  /** Optimizer steps done. */
+  step: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  lr: number;
+  loss?: number;
+  top1?: number;
+  valTop1?: number;
+  valTop5?: number;
+  seconds: number;
+}
+
+export interface StepEvent {
+  epoch: number;
+  step: number;
+  lr: number;
+  loss: number;
+  /** Fractions of the step's images. */
+  top1: number;
+  top5: number;
+  images: number;
+  skipped: boolean;
+}
+
+export interface FitResult {
+  /** How the run ended: complete, stopped by the signal (checkpoint saved), or already complete before. */
+  status: 'complete' | 'stopped' | 'already-complete';
+  state: TrainerState;
+  /** model.safetensors when complete. */
+  model?: string;
+  /** The last checkpoint written. */
+  checkpoint?: string;
+  runDir: string;
+}
+
+export interface TrainerOptions {
+  /** Continue the run in config.out from its newest good checkpoint, or from this checkpoint file. */
+  resume?: true | string;
+}
+
+/** A config from a run folder (config.json) or a checkpoint (its saved config), for `--resume`. */
+export function configForResume(target: string): { config: TrainConfigInput; checkpoint?: string } {
+  const stat = fs.statSync(target, { throwIfNoEntry: false });
+  if (!stat) throw new Error(`--resume ${target}: no such run folder or checkpoint`);
+  if (stat.isDirectory()) {
+    const config = new RunFolder(target).readConfig();
+    if (!config) throw new Error(`--resume ${target}: no config.json in this folder (is it a run folder made with --out?)`);
+    return { config: { ...(config as TrainConfigInput), out: path.resolve(target) } };
+  }
+  const state = peekState(target);
+  return { config: { ...state.config, out: path.resolve(path.dirname(target), '..') }, checkpoint: path.resolve(target) };
+}
+
+function wrapSampler(inner: Sampler, batchesPerEpoch: number): Sampler {
+  return { batchesPerEpoch, batch: (e, b) => inner.batch(e, b) };
+}
+
+export class Trainer extends EventEmitter {
+  readonly config: TrainConfig;
+  readonly run: RunFolder;
+  readonly issues: Issues;
+  state: TrainerState;
+  private readonly resume?: true | string;
+  private metrics: MetricRecord[] = [];
+  private plateau: PlateauState = INITIAL_PLATEAU;
+  private best: TrainerCheckpointState['best'] = null;
+  private position: Position = { epoch: 0, batch: 0 };
+  private secondsBase = 0;
+  private fitStart = 0;
+  /** Sums of the log window and the epoch so far (saved, so that a resumed run logs the same numbers). */
+  private sums: TrainerCheckpointState['sums'] = { window: { loss: 0, top1: 0, images: 0, steps: 0 }, epoch: { loss: 0, steps: 0, images: 0 } };
+
+  constructor(config: TrainConfigInput, options: TrainerOptions = {}) {
+    super();
+    this.config = resolveConfig(config);
+    this.run = new RunFolder(this.config.out);
+    this.resume = options.resume;
+    this.issues = new Issues({ strict: this.config.strictData, warn: (m) => this.log(`warning: ${m}`) });
+    this.state = { epoch: 0, step: 0, totalSteps: 0, stepsPerEpoch: 0, lr: 0, seconds: 0 };
+  }
+
+  private log(message: string): void {
+    if (!this.emit('log', message)) process.stderr.write(`${message}\n`);
+  }
+
+  private get seconds(): number {
+    return this.secondsBase + (performance.now() - this.fitStart) / 1000;
+  }
+
+  private async createModel(data: TrainData): Promise<{ model: Model; backboneLrScale: number }> {
+    const c = this.config;
+    const hw = info();
+    const cuda = hw.cuda && (c.device === 'auto' || c.device.startsWith('cuda'));
+    const amp = c.amp !== 'auto' ? c.amp : cuda ? 'fp16' : hw.bf16 ? 'bf16' : 'off';
+    const channelsLast = c.channelsLast === 'auto' ? cuda : c.channelsLast;
+    const classes = data.dataset.classes.length;
+    const model = await Model.create({
+      arch: c.arch,
+      numClasses: classes,
+      embeddingDim: c.embeddingDim,
+      device: c.device,
+      amp,
+      channelsLast,
+      inputSize: data.face.size,
+      classNames: [...data.dataset.classes],
+      momentum: c.momentum,
+      weightDecay: c.weightDecay,
+      nesterov: c.nesterov,
+      seed: c.seed,
+      loss: c.loss,
+      marginScale: c.marginScale,
+      margin: c.margin,
+      classWeights: c.classWeights ? inverseFrequencyWeights(data.train.labels, classes) : undefined,
+    });
+    this.log(`model: ${c.arch}, ${classes} classes, ${model.config.device}, amp ${amp}, channels_last ${channelsLast}, loss ${c.loss}`);
+    if (c.init) await this.loadInit(model, classes);
+    return { model, backboneLrScale: c.freezeBackbone ? 0 : c.backboneLrScale };
+  }
+
+  /** Fine-tuning start: every weight but a classifier of another size must fit. */
+  private async loadInit(model: Model, classes: number): Promise<void> {
+    const file = this.config.init!;
+    const described = await describeWeights(file);
+    if (described.arch && described.arch !== this.config.arch) throw new ConfigError(`init ${file} is a ${described.arch}, not a ${this.config.arch}`);
+    const r = await model.load(file, { strict: false });
+    const head = (n: string) => n.startsWith('fc.');
+    const bad = [...r.missing, ...r.unexpected, ...r.mismatched].filter((n) => !head(n));
+    if (bad.length) throw new Error(`init ${file} does not fit the model: ${bad.slice(0, 5).join('; ')}`);
+    this.log(r.mismatched.length || r.missing.length ? `init: ${file} (backbone; new ${classes}-class classifier)` : `init: ${file} (all weights)`);
+  }
+
+  private schedule(stepsPerEpoch: number): ScheduleSpec {
+    const c = this.config;
+    return { kind: c.schedule, lr: c.lr, stepsPerEpoch, epochs: c.epochs, warmupEpochs: c.warmupEpochs, milestones: c.milestones, gamma: c.gamma, minLr: c.minLr, patience: c.patience };
+  }
+
+  private checkpointState(done: boolean): TrainerCheckpointState {
+    return {
+      version: 1,
+      step: this.state.step,
+      position: this.position,
+      seconds: this.seconds,
+      plateau: this.plateau,
+      best: this.best,
+      done,
+      seed: this.config.seed,
+      sums: this.sums,
+      config: this.config,
+      metrics: this.metrics,
+    };
+  }
+
+  private async checkpoint(model: Model, done: boolean, improved: boolean): Promise<string> {
+    const file = await writeCheckpoint(model, this.run.checkpoints, this.checkpointState(done));
+    if (improved) markBest(this.run.checkpoints, file);
+    pruneCheckpoints(this.run.checkpoints, this.config.keepCheckpoints);
+    this.emit('checkpoint', { file, step: this.state.step, best: improved });
+    return file;
+  }
+
+  private record(r: MetricRecord): void {
+    this.metrics.push(r);
+    this.run.appendMetric(r);
+  }
+
+  /** Restores a checkpoint's state; true when one was found. */
+  private async restore(model: Model): Promise<TrainerCheckpointState | undefined> {
+    removeStaleTemporaries(this.run.checkpoints);
+    const found =
+      typeof this.resume === 'string'
+        ? { file: this.resume, state: await loadCheckpointFile(model, this.resume) }
+        : await loadNewestCheckpoint(model, this.run.checkpoints, (m) => this.log(`warning: ${m}`));
+    if (!found) {
+      this.log(`resume: no usable checkpoint in ${this.run.checkpoints}; starting again from config.json`);
+      return undefined;
+    }
+    const s = found.state;
+    this.metrics = s.metrics;
+    this.plateau = s.plateau;
+    this.best = s.best;
+    this.position = s.position;
+    this.secondsBase = s.seconds;
+    this.sums = s.sums;
+    this.state.step = s.step;
+    this.run.resetMetrics(this.metrics);
+    this.log(`resume: ${found.file} (step ${s.step}, ${s.seconds.toFixed(1)} s of training so far)`);
+    return s;
+  }
+
+  async fit(opts: { signal?: AbortSignal } = {}): Promise<FitResult> {
+    const c = this.config;
+    if (c.threads > 0) setThreads(c.threads);
+    this.run.create();
+    const data = await openTrainData(c, this.issues, (m) => this.log(m));
+    // The resolved face settings are part of the resolved config.
+    Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
+    const { model, backboneLrScale } = await this.createModel(data);
+    try {
+      return await this.loop(model, data, backboneLrScale, opts.signal);
+    } finally {
+      model.dispose();
+    }
+  }
+
+  private async loop(model: Model, data: TrainData, backboneLrScale: number, signal?: AbortSignal): Promise<FitResult> {
+    const c = this.config;
+    const inner = c.balanced
+      ? new BalancedSampler(data.train.labels, { classesPerBatch: c.batchSize / c.imagesPerClass, imagesPerClass: c.imagesPerClass, seed: c.seed })
+      : new ShuffleSampler(data.train.size, c.batchSize, { seed: c.seed });
+    const stepsPerEpoch = Math.floor(inner.batchesPerEpoch / c.accumulate);
+    if (stepsPerEpoch < 1) throw new ConfigError(`one epoch has ${inner.batchesPerEpoch} batches, fewer than accumulate (${c.accumulate})`);
+    const spec = this.schedule(stepsPerEpoch);
+    const totalSteps = Math.min(c.epochs * stepsPerEpoch, c.maxSteps ?? Infinity);
+    Object.assign(this.state, { stepsPerEpoch, totalSteps });
+
+    let resumed: TrainerCheckpointState | undefined;
+    if (this.resume) resumed = await this.restore(model);
+    if (resumed?.done) {
+      this.state.epoch = Math.ceil(resumed.step / stepsPerEpoch);
+      this.log(`resume: the run in ${this.run.dir} is already complete (step ${resumed.step}); nothing to do`);
+      return { status: 'already-complete', state: this.state, model: this.run.modelFile, runDir: this.run.dir };
+    }
+    if (!resumed) {
+      removeStaleTemporaries(this.run.checkpoints);
+      for (const { file } of listCheckpoints(this.run.checkpoints)) fs.rmSync(file);
+      fs.rmSync(path.join(this.run.checkpoints, BEST), { force: true });
+      this.run.writeConfig(c);
+      this.run.resetMetrics([]);
+    }
+    this.fitStart = performance.now();
+
+    const loader = new Loader(data.train, {
+      ...data.face,
+      batchSize: c.batchSize,
+      train: true,
+      augment: c.augment,
+      seed: c.seed,
+      sampler: wrapSampler(inner, stepsPerEpoch * c.accumulate),
+      start: this.position,
+      epochs: c.epochs,
+      concurrency: c.workers,
+      issues: this.issues,
+    });
+    const batches = loader[Symbol.asyncIterator]();
+    const stride = data.face.size * data.face.size * 3;
+    let lastCheckpoint: string | undefined;
+    let lastCheckpointStep = -1;
+    let windowStart = performance.now();
+    let epochStart = performance.now();
+    try {
+      while (this.state.step < totalSteps) {
+        const step = this.state.step;
+        const epoch = Math.floor(step / stepsPerEpoch);
+        const lr = lrAt(spec, step, this.plateau);
+        let loss = 0;
+        let top1 = 0;
+        let top5 = 0;
+        let images = 0;
+        let skipped = false;
+        for (let k = 0; k < c.accumulate; k++) {
+          const next = await batches.next();
+          if (next.done) throw new Error('the data ran out before the last step (every image of an epoch unusable?)');
+          const b = next.value;
+          try {
+            const r = await model.trainStep(b.data.subarray(0, b.n * stride), [b.n, data.face.size, data.face.size, 3], b.labels, {
+              lr,
+              apply: k === c.accumulate - 1,
+              lossDivisor: c.accumulate,
+              labelSmoothing: c.labelSmoothing,
+              backboneLrScale,
+            });
+            loss += r.loss / c.accumulate;
+            top1 += r.top1;
+            top5 += r.top5;
+            images += b.n;
+            skipped = r.skipped;
+          } finally {
+            loader.release(b);
+          }
+        }
+        this.state.step = step + 1;
+        this.position = loader.position;
+        Object.assign(this.state, { epoch: epoch + 1, lr, loss, top1: top1 / images, seconds: this.seconds });
+        this.emit('step', { epoch: epoch + 1, step: step + 1, lr, loss, top1: top1 / images, top5: top5 / images, images, skipped } satisfies StepEvent);
+        const { window: w, epoch: ep } = this.sums;
+        this.sums = {
+          window: { loss: w.loss + loss, top1: w.top1 + top1, images: w.images + images, steps: w.steps + 1 },
+          epoch: { loss: ep.loss + loss, steps: ep.steps + 1, images: ep.images + images },
+        };
+        const win = this.sums.window;
+        const now = performance.now();
+        if (this.state.step % c.logEvery === 0) {
+          const rec: TrainRecord = {
+            type: 'train',
+            epoch: epoch + 1,
+            step: this.state.step,
+            seconds: round(this.seconds, 2),
+            lr,
+            loss: round(win.loss / win.steps, 5),
+            top1: round(win.top1 / win.images, 4),
+            images_per_s: round(win.images / ((now - windowStart) / 1000), 1),
+          };
+          this.record(rec);
+          this.sums.window = { loss: 0, top1: 0, images: 0, steps: 0 };
+          windowStart = now;
+        }
+        const last = this.state.step === totalSteps;
+        const epochEnd = this.state.step % stepsPerEpoch === 0 || last;
+        let improved = false;
+        if (epochEnd) {
+          const e = epoch + 1;
+          const ep = this.sums.epoch;
+          this.emit('epoch', { epoch: e, loss: ep.loss / ep.steps, seconds: this.seconds });
+          const rate = ep.images / ((now - epochStart) / 1000);
+          if (data.val && (e % c.evalEvery === 0 || last)) improved = await this.validate(model, data, e, lr, ep.loss / Math.max(1, ep.steps), rate);
+          this.sums.epoch = { loss: 0, steps: 0, images: 0 };
+          // Evaluation time is not training throughput.
+          epochStart = windowStart = performance.now();
+        }
+        const stepCheckpoint = c.checkpointEverySteps !== undefined && this.state.step % c.checkpointEverySteps === 0;
+        const epochCheckpoint = epochEnd && (Math.ceil(this.state.step / stepsPerEpoch) % c.checkpointEvery === 0 || last);
+        if (last || stepCheckpoint || epochCheckpoint || improved) {
+          lastCheckpoint = await this.checkpoint(model, last, improved);
+          lastCheckpointStep = this.state.step;
+        }
+        if (signal?.aborted && !last) {
+          if (lastCheckpointStep !== this.state.step) lastCheckpoint = await this.checkpoint(model, false, false);
+          this.log(`stopped at step ${this.state.step}; checkpoint ${lastCheckpoint}`);
+          return { status: 'stopped', state: this.state, checkpoint: lastCheckpoint, runDir: this.run.dir };
+        }
+      }
+    } finally {
+      loader.close();
+    }
+    await model.save(this.run.modelFile, { trained_steps: String(this.state.step) });
+    if (this.issues.count()) this.log(`data problems (skipped):\n${this.issues.summary()}`);
+    return { status: 'complete', state: this.state, model: this.run.modelFile, checkpoint: lastCheckpoint, runDir: this.run.dir };
+  }
+
+  /** Validation after epoch e; true when held-out top-1 improved on the best so far. */
+  private async validate(model: Model, data: TrainData, e: number, lr: number, trainLoss: number, imagesPerS: number): Promise<boolean> {
+    const c = this.config;
+    const acc = await evaluate(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, c.workers);
+    const rec: EvalRecord = {
+      type: 'eval',
+      epoch: e,
+      step: this.state.step,
+      seconds: round(this.seconds, 2),
+      lr,
+      loss: round(trainLoss, 5),
+      images_per_s: round(imagesPerS, 1),
+      val_top1: round(acc.top1, 4),
+      val_top5: round(acc.top5, 4),
+      val_images: acc.images,
+    };
+    this.record(rec);
+    Object.assign(this.state, { valTop1: acc.top1, valTop5: acc.top5 });
+    this.emit('eval', rec);
+    if (c.schedule === 'plateau') this.plateau = plateauUpdate(this.schedule(this.state.stepsPerEpoch), this.plateau, 1 - acc.top1);
+    const improved = !this.best || acc.top1 > this.best.val_top1;
+    if (improved) this.best = { val_top1: acc.top1, step: this.state.step };
+    return improved;
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

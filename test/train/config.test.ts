@@ -1,0 +1,94 @@
+/** Train config schema (zod): defaults, the lr rule, errors naming keys and types; files; schedules at chosen iterations. */
+import fs from 'fs';
+import path from 'path';
+import { ConfigError, readConfigFile, resolveConfig } from '../../lib/train/config';
+import { INITIAL_PLATEAU, lrAt, plateauUpdate, type ScheduleSpec } from '../../lib/train/schedule';
+import { configFromArgs } from '../../bin/commands/train';
+import { tmpDir } from '../helpers/paths';
+
+describe('config', () => {
+  test('recipe defaults: SGD 0.9 / 5e-4, batch 256, step ×0.1 at 30 and 60, 90 epochs, warmup, lr 0.1 × batch / 256', () => {
+    const c = resolveConfig({ data: '/x' });
+    expect(c).toMatchObject({ batchSize: 256, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: 'step', milestones: [30, 60], gamma: 0.1, epochs: 90, warmupEpochs: 2 });
+    expect(c.out).toBe(path.resolve('runs/run'));
+    expect(resolveConfig({ data: '/x', batchSize: 16 }).lr).toBeCloseTo(0.00625, 12);
+    expect(resolveConfig({ data: '/x', batchSize: 16, accumulate: 4 }).lr).toBeCloseTo(0.025, 12);
+    expect(resolveConfig({ data: '/x', batchSize: 16, lr: 0.01 }).lr).toBe(0.01);
+    expect(resolveConfig({ data: '/x', loss: 'arcface' })).toMatchObject({ marginScale: 64, margin: 0.5 });
+    expect(resolveConfig({ data: '/x', loss: 'cosface' }).margin).toBe(0.35);
+    expect(resolveConfig({ data: '/x', out: 'abc' }).out).toBe(path.resolve('abc'));
+  });
+
+  test('unknown keys and wrong types are errors naming the key and the expected type', () => {
+    expect(() => resolveConfig({ data: '/x', bogus: 1 } as never)).toThrow(/unknown key 'bogus'/);
+    expect(() => resolveConfig({ data: '/x', augment: { flip: true, spin: 2 } } as never)).toThrow(/unknown key 'augment.spin'/);
+    expect(() => resolveConfig({ data: '/x', epochs: 'ten' } as never)).toThrow(/config\.epochs: expected number, got string "ten"/);
+    expect(() => resolveConfig({ data: '/x', schedule: 'linear' } as never)).toThrow(/config\.schedule: expected one of "step", "cosine", "plateau", got "linear"/);
+    expect(() => resolveConfig({ data: '/x', batchSize: 2.5 })).toThrow(/config\.batchSize/);
+    expect(() => resolveConfig({ data: '/x', milestones: [60, 30] })).toThrow(/milestones: must be increasing/);
+    expect(() => resolveConfig({})).toThrow(ConfigError);
+    expect(() => resolveConfig({ data: '/x', cache: '/y' })).toThrow(/alternatives/);
+    expect(() => resolveConfig({ data: '/x', balanced: true, batchSize: 10, imagesPerClass: 4 })).toThrow(/multiple of imagesPerClass/);
+  });
+
+  test('JSON and YAML files; a bad file names itself', () => {
+    const dir = tmpDir('cfg');
+    fs.writeFileSync(path.join(dir, 'a.yaml'), 'data: /d\nbatchSize: 32\nschedule: cosine\naugment:\n  grayProb: 0.1\n');
+    fs.writeFileSync(path.join(dir, 'b.json'), JSON.stringify({ data: '/d', epochs: 3 }));
+    fs.writeFileSync(path.join(dir, 'bad.yaml'), 'data: [unclosed\n');
+    fs.writeFileSync(path.join(dir, 'list.yaml'), '- 1\n- 2\n');
+    expect(resolveConfig(readConfigFile(path.join(dir, 'a.yaml')))).toMatchObject({ batchSize: 32, schedule: 'cosine', augment: { grayProb: 0.1 }, lr: 0.0125 });
+    expect(resolveConfig(readConfigFile(path.join(dir, 'b.json'))).epochs).toBe(3);
+    expect(() => readConfigFile(path.join(dir, 'bad.yaml'))).toThrow(/bad\.yaml/);
+    expect(() => readConfigFile(path.join(dir, 'list.yaml'))).toThrow(/mapping/);
+    expect(() => readConfigFile(path.join(dir, 'none.yaml'))).toThrow(/cannot read config file .*none\.yaml: ENOENT/);
+  });
+
+  test('CLI flags map onto the config keys and override the file', () => {
+    const dir = tmpDir('cfg');
+    fs.writeFileSync(path.join(dir, 'c.yaml'), 'data: /d\nepochs: 5\nseed: 3\n');
+    const c = configFromArgs({ config: path.join(dir, 'c.yaml'), progress: 'auto', epochs: 7, 'batch-size': 8, milestones: ['2,4'], 'channels-last': 'false', 'holdout-per-class': 1 });
+    expect(c).toMatchObject({ data: '/d', epochs: 7, seed: 3, batchSize: 8, milestones: [2, 4], channelsLast: false, holdoutPerClass: 1 });
+  });
+});
+
+describe('schedules (per iteration)', () => {
+  const base: ScheduleSpec = { kind: 'step', lr: 0.1, stepsPerEpoch: 100, epochs: 90, warmupEpochs: 2, milestones: [30, 60], gamma: 0.1, minLr: 0, patience: 1 };
+
+  test('linear warmup, then step decay at the milestone epochs', () => {
+    expect(lrAt(base, 0)).toBeCloseTo(0.1 / 200, 12);
+    expect(lrAt(base, 99)).toBeCloseTo(0.05, 12);
+    expect(lrAt(base, 199)).toBeCloseTo(0.1, 12);
+    expect(lrAt(base, 200)).toBeCloseTo(0.1, 12);
+    expect(lrAt(base, 2999)).toBeCloseTo(0.1, 12);
+    expect(lrAt(base, 3000)).toBeCloseTo(0.01, 12);
+    expect(lrAt(base, 5999)).toBeCloseTo(0.01, 12);
+    expect(lrAt(base, 6000)).toBeCloseTo(0.001, 12);
+    expect(lrAt({ ...base, warmupEpochs: 0 }, 0)).toBe(0.1);
+  });
+
+  test('cosine: peak after warmup, half way at the middle, floor at the end (train_reference.py formula)', () => {
+    const s = { ...base, kind: 'cosine' as const, epochs: 10, stepsPerEpoch: 10, warmupEpochs: 2 };
+    expect(lrAt(s, 19)).toBeCloseTo(0.1, 12);
+    expect(lrAt(s, 20)).toBeCloseTo(0.1, 12);
+    expect(lrAt(s, 60)).toBeCloseTo(0.05, 12);
+    expect(lrAt(s, 40)).toBeCloseTo(0.05 * (1 + Math.cos(Math.PI / 4)), 12);
+    expect(lrAt(s, 100)).toBeCloseTo(0, 12);
+    expect(lrAt({ ...s, minLr: 0.001 }, 100)).toBeCloseTo(0.001, 12);
+  });
+
+  test('plateau: ÷10 after more than `patience` evaluations without a better validation error', () => {
+    const s = { ...base, kind: 'plateau' as const };
+    let p = plateauUpdate(s, INITIAL_PLATEAU, 0.5);
+    p = plateauUpdate(s, p, 0.4); // better
+    expect(lrAt(s, 1000, p)).toBeCloseTo(0.1, 12);
+    p = plateauUpdate(s, p, 0.45); // 1 bad: within patience 1
+    expect(lrAt(s, 1000, p)).toBeCloseTo(0.1, 12);
+    p = plateauUpdate(s, p, 0.41); // 2 bad: decay
+    expect(lrAt(s, 1000, p)).toBeCloseTo(0.01, 12);
+    expect(p.bad).toBe(0);
+    p = plateauUpdate(s, p, 0.3);
+    expect(p).toEqual({ factor: 0.1, best: 0.3, bad: 0 });
+    expect(lrAt(s, 100, p)).toBeCloseTo(0.1 * 101 / 200, 12); // warmup still rules its iterations
+  });
+});
