@@ -9,8 +9,9 @@ import evalCmd from './commands/eval';
 import info from './commands/info';
 import prepare from './commands/prepare';
 import verify from './commands/verify';
+import train from './commands/train';
 
-const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, evalCmd, embed, verify, bench];
+const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, evalCmd, embed, verify, train, bench];
 
 export async function main(argv: string[]): Promise<void> {
   const parser = yargs(argv)
