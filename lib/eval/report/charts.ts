@@ -71,7 +71,7 @@ function histogramCharts(results: NamedResult[]): Chart[] {
           data: { values },
           mark: { type: 'rect', opacity: 0.55 },
           encoding: {
-            x: { field: 'start', type: 'quantitative', title: 'cosine similarity' },
+            x: { field: 'start', type: 'quantitative', scale: { zero: false }, title: 'cosine similarity' },
             x2: { field: 'end' },
             y: { field: 'share', type: 'quantitative', stack: null, title: 'share of pairs' },
             color: { field: 'kind', type: 'nominal', scale: { domain: ['genuine', 'impostor'], range: ['#1b9e77', '#d95f02'] }, title: null },
