@@ -167,7 +167,9 @@ describeShared('eval on CFP (real images) with a training run: ROC, histograms, 
     expect(Math.hypot(...rows[0].embedding)).toBeCloseTo(1, 5);
     await expect(cli(['embed', '--weights', resnet, '--images', list, '--out', path.join(dir, 'e.csv')])).rejects.toThrow(/--out must end in/);
     const v = JSON.parse(await cli(['verify', '--weights', resnet, faces[0], faces[1], '--size', '32', '--json']));
-    const expected = a.data.slice(0, 2048).reduce((acc, x, k) => acc + x * (a.data[2048 + k] as number), 0);
+    const e = a.data as Float32Array;
+    let expected = 0;
+    for (let k = 0; k < 2048; k++) expected += e[k] * e[2048 + k];
     expect(v.similarity).toBeCloseTo(expected, 5);
     expect(v.threshold).toBe(0.5);
     expect(v.same).toBe(v.similarity >= 0.5);
