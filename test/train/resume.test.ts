@@ -1,0 +1,133 @@
+/**
+ * Exact resume and crash-safe checkpoints, with real processes of `vgg2-torch train` (compiled CLI)
+ * on a tiny demo dataset: straight vs killed + resumed runs give the same losses and weights; a kill
+ * at each point of a checkpoint write leaves only loadable checkpoints; SIGINT saves and the printed
+ * resume command works.
+ */
+import { spawn, spawnSync } from 'child_process';
+import fs from 'fs';
+import path from 'path';
+import { writeDemoDataset } from '../../lib/data/demo';
+import { Model } from '../../lib/model';
+import { listCheckpoints, peekState } from '../../lib/train/checkpoint';
+import type { MetricRecord } from '../../lib/train/run-folder';
+import { repoRoot, tmpDir } from '../helpers/paths';
+import { readSafetensors } from '../helpers/safetensors';
+
+const cli = path.join(repoRoot, 'bin', 'vgg2-torch.js');
+let root: string;
+let data: string;
+
+// 3 training identities × 8 images, 2 held out each: 18 training images, 4 batches of 4 per epoch.
+const flags = (out: string, checkpointSteps = '1') =>
+  [
+    'train', '--data', data, '--out', out, '--input-size', '32', '--batch-size', '4', '--epochs', '2', '--max-steps', '6',
+    '--lr', '0.002', '--amp', 'off', '--threads', '2', '--workers', '2', '--checkpoint-every-steps', checkpointSteps, '--keep-checkpoints', '8',
+    '--log-every', '1', '--seed', '1', '--holdout-per-class', '2', '--warmup-epochs', '1', '--schedule', 'cosine', '--progress', 'lines',
+  ];
+
+function train(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 180_000 });
+}
+
+function metrics(dir: string): MetricRecord[] {
+  return fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+}
+
+function expectSameWeights(a: string, b: string): void {
+  const x = readSafetensors(a).tensors;
+  const y = readSafetensors(b).tensors;
+  expect([...y.keys()]).toEqual([...x.keys()]);
+  const bytes = (d: Float32Array | BigInt64Array) => Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  const differing = [...x].filter(([name, t]) => !bytes(y.get(name)!.data).equals(bytes(t.data))).map(([name]) => name);
+  expect(differing).toEqual([]);
+}
+
+let straight: string;
+
+beforeAll(async () => {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'bin', 'commands', 'train.js'))) throw new Error('compile first: npx tsc -p tsconfig.json');
+  root = tmpDir('resume');
+  data = path.join(root, 'demo');
+  await writeDemoDataset({ out: data, identities: 4, images: 8, size: 48, seed: 3 });
+  straight = path.join(root, 'straight');
+  const r = train(flags(straight));
+  expect(r.stderr).toMatch(/done: 6 steps/);
+  expect(r.status).toBe(0);
+});
+
+test('N steps straight = N/2, SIGKILL, resume: identical losses and bit-identical final weights', () => {
+  const out = path.join(root, 'killed');
+  // A real SIGKILL, at a deterministic moment: right after the checkpoint of step 3 is in place.
+  const k = train(flags(out), { VGG2_CHECKPOINT_FAULT: 'after-rename', VGG2_CHECKPOINT_FAULT_STEP: '3' });
+  expect(k.signal).toBe('SIGKILL');
+  expect(listCheckpoints(path.join(out, 'checkpoints'))[0].step).toBe(3);
+  const r = train(['train', '--resume', out, '--progress', 'lines']);
+  expect(r.stderr).toMatch(/resume: .*ckpt-000000003\.safetensors \(step 3/);
+  expect(r.status).toBe(0);
+  const a = metrics(straight);
+  const b = metrics(out);
+  expect(b.map((m) => [m.type, m.step, m.epoch, m.lr, m.loss])).toEqual(a.map((m) => [m.type, m.step, m.epoch, m.lr, m.loss]));
+  expect(b.filter((m) => m.type === 'eval').map((m) => m.type === 'eval' && m.val_top1)).toEqual(a.filter((m) => m.type === 'eval').map((m) => m.type === 'eval' && m.val_top1));
+  expect(b.every((m, i) => i === 0 || m.seconds >= b[i - 1].seconds)).toBe(true);
+  expectSameWeights(path.join(straight, 'model.safetensors'), path.join(out, 'model.safetensors'));
+  // The final model describes itself; resuming a finished run says so and exits 0.
+  const meta = readSafetensors(path.join(out, 'model.safetensors')).metadata;
+  expect(meta).toMatchObject({ arch: 'resnet50', num_classes: '3', input_size: '32' });
+  expect(JSON.parse(meta.class_names)).toHaveLength(3);
+  const again = train(['train', '--resume', out]);
+  expect(again.status).toBe(0);
+  expect(again.stderr).toMatch(/already complete/);
+});
+
+describe.each(['before-write', 'during-write', 'after-write', 'before-rename', 'after-rename'] as const)('killed at %s of a checkpoint write', (point) => {
+  test('only loadable checkpoints remain, and resume takes the newest good one', async () => {
+    const out = path.join(root, `fault-${point}`);
+    const k = train(flags(out), { VGG2_CHECKPOINT_FAULT: point, VGG2_CHECKPOINT_FAULT_STEP: '4' });
+    expect(k.signal).toBe('SIGKILL');
+    const dir = path.join(out, 'checkpoints');
+    const found = listCheckpoints(dir);
+    expect(found[0].step).toBe(point === 'after-rename' ? 4 : 3);
+    const model = await Model.create({ numClasses: 3, seed: 0 });
+    try {
+      for (const { file, step } of found) {
+        const metadata = await model.loadCheckpoint(file);
+        expect(JSON.parse(metadata.trainer_state).step).toBe(step);
+        expect(peekState(file).step).toBe(step);
+      }
+    } finally {
+      model.dispose();
+    }
+    const r = train(['train', '--resume', out]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`resume: .*ckpt-00000000${found[0].step}\\.safetensors`));
+    // Temporary files are gone, and were never named like a checkpoint.
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+    expectSameWeights(path.join(straight, 'model.safetensors'), path.join(out, 'model.safetensors'));
+  });
+});
+
+test('SIGINT stops at a step boundary, saves, prints a resume command that works', async () => {
+  const out = path.join(root, 'sigint');
+  const child = spawn(process.execPath, [cli, ...flags(out, '100')], { cwd: repoRoot });
+  let stderr = '';
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/step 2\/6/.test(stderr) && !child.killed) {
+        child.kill('SIGINT');
+        resolve();
+      }
+    });
+  });
+  expect(await exit).toBe(130);
+  const hint = /Resume with: npx vgg2-torch train (--resume .*)/.exec(stderr);
+  expect(hint).not.toBeNull();
+  const step = listCheckpoints(path.join(out, 'checkpoints'))[0].step;
+  expect(step).toBeGreaterThanOrEqual(2);
+  expect(step).toBeLessThan(6);
+  const r = train(['train', '--resume', JSON.parse(hint![1].replace('--resume ', ''))]);
+  expect(r.status).toBe(0);
+  expectSameWeights(path.join(straight, 'model.safetensors'), path.join(out, 'model.safetensors'));
+});
