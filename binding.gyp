@@ -14,6 +14,13 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "_GLIBCXX_USE_CXX11_ABI=1"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++14"],
+      "conditions": [
+        # TurboJPEG for decodeBatch, when pkg-config finds it (as in CMakeLists.txt).
+        ["<!(pkg-config --exists libturbojpeg && echo 1 || echo 0)==1", {
+          "defines": ["VGG2_TURBOJPEG=1"],
+          "libraries": ["<!@(pkg-config --libs libturbojpeg)"]
+        }]
+      ],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-include", "<(module_root_dir)/native/pch.h", "-Wno-unused-parameter"]
     }
   ]

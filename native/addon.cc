@@ -7,8 +7,10 @@
 #include "engine.h"
 #include "errors.h"
 #include "info.h"
+#include "jpeg/jpeg_decoder.h"
 #include "session_options.h"
 #include "workers/create_worker.h"
+#include "workers/decode_batch_worker.h"
 #include "workers/inspect_worker.h"
 
 namespace vgg2 {
@@ -43,6 +45,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New<GetInfo>(env, "info"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("torchVersion", TORCH_VERSION);
+  exports.Set("decodeBatch", Napi::Function::New<DecodeBatch>(env, "decodeBatch"));
+  exports.Set("turbojpeg", JpegDecoder::Version());
   return exports;
 }
 

@@ -1,0 +1,53 @@
+#include "jpeg/batch_decoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+#include "jpeg/axis_filter.h"
+
+namespace vgg2 {
+
+BatchDecoder::BatchDecoder(std::vector<ImageSpec> specs, std::vector<int> slots, uint8_t* out, int size)
+    : specs_(std::move(specs)), slots_(std::move(slots)), out_(out), size_(size), errors_(specs_.size()) {}
+
+void BatchDecoder::Run(ThreadPool& pool) {
+  scratch_.resize(pool.size());
+  const size_t slot_bytes = static_cast<size_t>(size_) * size_ * 3;
+  pool.ParallelFor(static_cast<int>(specs_.size()), [this, slot_bytes](int i, int worker) {
+    try {
+      RenderOne(specs_[i], out_ + slots_[i] * slot_bytes, scratch_[worker]);
+    } catch (const std::exception& e) {
+      errors_[i] = e.what();
+    } catch (...) {
+      errors_[i] = "unknown error";
+    }
+  });
+}
+
+void BatchDecoder::RenderOne(const ImageSpec& s, uint8_t* out, Scratch& scratch) const {
+  RgbImage src{s.data, s.width, s.height};
+  double factor = 1.0;  // decoded pixels per source pixel
+  if (s.kind == ImageSpec::Kind::kJpeg) {
+    if (!scratch.jpeg) scratch.jpeg = std::make_unique<JpegDecoder>();
+    // Decode at the smallest DCT scale at which the region still has >= the resized size.
+    const double min_w = static_cast<double>(s.width) * s.resized_width / s.region_width;
+    const double min_h = static_cast<double>(s.height) * s.resized_height / s.region_height;
+    scratch.jpeg->Decode(s.data, s.length, s.width, s.height, min_w, min_h, scratch.decoded);
+    const auto& d = scratch.decoded;
+    src = RgbImage{d.rgb.data(), d.width, d.height};
+    factor = static_cast<double>(d.num) / d.denom;
+  }
+  // Pixel edges scale with the decoder's factor; keep taps inside the (scaled) region, as an
+  // extract followed by a resize would.
+  auto axis = [&](int origin, bool reverse, int start, int length, int resized, int limit) {
+    const int lo = static_cast<int>(std::floor(start * factor));
+    const int hi = std::min(limit, static_cast<int>(std::ceil((start + length) * factor)));
+    return AxisFilter(size_, origin, reverse, start * factor, length * factor, resized, lo, std::max(hi, lo + 1));
+  };
+  const AxisFilter fx = axis(s.crop_left, s.flip, s.region_left, s.region_width, s.resized_width, src.width);
+  const AxisFilter fy = axis(s.crop_top, false, s.region_top, s.region_height, s.resized_height, src.height);
+  RenderWindow(src, fx, fy, Tone{s.gain, s.bias, s.gray}, out, scratch.resample);
+}
+
+}  // namespace vgg2
