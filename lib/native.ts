@@ -119,8 +119,35 @@ export interface NativeEngine {
   dispose(): void;
 }
 
+/** One image for decodeBatch (see lib/data/native-decode.ts, which plans them). */
+export interface DecodeSpec {
+  /** JPEG bytes, or width·height·3 bytes of RGB (raw). */
+  data: Uint8Array;
+  kind: 'jpeg' | 'raw';
+  width: number;
+  height: number;
+  /** Face region [left, top, width, height] of the source image... */
+  region: [number, number, number, number];
+  /** ...resized to [width, height]... */
+  resized: [number, number];
+  /** ...of which the size×size window at [left, top] is kept. */
+  crop: [number, number];
+  flip: boolean;
+  gray: boolean;
+  /** v → gain·v + bias before gray (default 1, 0). */
+  gain?: number;
+  bias?: number;
+}
+
 export interface NativeBinding {
   torchVersion: string;
+  /** libjpeg-turbo's version, '' when the addon was built without TurboJPEG. */
+  turbojpeg: string;
+  /**
+   * Renders specs[i] into out at byte i·size²·3 (null specs are skipped) on a pool of `threads`
+   * threads; resolves per spec with null (done) or why it could not be done natively.
+   */
+  decodeBatch(specs: (DecodeSpec | null)[], out: Uint8Array, size: number, options?: { threads?: number }): Promise<(string | null)[]>;
   createEngine(options: EngineOptions): Promise<NativeEngine>;
   inspectWeights(file: string): Promise<WeightsInspection>;
   info(): NativeInfo;
