@@ -84,11 +84,22 @@ async function encode(base: BaseImage, s: CacheSettings): Promise<Buffer> {
   return Buffer.concat([head, body]);
 }
 
-async function decode(rec: Buffer): Promise<BaseImage> {
-  const width = rec.readUInt16LE(2);
-  const height = rec.readUInt16LE(4);
-  if (rec[0] === RAW) return { data: rec.subarray(HEADER), width, height };
-  const { data, info } = await sharp(rec.subarray(HEADER)).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+/** A stored record: its pixels as raw uint8 RGB or a JPEG, and the image's size. */
+export interface CacheRecord {
+  encoding: CacheEncoding;
+  width: number;
+  height: number;
+  body: Buffer;
+}
+
+function parseRecord(rec: Buffer): CacheRecord {
+  return { encoding: rec[0] === RAW ? 'raw' : 'jpeg', width: rec.readUInt16LE(2), height: rec.readUInt16LE(4), body: rec.subarray(HEADER) };
+}
+
+async function decode(r: CacheRecord): Promise<BaseImage> {
+  const { width, height } = r;
+  if (r.encoding === 'raw') return { data: r.body, width, height };
+  const { data, info } = await sharp(r.body).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.width !== width || info.height !== height || info.channels !== 3) throw new Error('cache record: JPEG does not match its header');
   return { data, width, height };
 }
@@ -253,10 +264,15 @@ export class CacheDataset implements Dataset {
       throw new Error(`${this.file} holds crop=${s.crop} size=${s.size} box-extend=${s.boxExtend} images, not crop=${face.crop} size=${face.size} box-extend=${face.boxExtend ?? 0.3}; prepare another cache`);
   }
 
-  async loadBase(i: number): Promise<BaseImage> {
+  /** The stored record of sample i (synchronous: LMDB reads are memory-mapped). */
+  record(i: number): CacheRecord {
     const rec = this.db.images.get(this.keys[i]);
     if (!rec) throw new DataError('missing-file', `${this.file}: record ${this.keys[i]} missing`);
-    return decode(rec);
+    return parseRecord(rec);
+  }
+
+  async loadBase(i: number): Promise<BaseImage> {
+    return decode(this.record(i));
   }
 
   close(): Promise<void> {

@@ -1,15 +1,17 @@
 /**
- * The batch loader: sampler positions → parallel decode/augment (sharp's thread pool, bounded
- * concurrency) → a bounded queue of batches in a fixed pool of reused buffers. A buffer returns to
- * the pool only through release(), so it is never overwritten while a training step uses it.
+ * The batch loader: sampler positions → parallel decode/augment (native threads for JPEGs and cache
+ * records — see native-decode.ts — and sharp's thread pool, bounded concurrency, for the rest) →
+ * a bounded queue of batches in a fixed pool of reused buffers. A buffer returns to the pool only
+ * through release(), so it is never overwritten while a training step uses it.
  */
 import * as os from 'os';
 import { augmentParams, IDENTITY_AUGMENT, type AugmentOptions } from './augment';
 import { CacheDataset } from './cache';
 import { Subset } from './dataset';
 import { DataError, Issues } from './issues';
+import { NativeRenderer, nativeDecoder, type SlotResult } from './native-decode';
 import { ShuffleSampler, type Position, type Sampler } from './sampler';
-import { loadBase, renderInto, type FaceOptions } from './transform';
+import { decodeBase, loadBase, renderInto, type FaceOptions } from './transform';
 import type { BaseImage, Batch, Dataset } from './types';
 
 export interface LoaderOptions extends FaceOptions {
@@ -24,7 +26,15 @@ export interface LoaderOptions extends FaceOptions {
   start?: Position;
   /** Stop after this many epochs (default 1; Infinity for an endless stream). */
   epochs?: number;
-  /** Samples decoded at once (default 2 × CPU cores; sharp runs them on libuv's pool). */
+  /**
+   * 'native': JPEGs and cache records through the addon (TurboJPEG, native threads), the rest
+   * through sharp; 'sharp': everything through sharp. Default: native when the addon is built
+   * with TurboJPEG.
+   */
+  decoder?: 'native' | 'sharp';
+  /** Native decoding threads (default: every core, shared with LibTorch's threads on purpose). */
+  decodeThreads?: number;
+  /** Samples decoded by sharp at once (default 2 × CPU cores; sharp runs them on libuv's pool). */
   concurrency?: number;
   /** Batches decoded ahead of the consumer (default 2). */
   prefetch?: number;
@@ -66,6 +76,7 @@ export class Loader implements AsyncIterable<Batch> {
   readonly sampler: Sampler;
   readonly issues: Issues;
   private readonly base: (i: number) => Promise<BaseImage>;
+  private readonly native?: NativeRenderer;
   private readonly sem: Semaphore;
   private readonly free: Buffer[] = [];
   private readonly held = new Set<Buffer>();
@@ -82,6 +93,11 @@ export class Loader implements AsyncIterable<Batch> {
   ) {
     this.issues = opts.issues ?? new Issues();
     this.base = baseSource(dataset, opts, this.issues);
+    if (opts.decoder !== 'sharp') {
+      const binding = nativeDecoder();
+      if (binding) this.native = new NativeRenderer(dataset, opts, this.issues, binding, { threads: opts.decodeThreads });
+      else if (opts.decoder === 'native') throw new Error(`decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`);
+    }
     this.sampler = opts.sampler ?? new ShuffleSampler(dataset.size, opts.batchSize, { seed: opts.seed, shuffle: opts.train });
     this.sem = new Semaphore(opts.concurrency ?? 2 * os.availableParallelism());
     this.prefetch = Math.max(1, opts.prefetch ?? 2);
@@ -126,25 +142,39 @@ export class Loader implements AsyncIterable<Batch> {
     }
   }
 
+  /** Which decoder fills this loader's batches. */
+  get decoder(): 'native' | 'sharp' {
+    return this.native ? 'native' : 'sharp';
+  }
+
+  /** A sample that can't be used: counted and skipped, or (strict, or not a data problem) an error. */
+  private skip(e: unknown): false {
+    if (!(e instanceof DataError) || this.issues.strict) throw e;
+    this.issues.add(e.kind, e.detail);
+    return false;
+  }
+
   private async fill(data: Buffer, pos: Position): Promise<Batch | undefined> {
     const { size, train, augment = {}, seed = 0 } = this.opts;
     const indices = this.sampler.batch(pos.epoch, pos.batch);
     const stride = size * size * 3;
+    const params = Array.from(indices, (idx) => (train ? augmentParams(augment, seed, pos.epoch, idx) : IDENTITY_AUGMENT));
+    const first: SlotResult[] = this.native ? await this.native.render(indices, params, data) : Array.from(indices, () => ({}));
     const ok = await Promise.all(
-      Array.from(indices, (idx, slot) =>
-        this.sem.run(async () => {
+      first.map((r, slot) => {
+        if (r === true) return true;
+        if (r instanceof Error) return this.skip(r);
+        return this.sem.run(async () => {
           try {
-            const base = await this.base(idx);
-            const p = train ? augmentParams(augment, seed, pos.epoch, idx) : IDENTITY_AUGMENT;
-            await renderInto(base, size, p, data, slot * stride);
+            const idx = indices[slot];
+            const base = r.buffer ? await decodeBase(r.buffer, this.dataset.source(idx), this.opts, this.issues) : await this.base(idx);
+            await renderInto(base, size, params[slot], data, slot * stride);
             return true;
           } catch (e) {
-            if (!(e instanceof DataError) || this.issues.strict) throw e;
-            this.issues.add(e.kind, e.detail);
-            return false;
+            return this.skip(e);
           }
-        }),
-      ),
+        });
+      }),
     );
     // Close the gaps left by unusable samples (memcpy), so that the batch is n dense images.
     const kept: number[] = [];

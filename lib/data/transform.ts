@@ -11,7 +11,7 @@ import { landmarksUsable } from './annotations';
 import { sharpAffinePlan, templateFor, umeyama, type Similarity } from './align';
 import type { AugmentParams } from './augment';
 import { clampBox, cropOrigin, DEFAULT_BOX_EXTEND, extendBox, resizeShortSide, shortSideDims, type Region } from './boxes';
-import { DataError, Issues } from './issues';
+import { DataError, Issues, type IssueKind } from './issues';
 import { sniffFormat } from './magic';
 import type { BaseImage, CropMode, SampleSource } from './types';
 
@@ -32,7 +32,8 @@ const GRAY: sharp.Matrix3x3 = [
 ];
 const BLACK = { r: 0, g: 0, b: 0 };
 
-async function readImageFile(file: string): Promise<Buffer> {
+/** Reads an image file; DataError for a missing, empty or non-image file. */
+export async function readImageFile(file: string): Promise<Buffer> {
   let buf: Buffer;
   try {
     buf = await fs.promises.readFile(file);
@@ -62,7 +63,24 @@ async function decoding<T>(file: string, work: () => Promise<T>): Promise<T> {
 
 /** Stage 1 for one sample. Throws DataError for unusable samples; notes non-fatal problems in `issues`. */
 export async function loadBase(src: SampleSource, opts: FaceOptions, issues?: Issues): Promise<BaseImage> {
-  const buf = await readImageFile(src.path);
+  return decodeBase(await readImageFile(src.path), src, opts, issues);
+}
+
+/**
+ * The part of a width×height image that becomes the face (box mode; whole image without a box or
+ * with crop 'none'). Throws DataError when the box misses the image; a partly-outside box is
+ * clamped and noted.
+ */
+export function faceRegion(src: SampleSource, width: number, height: number, opts: FaceOptions, note?: (kind: IssueKind, detail: string) => void): Region {
+  if (opts.crop === 'none' || !src.box) return { left: 0, top: 0, width, height };
+  const raw = clampBox(src.box, width, height);
+  if (!raw.region) throw new DataError('box-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
+  if (!raw.inside) note?.('box-partly-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
+  return clampBox(extendBox(src.box, opts.boxExtend ?? DEFAULT_BOX_EXTEND), width, height).region ?? raw.region;
+}
+
+/** Stage 1 from the file's bytes (already read). */
+export async function decodeBase(buf: Buffer, src: SampleSource, opts: FaceOptions, issues?: Issues): Promise<BaseImage> {
   return decoding(src.path, async () => {
     const short = resizeShortSide(opts.size);
     // Whole image: sharp sizes it from the header itself, saving a metadata pass (hot path).
@@ -77,13 +95,7 @@ export async function loadBase(src: SampleSource, opts: FaceOptions, issues?: Is
       if (landmarksUsable(src.landmarks)) return alignFace(buf, width, height, src.landmarks, opts.size);
       issues?.add('bad-landmarks', src.path);
     }
-    let region: Region = { left: 0, top: 0, width, height };
-    if (src.box) {
-      const raw = clampBox(src.box, width, height);
-      if (!raw.region) throw new DataError('box-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
-      if (!raw.inside) issues?.add('box-partly-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
-      region = clampBox(extendBox(src.box, opts.boxExtend ?? DEFAULT_BOX_EXTEND), width, height).region ?? raw.region;
-    }
+    const region = faceRegion(src, width, height, opts, (kind, detail) => issues?.add(kind, detail));
     const dims = shortSideDims(region.width, region.height, short);
     const out = await sharpRaw(
       sharp(buf, SHARP_INPUT).rotate().extract(region).resize(dims.width, dims.height, { fit: 'fill' }).flatten({ background: BLACK }).toColourspace('srgb'),
@@ -137,6 +149,11 @@ async function warp(src: BaseImage, t: Similarity, outW: number, outH: number): 
   return { data: out, width: outW, height: outH };
 }
 
+/** Brightness and contrast as one linear map v → gain·v + bias (contrast pivots on 128). */
+export function linearTone(p: AugmentParams): { gain: number; bias: number } {
+  return { gain: p.brightness * p.contrast, bias: 128 * (1 - p.contrast) };
+}
+
 /**
  * Stage 2: augment a base image and write size×size×3 bytes into out at byteOffset.
  * Scale/rotation act about the image centre, before the crop.
@@ -154,7 +171,10 @@ export async function renderInto(base: BaseImage, size: number, p: AugmentParams
   const o = cropOrigin(img.width, img.height, size, p.crop);
   let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left: o.left, top: o.top, width: size, height: size });
   if (p.flip) s = s.flop();
-  if (p.brightness !== 1 || p.contrast !== 1) s = s.linear(p.brightness * p.contrast, 128 * (1 - p.contrast));
+  if (p.brightness !== 1 || p.contrast !== 1) {
+    const { gain, bias } = linearTone(p);
+    s = s.linear(gain, bias);
+  }
   if (p.saturation !== 1) s = s.modulate({ saturation: p.saturation });
   if (p.gray) s = s.recomb(GRAY);
   const res = await sharpRaw(s);
