@@ -1,9 +1,10 @@
 /**
  * `vgg2-torch bench train|infer ...`: one JSON line on stdout (logs on stderr), the same work and
- * fields as ../shared/reference/torch_bench.py. `bench loader` joins once the data pipeline has it.
+ * fields as ../shared/reference/torch_bench.py; `bench loader` (bench-loader.ts) as loader_bench.py.
  */
 import type { Argv, CommandModule } from 'yargs';
 import { benchStep } from '../../lib/bench/step-bench';
+import benchLoader from './bench-loader';
 
 interface StepArgs {
   arch: 'resnet50' | 'senet50';
@@ -58,8 +59,8 @@ function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
 
 const command: CommandModule = {
   command: 'bench <what>',
-  describe: 'Measure throughput (one JSON line on stdout): train | infer',
-  builder: (y) => y.command(stepCommand('train')).command(stepCommand('infer')).demandCommand(1).strict(),
+  describe: 'Measure throughput (one JSON line on stdout): train | infer | loader',
+  builder: (y) => y.command(stepCommand('train')).command(stepCommand('infer')).command(benchLoader).demandCommand(1).strict(),
   handler: () => {},
 };
 
