@@ -145,16 +145,16 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   auto logits = loss_->Logits(out, FcWeight());
   auto loss = loss_->Loss(logits, y, options.label_smoothing);
   StepResult result;
+  at::Tensor top1, top5;
   {
     at::NoGradGuard no_grad;
     const int64_t k = std::min<int64_t>(5, logits.size(1));
     auto hits = std::get<1>(logits.topk(k, 1)).eq(y.unsqueeze(1));
-    result.top1 = hits.select(1, 0).sum().item<int64_t>();
-    result.top5 = hits.any(1).sum().item<int64_t>();
+    top1 = hits.select(1, 0).sum();
+    top5 = hits.any(1).sum();
   }
   auto objective = options.loss_divisor != 1.0 ? loss / options.loss_divisor : loss;
   (scaler_ ? scaler_->Scale(objective) : objective).backward();
-  result.loss = loss.item<double>();
   if (options.apply) {
     auto& groups = optimizer_->param_groups();
     static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(options.lr * options.backbone_lr_scale);
@@ -169,6 +169,13 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
     }
     FreeGradients();
   }
+  // One device-to-host copy for the step's numbers, at its end: on CUDA a read mid-step would
+  // stall the queue of kernels.
+  auto stats = at::stack({loss.detach().to(at::kDouble), top1.to(at::kDouble), top5.to(at::kDouble)}).cpu();
+  auto* v = stats.data_ptr<double>();
+  result.loss = v[0];
+  result.top1 = static_cast<int64_t>(v[1]);
+  result.top5 = static_cast<int64_t>(v[2]);
   return result;
 }
 
