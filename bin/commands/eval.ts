@@ -23,6 +23,7 @@ interface Args {
   seed: number;
   'gallery-per-id': number;
   unknown: number;
+  folds?: string[];
   size?: number;
   crop: CropMode;
   batch: number;
@@ -54,6 +55,7 @@ const cmd: CommandModule<{}, Args> = {
       .option('seed', { type: 'number', default: 0, describe: 'classify: split seed (as in training); identify: choice of unknown identities' })
       .option('gallery-per-id', { type: 'number', default: 1, describe: 'identify: gallery images per identity' })
       .option('unknown', { type: 'number', default: 0, describe: 'identify: identities kept out of the gallery (open set: TPIR@FPIR)' })
+      .option('folds', { type: 'string', array: true, describe: 'cfp: only these folds, e.g. --folds 10 (default: every fold with images)' })
       .option('size', { type: 'number', describe: "Input size (default: the model's)" })
       .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
       .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
@@ -83,6 +85,7 @@ const cmd: CommandModule<{}, Args> = {
           seed: argv.seed,
           galleryPerId: argv['gallery-per-id'],
           unknown: argv.unknown,
+          folds: argv.folds,
           size: argv.size,
           crop: argv.crop,
           batchSize: argv.batch,

@@ -28,6 +28,8 @@ export interface EvalOptions {
   /** identify: gallery images per identity (default 1), identities kept out of the gallery (default 0). */
   galleryPerId?: number;
   unknown?: number;
+  /** cfp: only these folds (e.g. `['10']`, identities a model was not trained on); default all with images. */
+  folds?: readonly (string | number)[];
   size?: number;
   crop?: CropMode;
   batchSize?: number;
@@ -63,7 +65,7 @@ export async function evaluate(model: Model, opts: EvalOptions): Promise<Protoco
     case 'pairs':
       return lfwProtocol(embed, { images: opts.data, pairs: opts.pairs });
     case 'cfp':
-      return cfpProtocol(embed, opts.data);
+      return cfpProtocol(embed, opts.data, { folds: opts.folds });
     case 'bin': {
       const bin = readBin(opts.data);
       return binProtocol(opts.data, bin, await embedEncoded(model, bin.images, opts.data, embedOpts));

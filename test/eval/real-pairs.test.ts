@@ -35,6 +35,25 @@ describeShared('CFP', () => {
     expect(r.pairs.FP[0].b).toMatch(/profile/);
   });
 
+  test('--folds restricts the protocol to the requested folds', () => {
+    const r = readCfp(cfp, ['10']);
+    expect(r.used).toEqual(['10']);
+    expect(r.skipped).toEqual([]);
+    expect(r.pairs.FF).toHaveLength(700);
+    expect(r.pairs.FP).toHaveLength(700);
+    expect(new Set(r.pairs.FF.map((p) => p.fold))).toEqual(new Set([10]));
+    // Identities 451–500 only: the ones fold 10 is made of.
+    expect(r.pairs.FP.every((p) => /Images\/(4[5-9]\d|500)\//.test(p.a) && /Images\/(4[5-9]\d|500)\//.test(p.b))).toBe(true);
+    expect(readCfp(cfp, [1, '02']).used).toEqual(['01', '02']);
+  });
+
+  test('a requested fold that is unknown or has no images is an error', () => {
+    expect(() => readCfp(cfp, ['11'])).toThrow(/CFP fold '11' is not in .*Split\/FF \(folds: 01, 02, .*10\)/);
+    expect(() => readCfp(cfp, ['ten'])).toThrow(/CFP fold 'ten' is not in/);
+    expect(() => readCfp(cfp, [])).toThrow(/empty list of folds/);
+    expect(() => readCfp(cfp, ['10', '03'])).toThrow(/requested CFP fold\(s\) 03 have no images/);
+  });
+
   test('a fold with some images missing is an error naming them', () => {
     const root = path.join(dir, 'cfp');
     fs.mkdirSync(path.join(root, 'Data', 'Images', '001', 'frontal'), { recursive: true });

@@ -46,13 +46,18 @@ export interface CfpFolds {
   skipped: string[];
 }
 
-/** Reads the protocol and sorts its folds into usable (all images present) and skipped (none present). */
-export function readCfp(root: string): CfpFolds {
+/**
+ * Reads the protocol and sorts its folds into usable (all images present) and skipped (none
+ * present). `folds` (numbers as in the split folder names, `10` or `'10'`) restricts it to those
+ * folds, e.g. the ones a model never saw in training; a requested fold must exist and have images.
+ */
+export function readCfp(root: string, folds?: readonly (string | number)[]): CfpFolds {
   const proto = path.join(root, 'Protocol');
   const lists = { F: readPairList(path.join(proto, 'Pair_list_F.txt')), P: readPairList(path.join(proto, 'Pair_list_P.txt')) };
   const splitDir = path.join(proto, 'Split', 'FF');
   if (!fs.existsSync(splitDir)) throw new Error(`${splitDir}: missing`);
-  const names = fs.readdirSync(splitDir).filter((d) => /^\d+$/.test(d)).sort();
+  let names = fs.readdirSync(splitDir).filter((d) => /^\d+$/.test(d)).sort();
+  if (folds) names = pickFolds(names, folds, splitDir);
   const out: CfpFolds = { pairs: { FF: [], FP: [] }, used: [], skipped: [] };
   for (const name of names) {
     const fold = Number(name);
@@ -76,11 +81,26 @@ export function readCfp(root: string): CfpFolds {
     out.pairs.FP.push(...pairs.FP);
   }
   if (out.used.length === 0) throw new Error(`${root}: no CFP fold has its images (looked for ${names.length} folds)`);
+  if (folds && out.skipped.length > 0) throw new Error(`${root}: requested CFP fold(s) ${out.skipped.join(', ')} have no images`);
   return out;
 }
 
-export async function cfpProtocol(embed: Embedder, root: string): Promise<ProtocolResult> {
-  const cfp = readCfp(root);
+/** The split folder names of the requested folds, in protocol order; unknown ones are an error. */
+function pickFolds(names: string[], folds: readonly (string | number)[], splitDir: string): string[] {
+  if (folds.length === 0) throw new Error('CFP: an empty list of folds');
+  const wanted = new Set<number>();
+  for (const f of folds) {
+    const n = typeof f === 'number' ? f : /^\s*\d+\s*$/.test(f) ? Number(f) : NaN;
+    if (!Number.isInteger(n) || !names.some((d) => Number(d) === n)) {
+      throw new Error(`CFP fold '${f}' is not in ${splitDir} (folds: ${names.join(', ')})`);
+    }
+    wanted.add(n);
+  }
+  return names.filter((d) => wanted.has(Number(d)));
+}
+
+export async function cfpProtocol(embed: Embedder, root: string, opts: { folds?: readonly (string | number)[] } = {}): Promise<ProtocolResult> {
+  const cfp = readCfp(root, opts.folds);
   const summaries: Record<string, VerificationSummary> = {};
   const metrics: Record<string, MetricValue> = {};
   const folds: Record<string, number | string>[] = [];
