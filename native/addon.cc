@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "errors.h"
 #include "info.h"
+#include "threads.h"
 #include "jpeg/jpeg_decoder.h"
 #include "session_options.h"
 #include "workers/create_worker.h"

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 #include <string>
-#include <thread>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
@@ -11,26 +10,9 @@
 #include "cuda_setup.h"
 #include "device.h"
 #include "errors.h"
+#include "threads.h"
 
 namespace vgg2 {
-
-void InitThreads() {
-  int threads = static_cast<int>(std::thread::hardware_concurrency());
-  if (const char* env = std::getenv("VGG2_THREADS")) {
-    int n = std::atoi(env);
-    if (n > 0) threads = n;
-  }
-  if (threads > 0) at::set_num_threads(threads);
-}
-
-Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) ThrowType(env, "setThreads(n): n must be a number");
-  double n = info[0].As<Napi::Number>().DoubleValue();
-  if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n)) ThrowRange(env, "setThreads(n): n must be an integer in [1, 1024]");
-  at::set_num_threads(static_cast<int>(n));
-  return env.Undefined();
-}
 
 namespace {
 // CUDA's integer versions: 13000 -> "13.0"; cuDNN 9: 90100 -> "9.1.0", cuDNN 8: 8902 -> "8.9.2".
@@ -78,7 +60,7 @@ Napi::Object Info(Napi::Env env) {
   devices.Set(0u, "cpu");
   for (int i = 0; cuda && i < CudaDeviceCount(); ++i) devices.Set(devices.Length(), "cuda:" + std::to_string(i));
   out.Set("devices", devices);
-  out.Set("threads", at::get_num_threads());
+  out.Set("threads", DesiredThreads());
   auto engines = Napi::Array::New(env);
   for (auto engine : at::globalContext().supportedQEngines()) {
     engines.Set(engines.Length(), c10::toString(engine));

@@ -5,9 +5,5 @@
 namespace vgg2 {
 
 Napi::Object Info(Napi::Env env);
-// Sets LibTorch's intra-op threads (1.13 uses half the cores by default).
-Napi::Value SetThreads(const Napi::CallbackInfo& info);
-// At load: VGG2_THREADS, else every core.
-void InitThreads();
 
 }  // namespace vgg2

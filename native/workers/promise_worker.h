@@ -5,6 +5,7 @@
 #include <napi.h>
 
 #include "errors.h"
+#include "threads.h"
 
 namespace vgg2 {
 
@@ -26,6 +27,7 @@ class PromiseWorker : public Napi::AsyncWorker {
  private:
   void Execute() final {
     try {
+      ApplyThreads();  // pool threads keep the count they first saw; setThreads may have changed it
       Run();
     } catch (const std::exception& e) {
       SetError(FirstLine(e));

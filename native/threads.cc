@@ -1,0 +1,43 @@
+#include "threads.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+#include <ATen/Parallel.h>
+
+#include "errors.h"
+
+namespace vgg2 {
+
+namespace {
+std::atomic<int> desired_threads{1};
+}
+
+void InitThreads() {
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  if (const char* env = std::getenv("VGG2_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0) threads = n;
+  }
+  desired_threads = threads > 0 ? threads : 1;
+  ApplyThreads();
+}
+
+int DesiredThreads() { return desired_threads.load(); }
+
+void ApplyThreads() {
+  const int n = desired_threads.load();
+  if (at::get_num_threads() != n) at::set_num_threads(n);
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) ThrowType(env, "setThreads(n): n must be a number");
+  double n = info[0].As<Napi::Number>().DoubleValue();
+  if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n)) ThrowRange(env, "setThreads(n): n must be an integer in [1, 1024]");
+  desired_threads = static_cast<int>(n);
+  ApplyThreads();
+  return env.Undefined();
+}
+
+}  // namespace vgg2
