@@ -38,6 +38,8 @@ export interface ModelOptions {
   nesterov?: boolean;
   /** Seeds LibTorch's generator before the weights are initialised. */
   seed?: number;
+  /** LibTorch threads for this process (default: VGG2_THREADS, else every core). */
+  threads?: number;
   /** Classifier loss (default softmax); arcface / cosface make the classifier normalised (logits s·cos θ). */
   loss?: LossType;
   /** s of the margin losses (default 64). */
@@ -98,6 +100,7 @@ export class Model {
     if (options.classNames && options.numClasses !== undefined && options.classNames.length !== options.numClasses) {
       throw new RangeError(`classNames has ${options.classNames.length} names for numClasses ${options.numClasses}`);
     }
+    if (options.threads !== undefined) native().setThreads(options.threads);
     const engine = await native().createEngine({
       arch: options.arch,
       numClasses: options.numClasses ?? options.classNames?.length,

@@ -88,3 +88,15 @@ test('a native error (a training batch of one with BatchNorm) becomes a one-line
   expect(e.message).toMatch(/Expected more than 1 value per channel/);
   expect(e.message).not.toMatch(/\n/);
 });
+
+test('threads: an option of Model.create and setThreads, checked', async () => {
+  const { info, setThreads } = await import('../lib');
+  const before = info().threads;
+  const m = await Model.create({ numClasses: 2, threads: 1 });
+  expect(info().threads).toBe(1);
+  m.dispose();
+  setThreads(before);
+  expect(info().threads).toBe(before);
+  expect(() => setThreads(0)).toThrow(/integer in \[1, 1024\]/);
+  await expect(Model.create({ threads: 1.5 })).rejects.toThrow(/integer in \[1, 1024\]/);
+});
