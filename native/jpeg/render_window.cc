@@ -81,7 +81,7 @@ void ApplyTone(const Tone& tone, uint8_t* px, size_t pixels) {
   if (!linear && !tone.gray) return;
   auto cast = [](float v) { return static_cast<uint8_t>(std::clamp(v, 0.f, 255.f)); };
   for (size_t i = 0; i < pixels; ++i, px += 3) {
-    float v[3] = {px[0], px[1], px[2]};
+    float v[3] = {static_cast<float>(px[0]), static_cast<float>(px[1]), static_cast<float>(px[2])};
     if (linear)
       for (float& c : v) c = static_cast<float>(tone.gain * c + tone.bias);
     if (tone.gray) px[0] = px[1] = px[2] = cast(static_cast<float>(0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]));
