@@ -5,7 +5,6 @@
 #include "convert.h"
 #include "errors.h"
 #include "workers/checkpoint_load_worker.h"
-#include "workers/checkpoint_save_worker.h"
 #include "workers/forward_worker.h"
 #include "workers/load_worker.h"
 #include "workers/save_worker.h"
@@ -89,21 +88,17 @@ Napi::Value Engine::Load(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value Engine::Save(const Napi::CallbackInfo& info) {
-  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
-    auto session = Live(info.Env());
-    if (!info[0].IsString()) ThrowType(info.Env(), "save(path): path must be a string");
-    auto metadata = ToMetadata(info[1]);
-    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata)))->Start();
-  });
-}
+Napi::Value Engine::Save(const Napi::CallbackInfo& info) { return QueueSave(info, "save", false); }
 
-Napi::Value Engine::SaveCheckpoint(const Napi::CallbackInfo& info) {
+Napi::Value Engine::SaveCheckpoint(const Napi::CallbackInfo& info) { return QueueSave(info, "saveCheckpoint", true); }
+
+Napi::Value Engine::QueueSave(const Napi::CallbackInfo& info, const char* method, bool checkpoint) {
   return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
     auto session = Live(info.Env());
-    if (!info[0].IsString()) ThrowType(info.Env(), "saveCheckpoint(path): path must be a string");
+    if (!info[0].IsString()) ThrowType(info.Env(), std::string(method) + "(path): path must be a string");
     auto metadata = ToMetadata(info[1]);
-    return (new CheckpointSaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata)))->Start();
+    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata), checkpoint))
+        ->Start();
   });
 }
 

@@ -22,6 +22,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value SaveCheckpoint(const Napi::CallbackInfo& info);
+  Napi::Value QueueSave(const Napi::CallbackInfo& info, const char* method, bool checkpoint);
   Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value GetParameterCount(const Napi::CallbackInfo& info);

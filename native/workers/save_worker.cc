@@ -6,11 +6,16 @@ namespace vgg2 {
 
 void SaveWorker::Run() {
   const auto& model = session_->config().model;
-  // The model describes itself, so that a saved file loads without restating it.
+  // The model describes itself, so that a saved file (checkpoints too) loads without restating it.
   metadata_["arch"] = model.arch;
   metadata_["num_classes"] = std::to_string(model.num_classes);
   metadata_["embedding_dim"] = std::to_string(model.embedding_dim);
-  WriteSafetensors(path_, session_->StateDict(), metadata_);
+  auto tensors = session_->StateDict();
+  if (checkpoint_) {
+    metadata_["checkpoint"] = "1";  // format version; what tells a checkpoint from a weights file
+    for (auto& item : session_->OptimizerState()) tensors.push_back(std::move(item));
+  }
+  WriteSafetensors(path_, tensors, metadata_);
 }
 
 }  // namespace vgg2

@@ -1,4 +1,5 @@
-// Saves a session's weights (parameters and buffers) as safetensors, atomically.
+// Saves a session's weights (parameters and buffers) as safetensors, atomically; a checkpoint
+// also holds the optimizer's momentum buffers.
 #pragma once
 #include <memory>
 #include <string>
@@ -10,8 +11,9 @@ namespace vgg2 {
 
 class SaveWorker : public PromiseWorker {
  public:
-  SaveWorker(Napi::Env env, std::shared_ptr<Session> session, std::string path, Metadata metadata)
-      : PromiseWorker(env), session_(std::move(session)), path_(std::move(path)), metadata_(std::move(metadata)) {}
+  SaveWorker(Napi::Env env, std::shared_ptr<Session> session, std::string path, Metadata metadata, bool checkpoint)
+      : PromiseWorker(env), session_(std::move(session)), path_(std::move(path)), metadata_(std::move(metadata)),
+        checkpoint_(checkpoint) {}
 
  protected:
   void Run() override;
@@ -21,6 +23,7 @@ class SaveWorker : public PromiseWorker {
   std::shared_ptr<Session> session_;
   std::string path_;
   Metadata metadata_;
+  bool checkpoint_;
 };
 
 }  // namespace vgg2
