@@ -8,15 +8,14 @@
 
 namespace vgg2 {
 
-BatchDecoder::BatchDecoder(std::vector<ImageSpec> specs, std::vector<int> slots, uint8_t* out, int size)
-    : specs_(std::move(specs)), slots_(std::move(slots)), out_(out), size_(size), errors_(specs_.size()) {}
+BatchDecoder::BatchDecoder(std::vector<ImageSpec> specs, uint8_t* out)
+    : specs_(std::move(specs)), out_(out), errors_(specs_.size()) {}
 
 void BatchDecoder::Run(ThreadPool& pool) {
   scratch_.resize(pool.size());
-  const size_t slot_bytes = static_cast<size_t>(size_) * size_ * 3;
-  pool.ParallelFor(static_cast<int>(specs_.size()), [this, slot_bytes](int i, int worker) {
+  pool.ParallelFor(static_cast<int>(specs_.size()), [this](int i, int worker) {
     try {
-      RenderOne(specs_[i], out_ + slots_[i] * slot_bytes, scratch_[worker]);
+      RenderOne(specs_[i], out_ + specs_[i].offset, scratch_[worker]);
     } catch (const std::exception& e) {
       errors_[i] = e.what();
     } catch (...) {
@@ -40,13 +39,13 @@ void BatchDecoder::RenderOne(const ImageSpec& s, uint8_t* out, Scratch& scratch)
   }
   // Pixel edges scale with the decoder's factor; keep taps inside the (scaled) region, as an
   // extract followed by a resize would.
-  auto axis = [&](int origin, bool reverse, int start, int length, int resized, int limit) {
+  auto axis = [&](int out_len, int origin, bool reverse, int start, int length, int resized, int limit) {
     const int lo = static_cast<int>(std::floor(start * factor));
     const int hi = std::min(limit, static_cast<int>(std::ceil((start + length) * factor)));
-    return AxisFilter(size_, origin, reverse, start * factor, length * factor, resized, lo, std::max(hi, lo + 1));
+    return AxisFilter(out_len, origin, reverse, start * factor, length * factor, resized, lo, std::max(hi, lo + 1));
   };
-  const AxisFilter fx = axis(s.crop_left, s.flip, s.region_left, s.region_width, s.resized_width, src.width);
-  const AxisFilter fy = axis(s.crop_top, false, s.region_top, s.region_height, s.resized_height, src.height);
+  const AxisFilter fx = axis(s.window_width, s.crop_left, s.flip, s.region_left, s.region_width, s.resized_width, src.width);
+  const AxisFilter fy = axis(s.window_height, s.crop_top, false, s.region_top, s.region_height, s.resized_height, src.height);
   RenderWindow(src, fx, fy, Tone{s.gain, s.bias, s.gray}, out, scratch.resample);
 }
 

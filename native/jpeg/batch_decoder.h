@@ -1,5 +1,5 @@
 // Decodes, crops, resizes and augments the images of one batch on a ThreadPool, each straight into
-// its slot of the uint8 NHWC batch buffer. An image that can't be done here (corrupt, truncated,
+// its place in the output (its slot of the uint8 NHWC batch buffer). An image that can't be done here (corrupt, truncated,
 // CMYK, ...) gets an error message instead and its slot is left for the sharp path to fill.
 #pragma once
 #include <cstdint>
@@ -16,12 +16,11 @@ namespace vgg2 {
 
 class BatchDecoder {
  public:
-  // specs[i] is written to out + slots[i] * size * size * 3 (the caller checked the buffer's size).
-  BatchDecoder(std::vector<ImageSpec> specs, std::vector<int> slots, uint8_t* out, int size);
+  // specs[i] is written to out + specs[i].offset (the caller checked the buffer's size).
+  BatchDecoder(std::vector<ImageSpec> specs, uint8_t* out);
 
   void Run(ThreadPool& pool);
 
-  const std::vector<int>& slots() const { return slots_; }
   // Per spec: empty when decoded, else why not.
   const std::vector<std::string>& errors() const { return errors_; }
 
@@ -34,9 +33,7 @@ class BatchDecoder {
   void RenderOne(const ImageSpec& spec, uint8_t* out, Scratch& scratch) const;
 
   std::vector<ImageSpec> specs_;
-  std::vector<int> slots_;
   uint8_t* out_;
-  int size_;
   std::vector<std::string> errors_;
   std::vector<Scratch> scratch_;
 };

@@ -1,6 +1,6 @@
 // One image of a batch as the JS side planned it: where its pixels are, which part of it becomes
-// the face, how big that part is after resizing, and which size x size window of the resized face
-// (with flip / gray / linear tone) lands in the batch. The geometry is computed in TypeScript
+// the face, how big that part is after resizing, and which window of the resized face (with flip /
+// gray / linear tone) lands where in the output (a batch slot, or a whole resized base image). The geometry is computed in TypeScript
 // (lib/data/native-decode.ts) with the same functions as the sharp path, so both agree.
 #pragma once
 #include <cstddef>
@@ -16,7 +16,9 @@ struct ImageSpec {
   int width = 0, height = 0;  // of the source image (a JPEG's header must agree)
   int region_left = 0, region_top = 0, region_width = 0, region_height = 0;
   int resized_width = 0, resized_height = 0;  // the region is resized to this...
-  int crop_left = 0, crop_top = 0;            // ...and this window's top-left corner is kept
+  int crop_left = 0, crop_top = 0;            // ...and the window at this top-left corner...
+  int window_width = 0, window_height = 0;
+  size_t offset = 0;  // ...is written here in the output, rows of window_width * 3 bytes
   bool flip = false, gray = false;
   double gain = 1, bias = 0;  // v -> gain * v + bias, before gray (sharp's linear)
 };

@@ -1,5 +1,5 @@
-// Resamples the size x size window an AxisFilter pair describes from an RGB image into a batch
-// slot, then applies the per-image tone changes in sharp's order: linear (brightness/contrast),
+// Resamples the window an AxisFilter pair describes from an RGB image into the output
+// (a batch slot), then applies the per-image tone changes in sharp's order: linear (brightness/contrast),
 // then grayscale, with libvips' arithmetic (float, truncated to uint8 at the end), so that a raw
 // base gives exactly sharp's bytes.
 #pragma once

@@ -1,6 +1,7 @@
 #include "workers/decode_batch_worker.h"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <thread>
 
@@ -45,7 +46,8 @@ void Check(Napi::Env env, bool ok, const std::string& message) {
   if (!ok) ThrowRange(env, message);
 }
 
-ImageSpec ParseSpec(const Napi::Object& o, const std::string& where, int size, Napi::Value& data_out) {
+ImageSpec ParseSpec(const Napi::Object& o, const std::string& where, int size, size_t default_offset, size_t out_bytes,
+                    Napi::Value& data_out) {
   Napi::Env env = o.Env();
   ImageSpec s;
   data_out = o.Get("data");
@@ -67,6 +69,13 @@ ImageSpec ParseSpec(const Napi::Object& o, const std::string& where, int size, N
   s.region_left = r[0], s.region_top = r[1], s.region_width = r[2], s.region_height = r[3];
   s.resized_width = wh[0], s.resized_height = wh[1];
   s.crop_left = c[0], s.crop_top = c[1];
+  s.window_width = s.window_height = size;
+  if (!o.Get("window").IsUndefined()) {
+    int win[2];
+    IntTuple(o, "window", where, win, 2);
+    s.window_width = win[0], s.window_height = win[1];
+  }
+  const int64_t offset = o.Get("offset").IsUndefined() ? static_cast<int64_t>(default_offset) : IntField(o, "offset", where);
   s.flip = o.Get("flip").ToBoolean();
   s.gray = o.Get("gray").ToBoolean();
   s.gain = NumberField(o, "gain", where, 1);
@@ -80,18 +89,29 @@ ImageSpec ParseSpec(const Napi::Object& o, const std::string& where, int size, N
   Check(env, s.region_left >= 0 && s.region_top >= 0 && s.region_width > 0 && s.region_height > 0 &&
                  s.region_left + s.region_width <= s.width && s.region_top + s.region_height <= s.height,
         where + ": region is not a non-empty part of the " + std::to_string(s.width) + "x" + std::to_string(s.height) + " image");
-  Check(env, s.resized_width >= size && s.resized_height >= size && s.resized_width <= 65535 && s.resized_height <= 65535,
-        where + ": resized must be at least size x size (and at most 65535)");
-  Check(env, s.crop_left >= 0 && s.crop_top >= 0 && s.crop_left + size <= s.resized_width && s.crop_top + size <= s.resized_height,
-        where + ": the size x size crop must lie inside the resized image");
+  Check(env, s.window_width > 0 && s.window_height > 0, where + ": window must be at least 1x1");
+  Check(env, s.resized_width <= 65535 && s.resized_height <= 65535 && s.crop_left >= 0 && s.crop_top >= 0 &&
+                 s.crop_left + s.window_width <= s.resized_width && s.crop_top + s.window_height <= s.resized_height,
+        where + ": the " + std::to_string(s.window_width) + "x" + std::to_string(s.window_height) +
+            " crop must lie inside the resized image");
+  const int64_t window_bytes = static_cast<int64_t>(s.window_width) * s.window_height * 3;
+  Check(env, offset >= 0 && offset + window_bytes <= static_cast<int64_t>(out_bytes),
+        "decodeBatch: out holds " + std::to_string(out_bytes) + " bytes; " + where + " needs bytes " + std::to_string(offset) +
+            ".." + std::to_string(offset + window_bytes));
+  s.offset = static_cast<size_t>(offset);
   return s;
 }
 
 }  // namespace
 
-DecodeBatchWorker::DecodeBatchWorker(Napi::Env env, BatchDecoder decoder, std::shared_ptr<ThreadPool> pool, size_t count,
-                                     Napi::Array keep)
-    : PromiseWorker(env), decoder_(std::move(decoder)), pool_(std::move(pool)), count_(count), keep_(Napi::Persistent(keep)) {}
+DecodeBatchWorker::DecodeBatchWorker(Napi::Env env, BatchDecoder decoder, std::vector<uint32_t> slots,
+                                     std::shared_ptr<ThreadPool> pool, size_t count, Napi::Array keep)
+    : PromiseWorker(env),
+      decoder_(std::move(decoder)),
+      slots_(std::move(slots)),
+      pool_(std::move(pool)),
+      count_(count),
+      keep_(Napi::Persistent(keep)) {}
 
 void DecodeBatchWorker::Run() { decoder_.Run(*pool_); }
 
@@ -100,7 +120,7 @@ Napi::Value DecodeBatchWorker::Result(Napi::Env env) {
   for (size_t i = 0; i < count_; ++i) result.Set(static_cast<uint32_t>(i), env.Null());
   const auto& errors = decoder_.errors();
   for (size_t i = 0; i < errors.size(); ++i)
-    if (!errors[i].empty()) result.Set(static_cast<uint32_t>(decoder_.slots()[i]), Napi::String::New(env, errors[i]));
+    if (!errors[i].empty()) result.Set(slots_[i], Napi::String::New(env, errors[i]));
   return result;
 }
 
@@ -123,30 +143,27 @@ Napi::Value DecodeBatch(const Napi::CallbackInfo& info) {
     }
     auto specs = info[0].As<Napi::Array>();
     auto out = info[1].As<Napi::Uint8Array>();
-    const size_t need = static_cast<size_t>(specs.Length()) * size * size * 3;
-    if (out.ByteLength() < need)
-      ThrowRange(env, "decodeBatch: out holds " + std::to_string(out.ByteLength()) + " bytes; " + std::to_string(specs.Length()) +
-                          " images of " + std::to_string(size) + "x" + std::to_string(size) + "x3 need " + std::to_string(need));
+    const size_t slot_bytes = static_cast<size_t>(size) * size * 3;
 
     // Our own array of every buffer in use: the caller may drop or change its specs meanwhile.
     auto keep = Napi::Array::New(env);
     keep.Set(0u, out);
     std::vector<ImageSpec> parsed;
-    std::vector<int> slots;
+    std::vector<uint32_t> slots;
     for (uint32_t i = 0; i < specs.Length(); ++i) {
       Napi::Value v = specs.Get(i);
       if (v.IsNull() || v.IsUndefined()) continue;
       const std::string where = "specs[" + std::to_string(i) + "]";
       if (!v.IsObject()) ThrowType(env, where + " must be an object or null");
       Napi::Value data;
-      parsed.push_back(ParseSpec(v.As<Napi::Object>(), where, size, data));
-      slots.push_back(static_cast<int>(i));
+      parsed.push_back(ParseSpec(v.As<Napi::Object>(), where, size, i * slot_bytes, out.ByteLength(), data));
+      slots.push_back(i);
       keep.Set(keep.Length(), data);
     }
     auto* addon = env.GetInstanceData<AddonData>();
     if (!addon->decode_pool || addon->decode_pool->size() != threads) addon->decode_pool = std::make_shared<ThreadPool>(threads);
-    BatchDecoder decoder(std::move(parsed), std::move(slots), out.Data(), size);
-    return (new DecodeBatchWorker(env, std::move(decoder), addon->decode_pool, specs.Length(), keep))->Start();
+    BatchDecoder decoder(std::move(parsed), out.Data());
+    return (new DecodeBatchWorker(env, std::move(decoder), std::move(slots), addon->decode_pool, specs.Length(), keep))->Start();
   });
 }
 
