@@ -130,8 +130,12 @@ export interface DecodeSpec {
   region: [number, number, number, number];
   /** ...resized to [width, height]... */
   resized: [number, number];
-  /** ...of which the size×size window at [left, top] is kept. */
+  /** ...of which the window at [left, top] is kept... */
   crop: [number, number];
+  /** ...[width, height] (default size×size)... */
+  window?: [number, number];
+  /** ...at this byte offset of out (default: slot i·size²·3). */
+  offset?: number;
   flip: boolean;
   gray: boolean;
   /** v → gain·v + bias before gray (default 1, 0). */
@@ -144,8 +148,9 @@ export interface NativeBinding {
   /** libjpeg-turbo's version, '' when the addon was built without TurboJPEG. */
   turbojpeg: string;
   /**
-   * Renders specs[i] into out at byte i·size²·3 (null specs are skipped) on a pool of `threads`
-   * threads; resolves per spec with null (done) or why it could not be done natively.
+   * Renders specs[i] into out (at byte i·size²·3 unless it says otherwise; null specs are
+   * skipped) on a pool of `threads` threads; resolves per spec with null (done) or why it could
+   * not be done natively.
    */
   decodeBatch(specs: (DecodeSpec | null)[], out: Uint8Array, size: number, options?: { threads?: number }): Promise<(string | null)[]>;
   createEngine(options: EngineOptions): Promise<NativeEngine>;
