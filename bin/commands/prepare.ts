@@ -16,6 +16,7 @@ interface Args {
   raw: boolean;
   strict: boolean;
   concurrency: number;
+  decoder?: 'native' | 'sharp';
 }
 
 const cmd: CommandModule<{}, Args> = {
@@ -34,6 +35,7 @@ const cmd: CommandModule<{}, Args> = {
       .option('raw', { type: 'boolean', default: false, describe: 'Store raw uint8 RGB instead of JPEG (bigger, exact, faster to read)' })
       .option('strict', { type: 'boolean', default: false, describe: 'Fail on the first bad file or line instead of skipping it' })
       .option('concurrency', { type: 'number', default: 8, describe: 'Images decoded at once' })
+      .option('decoder', { choices: ['native', 'sharp'] as const, describe: 'JPEG resize: native (as the loader, default when built with TurboJPEG) or sharp' })
       .strict(),
   handler: async (argv) => {
     const issues = new Issues({ strict: argv.strict });
@@ -58,6 +60,7 @@ const cmd: CommandModule<{}, Args> = {
         encoding: argv.raw ? 'raw' : 'jpeg',
         quality: argv.quality,
         concurrency: argv.concurrency,
+        decoder: argv.decoder,
         issues,
         signal: stop.signal,
         progress: (done, total) => {

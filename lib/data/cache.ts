@@ -9,6 +9,7 @@ import * as path from 'path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import sharp from 'sharp';
 import { DataError, Issues } from './issues';
+import { loadBaseNative, nativeDecoder } from './native-bridge';
 import { loadBase, type FaceOptions } from './transform';
 import type { BaseImage, Dataset, SampleSource } from './types';
 
@@ -24,6 +25,8 @@ export interface CacheSettings {
   encoding: CacheEncoding;
   /** JPEG quality (ignored for raw). */
   quality: number;
+  /** Which resize made the stored JPEG images: the native decoder's (bilinear) or sharp's (lanczos3; caches made before it existed). */
+  resize?: 'native' | 'sharp';
 }
 
 export interface CacheMeta {
@@ -71,7 +74,7 @@ export function datasetFingerprint(ds: Dataset): string {
 }
 
 function settingsText(s: CacheSettings): string {
-  return `crop=${s.crop} size=${s.size} box-extend=${s.boxExtend} ${s.encoding === 'raw' ? 'raw' : `jpeg q${s.quality}`}`;
+  return `crop=${s.crop} size=${s.size} box-extend=${s.boxExtend} ${s.encoding === 'raw' ? 'raw' : `jpeg q${s.quality}`} resize=${s.resize ?? 'sharp'}`;
 }
 
 async function encode(base: BaseImage, s: CacheSettings): Promise<Buffer> {
@@ -116,6 +119,12 @@ export interface PrepareOptions {
   quality?: number;
   /** Samples decoded at once (default 8). */
   concurrency?: number;
+  /**
+   * 'native': JPEG sources resized by the addon, as the loader's default decoder does live (so a
+   * raw cache gives exactly its pixels); 'sharp': everything by sharp. Default: native when the
+   * addon has TurboJPEG.
+   */
+  decoder?: 'native' | 'sharp';
   issues?: Issues;
   progress?: (done: number, total: number) => void;
   /** Stop early (e.g. SIGINT); the next run resumes. */
@@ -141,7 +150,9 @@ export interface PrepareResult {
 export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
   const ds = o.dataset;
   const issues = o.issues ?? new Issues();
-  const settings: CacheSettings = { crop: o.crop, size: o.size, boxExtend: o.boxExtend ?? 0.3, encoding: o.encoding ?? 'jpeg', quality: o.quality ?? 95 };
+  const binding = o.decoder === 'sharp' ? undefined : nativeDecoder();
+  if (o.decoder === 'native' && !binding) throw new Error(`decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`);
+  const settings: CacheSettings = { crop: o.crop, size: o.size, boxExtend: o.boxExtend ?? 0.3, encoding: o.encoding ?? 'jpeg', quality: o.quality ?? 95, resize: binding ? 'native' : 'sharp' };
   const source = { data: path.resolve(o.dataPath), description: ds.description, size: ds.size, fingerprint: datasetFingerprint(ds) };
   const { env, images, info } = openEnv(o.out, false);
   try {
@@ -170,7 +181,8 @@ export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
           let rec: Buffer | undefined;
           let kind = '';
           try {
-            rec = await encode(await loadBase(ds.source(i), face, issues), settings);
+            const src = ds.source(i);
+            rec = await encode(await (binding ? loadBaseNative(binding, src, face, issues) : loadBase(src, face, issues)), settings);
           } catch (e) {
             if (!(e instanceof DataError)) throw e;
             issues.add(e.kind, e.detail);

@@ -9,7 +9,8 @@ import { augmentParams, IDENTITY_AUGMENT, type AugmentOptions } from './augment'
 import { CacheDataset } from './cache';
 import { Subset } from './dataset';
 import { DataError, Issues } from './issues';
-import { NativeRenderer, nativeDecoder, type SlotResult } from './native-decode';
+import { nativeDecoder } from './native-bridge';
+import { NativeRenderer, type SlotResult } from './native-decode';
 import { ShuffleSampler, type Position, type Sampler } from './sampler';
 import { decodeBase, loadBase, renderInto, type FaceOptions } from './transform';
 import type { BaseImage, Batch, Dataset } from './types';

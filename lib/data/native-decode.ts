@@ -1,85 +1,20 @@
 /**
- * The loader's fast path: JPEG files and cache records are decoded, cropped, resized, flipped,
- * grayed and tone-adjusted by the addon's decodeBatch (libjpeg-turbo with DCT-domain downscaling,
- * on a pool of native threads, straight into the batch buffer). The geometry is planned here with
- * the same functions as the sharp path (faceRegion, shortSideDims, cropOrigin) and the
- * augmentation parameters come from augmentParams, so both paths cut the same window; only the
- * resampling filter differs (antialiased bilinear here, lanczos3 in sharp; see docs/loader.md).
- * Everything else goes to sharp: other formats, EXIF-rotated / CMYK / 12-bit JPEGs, alignment,
- * rotation / scale / saturation jitter, and any image the native decoder rejects (sharp then
- * decodes it or reports it as a counted issue).
+ * The loader's fast path: each batch's JPEG files and cache records are decoded, cropped, resized,
+ * flipped, grayed and tone-adjusted by one decodeBatch call (libjpeg-turbo with DCT-domain
+ * downscaling, on a pool of native threads, straight into the batch buffer), planned by
+ * native-bridge.ts. What it can't take — other formats, odd JPEGs, alignment, rotation / scale /
+ * saturation jitter, images the native decoder rejects — is handed back for sharp.
  */
 import * as os from 'os';
-import { native, type DecodeSpec, type NativeBinding } from '../native';
+import type { NativeBinding } from '../native';
 import type { AugmentParams } from './augment';
-import { cropOrigin, resizeShortSide, shortSideDims, type Region } from './boxes';
 import { CacheDataset, type CacheRecord } from './cache';
 import { Subset } from './dataset';
 import type { IssueKind, Issues } from './issues';
-import { readJpegHeader } from './jpeg-header';
 import { sniffFormat } from './magic';
-import { faceRegion, linearTone, readImageFile, type FaceOptions } from './transform';
-import type { Dataset, SampleSource } from './types';
-
-export type { DecodeSpec } from '../native';
-
-let loaded: NativeBinding | null | undefined;
-
-/** The addon when it loads and has TurboJPEG; undefined otherwise (the loader then uses sharp). */
-export function nativeDecoder(): NativeBinding | undefined {
-  if (loaded === undefined) {
-    try {
-      const b = native();
-      loaded = typeof b.decodeBatch === 'function' && b.turbojpeg ? b : null;
-    } catch {
-      loaded = null;
-    }
-  }
-  return loaded ?? undefined;
-}
-
-/** Rotation, scale and saturation jitter are sharp-only; crop, flip, gray, brightness and contrast are native. */
-export function nativeAugmentable(p: AugmentParams): boolean {
-  return p.scale === 1 && p.angle === 0 && p.saturation === 1;
-}
-
-function windowSpec(data: Buffer, kind: DecodeSpec['kind'], width: number, height: number, region: Region, resized: { width: number; height: number }, size: number, p: AugmentParams): DecodeSpec {
-  const o = cropOrigin(resized.width, resized.height, size, p.crop);
-  const { gain, bias } = linearTone(p);
-  return {
-    data,
-    kind,
-    width,
-    height,
-    region: [region.left, region.top, region.width, region.height],
-    resized: [resized.width, resized.height],
-    crop: [o.left, o.top],
-    flip: p.flip,
-    gray: p.gray,
-    gain,
-    bias,
-  };
-}
-
-/**
- * The native plan for a JPEG file's bytes, or undefined when sharp must decode it (EXIF rotation,
- * CMYK, 12-bit, an unreadable header, 5-point alignment). Throws DataError for a box outside the
- * image; `note` receives non-fatal problems (a partly-outside box).
- */
-export function planJpeg(buf: Buffer, src: SampleSource, face: FaceOptions, p: AugmentParams, note?: (kind: IssueKind, detail: string) => void): DecodeSpec | undefined {
-  if (face.crop === 'align' && src.landmarks) return undefined;
-  const h = readJpegHeader(buf);
-  if (!h || h.precision !== 8 || (h.components !== 1 && h.components !== 3) || h.orientation !== 1) return undefined;
-  const region = faceRegion(src, h.width, h.height, face, note);
-  const resized = shortSideDims(region.width, region.height, resizeShortSide(face.size));
-  return windowSpec(buf, 'jpeg', h.width, h.height, region, resized, face.size, p);
-}
-
-/** The native plan for a cache record: it holds the base image already (no resize). */
-export function planRecord(rec: CacheRecord, size: number, p: AugmentParams): DecodeSpec {
-  const whole = { left: 0, top: 0, width: rec.width, height: rec.height };
-  return windowSpec(rec.body, rec.encoding, rec.width, rec.height, whole, whole, size, p);
-}
+import { nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './native-bridge';
+import { readImageFile, type FaceOptions } from './transform';
+import type { Dataset } from './types';
 
 /** Records of sample i when the dataset is a cache, or a subset of one. */
 function cacheRecords(ds: Dataset): ((i: number) => CacheRecord) | undefined {

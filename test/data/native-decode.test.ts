@@ -6,7 +6,7 @@ import { prepareCache, CacheDataset } from '../../lib/data/cache';
 import { ImageFolderDataset } from '../../lib/data/image-folder';
 import { Issues } from '../../lib/data/issues';
 import { Loader, type LoaderOptions } from '../../lib/data/loader';
-import { nativeDecoder, planJpeg } from '../../lib/data/native-decode';
+import { nativeDecoder, planJpeg } from '../../lib/data/native-bridge';
 import type { Dataset } from '../../lib/data/types';
 import type { DecodeSpec } from '../../lib/native';
 import { python, pythonHas } from '../helpers/paths';
@@ -222,11 +222,24 @@ describeNative('native batch decoding (TurboJPEG)', () => {
       expect(out.subarray(2 * size * size * 3, 3 * size * size * 3).every((v) => v === 77)).toBe(true);
     });
 
+    test('a window of the resized image is exactly that crop of the whole resized image (window, offset)', async () => {
+      const whole = Buffer.alloc(7 + 21 * 16 * 3, 1);
+      expect(await binding!.decodeBatch([spec(jpeg, { crop: [0, 0], window: [21, 16], offset: 7 })], whole, size)).toEqual([null]);
+      expect(whole.subarray(0, 7).every((v) => v === 1)).toBe(true);
+      const win = Buffer.alloc(size * size * 3);
+      await binding!.decodeBatch([spec(jpeg, { crop: [4, 0], flip: true })], win, size);
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) {
+          const o = 7 + (y * 21 + 4 + size - 1 - x) * 3;
+          expect([...win.subarray((y * size + x) * 3, (y * size + x + 1) * 3)]).toEqual([...whole.subarray(o, o + 3)]);
+        }
+    });
+
     test('an output buffer too small is a RangeError before any work; bad specs name themselves', async () => {
       const out = Buffer.alloc(2 * size * size * 3 - 1, 5);
       // (The addon's RangeError is of the main realm, not jest's: compare names.)
       await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toHaveProperty('name', 'RangeError');
-      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toThrow(/need 1536/);
+      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toThrow(/out holds 1535 bytes; specs\[1\] needs bytes 768\.\.1536/);
       expect(out.every((v) => v === 5)).toBe(true);
       const ok = Buffer.alloc(2 * size * size * 3);
       await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg, { region: [10, 0, 200, 150] })], ok, size)).rejects.toThrow(/specs\[1\]: region/);
@@ -252,6 +265,11 @@ describeNative('native batch decoding (TurboJPEG)', () => {
       else expect(meanAbs(native, viaSharp)).toBeLessThan(1);
       await cache.close();
     }
+    // The resize that made a cache is one of its settings: never mixed when resuming.
+    const other = path.join(dir, 'sharp.lmdb');
+    const prep = (decoder?: 'sharp') => prepareCache({ dataset: ds, dataPath: path.dirname(ds.source(0).path), out: other, crop: 'none', size: 32, encoding: 'raw', decoder });
+    await prep('sharp');
+    await expect(prep()).rejects.toThrow(/resize=sharp, not .* resize=native; refusing/);
   });
 });
 
