@@ -9,7 +9,7 @@ import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
 import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/eval/record';
 import { writeReport } from '../../lib/eval/report/html';
-import { readTrainingLog } from '../../lib/eval/report/training';
+import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
 
 interface Args {
@@ -106,7 +106,7 @@ const cmd: CommandModule<{}, Args> = {
     console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.weights).join('  ')}`);
     for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
     if (argv.json) writeAtomic(argv.json, JSON.stringify(records.length === 1 ? records[0] : records, null, 2) + '\n');
-    if (argv.report) await writeReport(argv.report, { records, results, training });
+    if (argv.report) await writeReport(argv.report, { records, results, training, trainingConfig: argv.run ? readRunConfig(argv.run) : undefined });
   },
 };
 

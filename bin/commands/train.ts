@@ -143,11 +143,11 @@ const cmd: CommandModule<{}, Args> = {
         return;
       }
       if (r.status === 'already-complete') {
-        process.stderr.write(`the run in ${r.runDir} is already complete: ${r.model}\n`);
+        process.stderr.write(`the run in ${r.runDir} is already complete: ${r.model}\n${r.report ? `report: ${r.report}\n` : ''}`);
         return;
       }
       const val = s.valTop1 !== undefined ? `, held-out top-1 ${(100 * s.valTop1).toFixed(1)}% top-5 ${(100 * (s.valTop5 ?? 0)).toFixed(1)}%` : '';
-      process.stderr.write(`done: ${s.step} steps in ${s.seconds.toFixed(1)} s${val}\nmodel: ${r.model}\nrun folder: ${r.runDir}\n`);
+      process.stderr.write(`done: ${s.step} steps in ${s.seconds.toFixed(1)} s${val}\nmodel: ${r.model}\n${r.report ? `report: ${r.report}\n` : ''}run folder: ${r.runDir}\n`);
     } finally {
       detach();
       release();

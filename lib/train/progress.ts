@@ -39,7 +39,7 @@ export function attachProgress(trainer: Trainer, out: NodeJS.WriteStream, mode: 
   };
   const onEval = (r: EvalRecord) => {
     clear();
-    out.write(`eval epoch ${r.epoch}: held-out top-1 ${(100 * r.val_top1).toFixed(1)}% top-5 ${(100 * r.val_top5).toFixed(1)}% (${r.val_images} images), train loss ${r.loss.toFixed(4)}\n`);
+    out.write(`eval epoch ${r.epoch}: held-out top-1 ${(100 * r.val_top1).toFixed(1)}% top-5 ${(100 * r.val_top5).toFixed(1)}% (${r.val_images} images)${r.val_verify_auc !== undefined ? `, pairs AUC ${r.val_verify_auc.toFixed(3)} EER ${(100 * r.val_verify_eer!).toFixed(1)}%` : ''}, train loss ${r.loss.toFixed(4)}\n`);
   };
   const onLog = (m: string) => {
     clear();

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { writeReport } from '../eval/report/html';
 
 export interface TrainRecord {
   type: 'train';
@@ -32,6 +33,9 @@ export interface EvalRecord {
   val_top1: number;
   val_top5: number;
   val_images: number;
+  /** Verification on pairs of held-out images (cosine of embeddings): ROC AUC and EER. */
+  val_verify_auc?: number;
+  val_verify_eer?: number;
 }
 
 export type MetricRecord = TrainRecord | EvalRecord;
@@ -71,6 +75,12 @@ export class RunFolder {
 
   appendMetric(record: MetricRecord): void {
     fs.appendFileSync(this.metricsFile, JSON.stringify(record) + '\n');
+  }
+
+  /** report.html: the loss, lr and accuracy curves and a summary, by the evaluation report's code. */
+  async writeReport(records: readonly MetricRecord[], config: object, title: string): Promise<string> {
+    await writeReport(this.reportFile, { records: [], results: [], training: [...records], trainingConfig: config as Record<string, unknown>, title });
+    return this.reportFile;
   }
 }
 

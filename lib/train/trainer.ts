@@ -63,6 +63,8 @@ export interface FitResult {
   state: TrainerState;
   /** model.safetensors when complete. */
   model?: string;
+  /** report.html (loss, accuracy and lr curves) when complete, unless writing it failed (logged). */
+  report?: string;
   /** The last checkpoint written. */
   checkpoint?: string;
   runDir: string;
@@ -253,7 +255,8 @@ export class Trainer extends EventEmitter {
     if (resumed?.done) {
       this.state.epoch = Math.ceil(resumed.step / stepsPerEpoch);
       this.log(`resume: the run in ${this.run.dir} is already complete (step ${resumed.step}); nothing to do`);
-      return { status: 'already-complete', state: this.state, model: this.run.modelFile, runDir: this.run.dir };
+      const report = fs.existsSync(this.run.reportFile) ? this.run.reportFile : await this.report();
+      return { status: 'already-complete', state: this.state, model: this.run.modelFile, report, runDir: this.run.dir };
     }
     if (!resumed) {
       removeStaleTemporaries(this.run.checkpoints);
@@ -369,7 +372,18 @@ export class Trainer extends EventEmitter {
     }
     await model.save(this.run.modelFile, { trained_steps: String(this.state.step) });
     if (this.issues.count()) this.log(`data problems (skipped):\n${this.issues.summary()}`);
-    return { status: 'complete', state: this.state, model: this.run.modelFile, checkpoint: lastCheckpoint, runDir: this.run.dir };
+    const report = await this.report();
+    return { status: 'complete', state: this.state, model: this.run.modelFile, report, checkpoint: lastCheckpoint, runDir: this.run.dir };
+  }
+
+  /** The run's report.html; a failure to draw it is logged, not fatal: the model is saved already. */
+  private async report(): Promise<string | undefined> {
+    try {
+      return await this.run.writeReport(this.metrics, this.config, `vgg2-torch training: ${this.config.name}`);
+    } catch (e) {
+      this.log(`warning: ${this.run.reportFile} not written: ${(e as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Validation after epoch e; true when held-out top-1 improved on the best so far. */
@@ -387,6 +401,7 @@ export class Trainer extends EventEmitter {
       val_top1: round(acc.top1, 4),
       val_top5: round(acc.top5, 4),
       val_images: acc.images,
+      ...(acc.verification ? { val_verify_auc: round(acc.verification.auc, 4), val_verify_eer: round(acc.verification.eer, 4) } : {}),
     };
     this.record(rec);
     Object.assign(this.state, { valTop1: acc.top1, valTop5: acc.top5 });

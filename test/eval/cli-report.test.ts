@@ -14,10 +14,7 @@ import { readNpy } from '../../lib/io/npy';
 import { Model } from '../../lib/model';
 import { describeShared, SHARED, tmpDir } from '../data/helpers';
 import { readSafetensors } from '../helpers/safetensors';
-import { repoRoot } from '../helpers/paths';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
+import { CHROMIUM, haveChromium, inChromium } from '../helpers/chromium';
 
 const cli = async (args: string[]): Promise<string> => {
   const out: string[] = [];
@@ -54,36 +51,6 @@ beforeAll(async () => {
   await writeDemoDataset({ out: demo, identities: 12, images: 12, size: 48, seed: 5 });
 });
 
-/** Loads a report in Chromium; returns console errors and the plots found, and keeps a screenshot. */
-async function inChromium(html: string, shot: string): Promise<{ errors: string[]; plots: { id: string; marks: number; width: number }[] }> {
-  const puppeteer = await import('puppeteer-core');
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
-  try {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-    await page.goto(`file://${html}`, { waitUntil: 'load' });
-    const plots = await page.$$eval('figure.plot', (figs) =>
-      figs.map((f) => {
-        const svg = f.querySelector('svg');
-        return {
-          id: f.getAttribute('data-plot') ?? '',
-          marks: svg ? svg.querySelectorAll('path, rect, text').length : 0,
-          width: svg ? svg.getBoundingClientRect().width : 0,
-        };
-      }),
-    );
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: path.join(ARTIFACTS, shot), fullPage: true });
-    return { errors, plots };
-  } finally {
-    await browser.close();
-  }
-}
-
-const haveChromium = fs.existsSync(CHROMIUM);
 if (!haveChromium) process.stderr.write(`note: ${CHROMIUM} not found (apt-get install chromium); the browser checks of the report are skipped\n`);
 
 describe('eval on demo data: identify and pose, JSON and report', () => {

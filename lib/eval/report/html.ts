@@ -5,7 +5,7 @@ import { formatValue, sideBySide, type EvalRecord } from '../record';
 import type { ProtocolResult } from '../protocols/types';
 import { charts } from './charts';
 import { renderSvgs } from './render';
-import type { TrainingRecord } from './training';
+import { trainingSummary, type TrainingRecord } from './training';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -18,7 +18,10 @@ th:first-child,td:first-child{text-align:left}th{background:#f3f3f3}
 export interface ReportInput {
   records: EvalRecord[];
   results: ProtocolResult[];
+  /** A training run's metrics.jsonl: its curves and a summary table. */
   training?: TrainingRecord[];
+  /** The run's resolved config (config.json), summarised with the training table. */
+  trainingConfig?: Record<string, unknown>;
   title?: string;
 }
 
@@ -39,18 +42,26 @@ export async function reportHtml(input: ReportInput): Promise<string> {
     .join('\n');
   const figures = list.map((c, k) => `<figure class="plot" data-plot="${esc(c.id)}"><figcaption>${esc(c.title)}</figcaption>${svgs[k]}</figure>`).join('\n');
   const protocol = input.records[0]?.protocol ?? '';
-  const title = input.title ?? `vgg2-torch evaluation: ${protocol}`;
+  const title = input.title ?? (input.records.length ? `vgg2-torch evaluation: ${protocol}` : 'vgg2-torch training');
+  const evaluation = input.records.length
+    ? `<p>Data: ${esc(input.results[0]?.data ?? '')}</p>
+<p class="note">Models: ${input.records.map((r) => `<code>${esc(r.weights)}</code> (${esc(r.model.arch)}, ${esc(r.model.output)}${r.model.flip ? ' + flip' : ''}, ${r.model.input_size} px)`).join('; ')}.</p>
+<h2>Results</h2>
+<table>${head}\n${rows}</table>
+<p class="note">TAR@FAR=x: the ROC point with the lowest threshold whose FAR ≤ x (no interpolation). EER: mean of FAR and FRR where they are closest.
+Accuracy over folds: each fold's threshold is chosen on the other folds only; ± is the population standard deviation.</p>`
+    : '';
+  const training = input.training?.length
+    ? `<h2>Training</h2>
+<table>${trainingSummary(input.training, input.trainingConfig).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(v))}</td></tr>`).join('\n')}</table>`
+    : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>
 <body>
 <h1>${esc(title)}</h1>
-<p>Data: ${esc(input.results[0]?.data ?? '')}</p>
-<p class="note">Models: ${input.records.map((r) => `<code>${esc(r.weights)}</code> (${esc(r.model.arch)}, ${esc(r.model.output)}${r.model.flip ? ' + flip' : ''}, ${r.model.input_size} px)`).join('; ')}.
-Generated ${new Date().toISOString()} by vgg2-torch.</p>
-<h2>Results</h2>
-<table>${head}\n${rows}</table>
-<p class="note">TAR@FAR=x: the ROC point with the lowest threshold whose FAR ≤ x (no interpolation). EER: mean of FAR and FRR where they are closest.
-Accuracy over folds: each fold's threshold is chosen on the other folds only; ± is the population standard deviation.</p>
+${evaluation}
+<p class="note">Generated ${new Date().toISOString()} by vgg2-torch.</p>
+${training}
 ${figures ? `<h2>Plots</h2><div class="plots">${figures}</div>` : ''}
 ${folds}
 </body></html>

@@ -12,6 +12,8 @@ export interface TrainingRecord {
   images_per_s?: number;
   val_top1?: number;
   val_top5?: number;
+  val_verify_auc?: number;
+  val_verify_eer?: number;
 }
 
 /** `run` is a run folder or its metrics.jsonl; a malformed line is an error naming file and line. */
@@ -34,4 +36,40 @@ export function readTrainingLog(run: string): TrainingRecord[] {
   });
   if (out.length === 0) throw new Error(`${file}: empty`);
   return out;
+}
+
+/** The run's resolved config (config.json next to metrics.jsonl), when there is one. */
+export function readRunConfig(run: string): Record<string, unknown> | undefined {
+  const dir = fs.existsSync(run) && fs.statSync(run).isDirectory() ? run : path.dirname(run);
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw new Error(`${file}: not JSON`);
+  }
+}
+
+/** The config keys a reader of the report wants first. */
+const CONFIG_KEYS = ['arch', 'data', 'cache', 'demo', 'inputSize', 'crop', 'epochs', 'batchSize', 'accumulate', 'lr', 'schedule', 'warmupEpochs', 'loss', 'amp', 'balanced', 'holdoutPerClass', 'init', 'seed'];
+
+/** Rows of the report's training table: the run's outcome from its log, then its main settings. */
+export function trainingSummary(log: TrainingRecord[], config?: Record<string, unknown>): [string, string | number][] {
+  const last = log[log.length - 1];
+  const evals = log.filter((r) => r.type === 'eval' && r.val_top1 !== undefined);
+  const lastEval = evals[evals.length - 1];
+  const best = evals.reduce<TrainingRecord | undefined>((b, r) => (!b || r.val_top1! > b.val_top1! ? r : b), undefined);
+  const rows: [string, string | number | undefined][] = [
+    ['steps', last.step],
+    ['epochs done', last.epoch],
+    ['training seconds', last.seconds],
+    ['last training loss', [...log].reverse().find((r) => r.type === 'train')?.loss],
+    ['held-out top-1 (last)', lastEval?.val_top1],
+    ['held-out top-5 (last)', lastEval?.val_top5],
+    ['held-out top-1 (best)', best ? `${best.val_top1} (step ${best.step})` : undefined],
+    ['held-out pairs AUC (last)', lastEval?.val_verify_auc],
+    ['held-out pairs EER (last)', lastEval?.val_verify_eer],
+    ...CONFIG_KEYS.filter((k) => config?.[k] !== undefined && config[k] !== false).map((k): [string, string] => [k, typeof config![k] === 'string' ? (config![k] as string) : JSON.stringify(config![k])]),
+  ];
+  return rows.filter((r): r is [string, string | number] => r[1] !== undefined);
 }
