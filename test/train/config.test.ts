@@ -1,10 +1,11 @@
 /** Train config schema (zod): defaults, the lr rule, errors naming keys and types; files; schedules at chosen iterations. */
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { ConfigError, readConfigFile, resolveConfig } from '../../lib/train/config';
 import { INITIAL_PLATEAU, lrAt, plateauUpdate, type ScheduleSpec } from '../../lib/train/schedule';
 import { configFromArgs } from '../../bin/commands/train';
-import { tmpDir } from '../helpers/paths';
+import { repoRoot, tmpDir } from '../helpers/paths';
 
 describe('config', () => {
   test('recipe defaults: SGD 0.9 / 5e-4, batch 256, step ×0.1 at 30 and 60, 90 epochs, warmup, lr 0.1 × batch / 256', () => {
@@ -49,6 +50,32 @@ describe('config', () => {
     fs.writeFileSync(path.join(dir, 'c.yaml'), 'data: /d\nepochs: 5\nseed: 3\n');
     const c = configFromArgs({ config: path.join(dir, 'c.yaml'), progress: 'auto', epochs: 7, 'batch-size': 8, milestones: ['2,4'], 'channels-last': 'false', 'holdout-per-class': 1 });
     expect(c).toMatchObject({ data: '/d', epochs: 7, seed: 3, batchSize: 8, milestones: [2, 4], channelsLast: false, holdoutPerClass: 1 });
+  });
+});
+
+describe('CLI (compiled)', () => {
+  const train = (args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'train', ...args], { encoding: 'utf8' });
+
+  test("--help shows every flag of the issue's list, with the defaults of the schema", () => {
+    const help = train(['--help']).stdout;
+    const flags = ['config', 'data', 'cache', 'demo', 'arch', 'epochs', 'batch-size', 'lr', 'schedule', 'loss', 'amp', 'device', 'input-size', 'crop', 'workers', 'out', 'resume', 'seed', 'accumulate', 'balanced', 'threads', 'warmup-epochs', 'holdout-per-class', 'init', 'freeze-backbone', 'backbone-lr-scale'];
+    expect(flags.filter((f) => !new RegExp(`--${f}\\s`).test(help))).toEqual([]);
+    const defaults: [string, string][] = [['epochs', '90'], ['batch-size', '256'], ['schedule', '"step"'], ['amp', '"auto"'], ['warmup-epochs', '2'], ['holdout-per-class', '2'], ['seed', '0']];
+    for (const [flag, value] of defaults) expect(help).toMatch(new RegExp(`--${flag}\\s[^]*?\\[default: ${value}\\]`));
+    expect(help).toMatch(/--lr\s+Peak learning rate \[default: 0\.1 × batch × accumulate \/ 256\]/);
+  });
+
+  test('an unknown flag or a wrong value is an error naming it', () => {
+    const unknown = train(['--demo', '--bogus', '1']);
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/Unknown argument: bogus/);
+    const nan = train(['--demo', '--epochs', 'ten']);
+    expect(nan.status).not.toBe(0);
+    expect(nan.stderr).toMatch(/--epochs: expected a number/);
+    const choice = train(['--demo', '--amp', 'fp8']);
+    expect(choice.stderr).toMatch(/Argument: amp, Given: "fp8"/);
+    const resume = train(['--resume', '/nonexistent/run']);
+    expect(resume.stderr).toMatch(/--resume \/nonexistent\/run: no such run folder or checkpoint/);
   });
 });
 
