@@ -11,6 +11,8 @@ export * from './boxes';
 export * from './align';
 export * from './augment';
 export * from './transform';
+export * from './jpeg-header';
+export * from './native-bridge';
 export * from './sampler';
 export * from './loader';
 export * from './cache';
