@@ -113,7 +113,7 @@ export type TrainConfig = z.output<typeof trainConfigSchema> & { lr: number; out
 /** The demo's small settings: a few CPU minutes, held-out top-1 far above chance. */
 export const DEMO_DEFAULTS: Partial<TrainConfigInput> = {
   name: 'demo',
-  epochs: 12,
+  epochs: 8,
   batchSize: 16,
   lr: 0.01,
   inputSize: 64,
