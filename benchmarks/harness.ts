@@ -19,13 +19,29 @@ export interface Row {
   /** ours / PyTorch for throughputs; the target the issue sets. */
   ratio: number;
   target?: number;
+  /** An upper bound on the ratio instead (times). */
+  targetMax?: number;
+  /** What the PyTorch column holds when it is not PyTorch (our own baseline). */
+  baseline?: string;
   rounds: number;
+}
+
+export interface SuiteOptions {
+  rounds: number;
+  quick: boolean;
+  /** A minimal run that only shows the suite works end to end (hidden flag --smoke). */
+  smoke: boolean;
+  /** The value of a suite's own flag (--name VALUE). */
+  arg: (name: string) => string | undefined;
+  log: (line: string) => void;
 }
 
 export interface Suite {
   name: string;
   describe: string;
-  run(options: { rounds: number; quick: boolean; log: (line: string) => void }): Promise<Row[]>;
+  /** Long suites run only when named in --only. */
+  optIn?: boolean;
+  run(options: SuiteOptions): Promise<Row[]>;
 }
 
 export function median(values: number[]): number {

@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- --only NAME[,NAME] --rounds N --quick --json FILE]`: every suite in
  * benchmarks/suites, ours against PyTorch on this machine, as ratios measured in one run.
+ * Opt-in (long) suites run only when named in --only.
  */
 import fs from 'fs';
 import os from 'os';
@@ -25,18 +26,25 @@ async function main(): Promise<void> {
   if (unknown?.length) throw new Error(`unknown suite(s) ${unknown.join(', ')}; have ${suites.map((s) => s.name).join(', ')}`);
   const rounds = Number(arg('rounds') ?? 3);
   const quick = process.argv.includes('--quick');
+  const smoke = process.argv.includes('--smoke');
   const log = (line: string) => console.error(line);
   const rows: Row[] = [];
-  for (const suite of suites.filter((s) => !only || only.includes(s.name))) {
+  for (const suite of suites) {
+    if (only ? !only.includes(suite.name) : suite.optIn) {
+      if (!only) log(`== ${suite.name}: opt-in, skipped (npm run bench -- --only ${suite.name})`);
+      continue;
+    }
     log(`== ${suite.name}: ${suite.describe}`);
-    rows.push(...(await suite.run({ rounds, quick, log })));
+    rows.push(...(await suite.run({ rounds, quick, smoke, arg, log })));
   }
   const machine = `${os.cpus()[0]?.model} x${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`;
   console.log(`\n${new Date().toISOString().slice(0, 10)} · ${machine} · node ${process.version}\n`);
   console.log('| suite | config | ours | PyTorch | ours/PyTorch | target |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.suite} | ${r.config} | ${r.ours.toFixed(2)} ${r.unit} | ${r.pytorch.toFixed(2)} ${r.unit} | ${r.ratio.toFixed(3)} | ${r.target !== undefined ? `≥ ${r.target}` : ''} |`);
+    const target = r.target !== undefined ? `≥ ${r.target}` : r.targetMax !== undefined ? `≤ ${r.targetMax}` : '';
+    const baseline = r.baseline ? ` (${r.baseline})` : '';
+    console.log(`| ${r.suite} | ${r.config} | ${r.ours.toFixed(2)} ${r.unit} | ${r.pytorch.toFixed(2)} ${r.unit}${baseline} | ${r.ratio.toFixed(3)} | ${target} |`);
   }
   const out = arg('json');
   if (out) fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2));
