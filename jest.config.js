@@ -4,6 +4,7 @@ module.exports = {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   testTimeout: 120000,
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/cleanup.ts'],
   // One worker: each suite drives LibTorch with all cores already.
   maxWorkers: 1,
 };

@@ -1,10 +1,10 @@
 /** Loads an HTML report in Debian's headless Chromium (puppeteer-core): console errors and the plots drawn. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { repoRoot } from './paths';
+import { haveReference, repoRoot } from './paths';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const haveChromium = fs.existsSync(CHROMIUM);
+export const haveChromium = haveReference(CHROMIUM, fs.existsSync(CHROMIUM));
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
 /** Returns console errors and the figure.plot elements found, and keeps a screenshot in test-artifacts/. */
