@@ -4,8 +4,11 @@
 #include <stdexcept>
 
 #ifdef VGG2_TURBOJPEG
-#include <jconfig.h>
 #include <turbojpeg.h>
+// The version is in libjpeg's jconfig.h (libjpeg62-turbo-dev), which libturbojpeg0-dev alone lacks.
+#if __has_include(<jconfig.h>)
+#include <jconfig.h>
+#endif
 #endif
 
 namespace vgg2 {
@@ -15,7 +18,11 @@ namespace vgg2 {
 #define VGG2_STR2(x) #x
 #define VGG2_STR(x) VGG2_STR2(x)
 
+#ifdef LIBJPEG_TURBO_VERSION
 const char* JpegDecoder::Version() { return VGG2_STR(LIBJPEG_TURBO_VERSION); }
+#else
+const char* JpegDecoder::Version() { return "unknown version"; }
+#endif
 
 JpegDecoder::JpegDecoder() : handle_(tjInitDecompress()) {
   if (!handle_) throw std::runtime_error(std::string("tjInitDecompress: ") + tjGetErrorStr2(nullptr));
