@@ -129,7 +129,9 @@ export class Trainer extends EventEmitter {
     const hw = info();
     const cuda = hw.cuda && (c.device === 'auto' || c.device.startsWith('cuda'));
     const amp = c.amp !== 'auto' ? c.amp : cuda ? 'fp16' : hw.bf16 ? 'bf16' : 'off';
-    const channelsLast = c.channelsLast === 'auto' ? cuda : c.channelsLast;
+    // channels_last is faster on CUDA and, measured on a quiet machine, on this CPU's oneDNN too
+    // (ResNet-50 bf16 64/112/224 px: +10%/+15%/+20%; fp32 112 px: +3%).
+    const channelsLast = c.channelsLast === 'auto' ? true : c.channelsLast;
     const classes = data.dataset.classes.length;
     const model = await Model.create({
       arch: c.arch,
