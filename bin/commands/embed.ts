@@ -10,6 +10,7 @@ import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { writeEmbeddings } from '../../lib/eval/write-embeddings';
 import type { Arch } from '../../lib/model';
+import { embeddingOptions } from './embedding-options';
 
 interface Args {
   weights: string;
@@ -42,19 +43,13 @@ const cmd: CommandModule<{}, Args> = {
   command: 'embed',
   describe: 'Write L2-normalised embeddings of a dataset (--data) or an image list (--images)',
   builder: (y) =>
-    y
+    embeddingOptions(y)
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
       .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
       .option('data', { type: 'string', describe: 'VGGFace2 root, image folder or cache' })
       .option('images', { type: 'string', describe: 'A text file listing image paths, one per line' })
       .option('split', { choices: ['train', 'test'] as const, default: 'test' as const, describe: 'VGGFace2 split' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output: .npy (matrix), .safetensors (matrix, labels, paths) or .jsonl (path, label, embedding)' })
-      .option('size', { type: 'number', describe: "Input size (default: the model's)" })
-      .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
-      .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
-      .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation' })
-      .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding layer (default: embedding when present)' })
-      .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' })
       .check((a) => {
         if (!a.data === !a.images) throw new Error('give exactly one of --data and --images');
         if (!/\.(npy|safetensors|jsonl)$/.test(a.out)) throw new Error('--out must end in .npy, .safetensors or .jsonl');

@@ -11,6 +11,7 @@ import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/ev
 import { writeReport } from '../../lib/eval/report/html';
 import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
+import { embeddingOptions } from './embedding-options';
 
 interface Args {
   weights: string[];
@@ -44,7 +45,7 @@ const cmd: CommandModule<{}, Args> = {
   command: 'eval',
   describe: 'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
   builder: (y) =>
-    y
+    embeddingOptions(y)
       .option('weights', { type: 'string', array: true, demandOption: true, describe: 'Weights file(s); several give a side-by-side comparison' })
       .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
       .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root, image folder or cache; CFP root; LFW image root; a .bin file' })
@@ -56,12 +57,6 @@ const cmd: CommandModule<{}, Args> = {
       .option('gallery-per-id', { type: 'number', default: 1, describe: 'identify: gallery images per identity' })
       .option('unknown', { type: 'number', default: 0, describe: 'identify: identities kept out of the gallery (open set: TPIR@FPIR)' })
       .option('folds', { type: 'string', array: true, describe: 'cfp: only these folds, e.g. --folds 10 (default: every fold with images)' })
-      .option('size', { type: 'number', describe: "Input size (default: the model's)" })
-      .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
-      .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
-      .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation (original + mirrored)' })
-      .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding layer (default: embedding when present)' })
-      .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' })
       .option('report', { type: 'string', describe: 'Write a self-contained HTML report here' })
       .option('json', { type: 'string', describe: 'Write the results as JSON here' })
       .option('run', { type: 'string', describe: 'A training run folder (metrics.jsonl): its curves go into the report' })

@@ -2,9 +2,9 @@
 import * as fs from 'fs';
 import { closedSetSplit, openDataset } from '../data/dataset';
 import { Issues } from '../data/issues';
-import type { CropMode, Dataset } from '../data/types';
+import type { Dataset } from '../data/types';
 import type { Model } from '../model';
-import { embedDataset, embedEncoded, type EmbeddingOutput } from './embed';
+import { embedDataset, embedEncoded, type EmbedOptions } from './embed';
 import { binProtocol, readBin } from './protocols/bin';
 import { cfpProtocol } from './protocols/cfp';
 import { classifyProtocol } from './protocols/classify';
@@ -14,7 +14,8 @@ import { templateProtocol } from './protocols/templates';
 import type { Embedder, ProtocolName, ProtocolResult } from './protocols/types';
 import { allPairsProtocol, pairsListProtocol } from './protocols/verify';
 
-export interface EvalOptions {
+/** The protocol's options, and how embeddings are computed (as embed()). */
+export interface EvalOptions extends Omit<EmbedOptions, 'onProgress'> {
   protocol: ProtocolName;
   /** Dataset root / image folder / cache; CFP root; LFW image root; a .bin file. */
   data: string;
@@ -30,12 +31,6 @@ export interface EvalOptions {
   unknown?: number;
   /** cfp: only these folds (e.g. `['10']`, identities a model was not trained on); default all with images. */
   folds?: readonly (string | number)[];
-  size?: number;
-  crop?: CropMode;
-  batchSize?: number;
-  flip?: boolean;
-  output?: EmbeddingOutput;
-  issues?: Issues;
 }
 
 export async function evaluate(model: Model, opts: EvalOptions): Promise<ProtocolResult> {
