@@ -42,6 +42,8 @@ interface Options {
   holdout: number;
   seed: number;
   amp: string;
+  /** Given explicitly (not the Trainer's 'auto') so that the recipe does not move with defaults. */
+  channelsLast: boolean;
   flip: boolean;
   /** Skip training: evaluate the run folders a previous call left in `out` (e.g. with --flip). */
   evalOnly: boolean;
@@ -87,7 +89,7 @@ function trainArgs(o: Options, arch: Arch, data: string, run: string): string[] 
     'train', '--data', data, '--out', run, '--arch', arch, '--seed', String(o.seed),
     '--epochs', String(o.epochs), '--batch-size', String(o.batch), '--lr', String(o.lr),
     '--schedule', 'cosine', '--warmup-epochs', String(o.warmup), '--input-size', String(o.size), '--crop', 'none',
-    '--amp', o.amp, '--holdout-per-class', String(o.holdout), '--eval-every', '5',
+    '--amp', o.amp, '--channels-last', String(o.channelsLast), '--holdout-per-class', String(o.holdout), '--eval-every', '5',
     '--log-every', '50', '--checkpoint-every', String(o.epochs), '--keep-checkpoints', '1', '--progress', 'lines',
   ];
 }
@@ -203,6 +205,7 @@ if (require.main === module) {
     .option('holdout', { type: 'number', default: 2, describe: 'Images per identity held out for closed-set top-1' })
     .option('seed', { type: 'number', default: 0 })
     .option('amp', { type: 'string', choices: ['auto', 'bf16', 'off'], default: 'auto' })
+    .option('channels-last', { type: 'boolean', default: false, describe: 'channels_last in training (off in the recorded runs)' })
     .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation in the evaluation' })
     .option('eval-only', { type: 'boolean', default: false, describe: 'Evaluate the runs an earlier call left in --out, without training' })
     .strict()
@@ -210,7 +213,7 @@ if (require.main === module) {
   main({
     cfp: argv.cfp, out: argv.out, arch: argv.arch as Arch[], first: argv.first, last: argv.last, testFold: argv['test-fold'],
     epochs: argv.epochs, size: argv.size, batch: argv.batch, lr: argv.lr, warmup: argv.warmup, holdout: argv.holdout,
-    seed: argv.seed, amp: argv.amp, flip: argv.flip, evalOnly: argv['eval-only'],
+    seed: argv.seed, amp: argv.amp, channelsLast: argv['channels-last'], flip: argv.flip, evalOnly: argv['eval-only'],
   }).catch((e) => {
     console.error(`cfp-open-set: ${(e as Error).message}`);
     process.exit(1);
