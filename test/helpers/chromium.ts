@@ -10,14 +10,15 @@ const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 /** Returns console errors and the figure.plot elements found, and keeps a screenshot in test-artifacts/. */
 export async function inChromium(html: string, shot: string): Promise<{ errors: string[]; plots: { id: string; marks: number; width: number }[] }> {
   const puppeteer = await import('puppeteer-core');
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+  // Generous timeouts: on a loaded 2-core machine Chromium can take long to start.
+  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true, timeout: 120_000, protocolTimeout: 120_000 });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-    await page.goto(`file://${html}`, { waitUntil: 'load' });
+    await page.goto(`file://${html}`, { waitUntil: 'load', timeout: 120_000 });
     const plots = await page.$$eval('figure.plot', (figs) =>
       figs.map((f) => {
         const svg = f.querySelector('svg');
