@@ -1,16 +1,8 @@
 /** `vgg2-torch bench loader --data DIR | --cache F`: one JSON line, the same work as loader_bench.py. */
 import type { Argv, CommandModule } from 'yargs';
-import { benchLoader } from '../../lib/bench/loader-bench';
+import { benchLoader, type LoaderBenchOptions } from '../../lib/bench/loader-bench';
 
-interface LoaderArgs {
-  data?: string;
-  cache?: string;
-  size: number;
-  batch: number;
-  workers?: number;
-  decoder?: 'native' | 'sharp';
-  batches: number;
-}
+type LoaderArgs = Omit<LoaderBenchOptions, 'seed'>;
 
 const command: CommandModule<object, LoaderArgs> = {
   command: 'loader',

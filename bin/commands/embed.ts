@@ -4,27 +4,21 @@ import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { openDataset } from '../../lib/data/dataset';
 import { Issues } from '../../lib/data/issues';
-import type { CropMode, Dataset } from '../../lib/data/types';
-import { embedDataset, type EmbeddingOutput } from '../../lib/eval/embed';
+import type { Dataset } from '../../lib/data/types';
+import { embedDataset } from '../../lib/eval/embed';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { writeEmbeddings } from '../../lib/eval/write-embeddings';
 import type { Arch } from '../../lib/model';
-import { embeddingOptions } from './embedding-options';
+import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
 
-interface Args {
+interface Args extends EmbeddingArgs {
   weights: string;
   arch?: Arch;
   data?: string;
   images?: string;
   split: 'train' | 'test';
   out: string;
-  size?: number;
-  crop: CropMode;
-  batch: number;
-  flip: boolean;
-  output?: EmbeddingOutput;
-  device: string;
 }
 
 /** One image path per line (relative to the list's folder); blank lines and # comments skipped. */

@@ -1,5 +1,17 @@
 /** The flags shared by the commands that compute embeddings (embed, eval). */
 import type { Argv } from 'yargs';
+import type { CropMode } from '../../lib/data/types';
+import type { EmbeddingOutput } from '../../lib/eval/embed';
+
+/** The parsed values of embeddingOptions(). */
+export interface EmbeddingArgs {
+  size?: number;
+  crop: CropMode;
+  batch: number;
+  flip: boolean;
+  output?: EmbeddingOutput;
+  device: string;
+}
 
 export function embeddingOptions<T>(y: Argv<T>) {
   return y

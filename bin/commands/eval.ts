@@ -2,8 +2,7 @@
 import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { Issues } from '../../lib/data/issues';
-import type { CropMode } from '../../lib/data/types';
-import { resolveOutput, type EmbeddingOutput } from '../../lib/eval/embed';
+import { resolveOutput } from '../../lib/eval/embed';
 import { evaluate } from '../../lib/eval/evaluate';
 import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
@@ -11,9 +10,9 @@ import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/ev
 import { writeReport } from '../../lib/eval/report/html';
 import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
-import { embeddingOptions } from './embedding-options';
+import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
 
-interface Args {
+interface Args extends EmbeddingArgs {
   weights: string[];
   arch?: Arch;
   data: string;
@@ -25,12 +24,6 @@ interface Args {
   'gallery-per-id': number;
   unknown: number;
   folds?: string[];
-  size?: number;
-  crop: CropMode;
-  batch: number;
-  flip: boolean;
-  output?: EmbeddingOutput;
-  device: string;
   report?: string;
   json?: string;
   run?: string;
