@@ -5,6 +5,9 @@
  */
 import { spawnSync } from 'child_process';
 import path from 'path';
+import { median } from '../lib/bench/median';
+
+export { median };
 
 export const repoRoot = path.resolve(__dirname, '..', '..'); // dist/benchmarks -> repo
 export const referenceDir = path.resolve(repoRoot, '..', 'shared', 'reference');
@@ -44,11 +47,6 @@ export interface Suite {
   run(options: SuiteOptions): Promise<Row[]>;
 }
 
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Runs a command that prints one JSON line on stdout (its last line) and returns it parsed. */
 export function jsonLine(command: string, args: string[], cwd = repoRoot): Record<string, any> {

@@ -6,6 +6,7 @@ import { Model } from '../model';
 import { setThreads } from '../info';
 import { native } from '../native';
 import { gaussianArray } from '../random';
+import { median } from './median';
 
 export interface StepBenchOptions {
   arch: 'resnet50' | 'senet50';
@@ -32,12 +33,6 @@ export interface StepBenchResult {
   threads: number;
   step_ms: number;
   img_per_s: number;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 export async function benchStep(o: StepBenchOptions, log: (line: string) => void = () => {}): Promise<StepBenchResult> {
