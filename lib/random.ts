@@ -1,13 +1,10 @@
-/** Seeded pseudo-random numbers (mulberry32): reproducible across runs and platforms. */
+/** Seeded pseudo-random numbers: reproducible across runs and platforms. */
+import { Rng } from './data/rng';
+
+/** mulberry32 from a seed, as a function (the data pipeline's Rng, unhashed). */
 export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = Rng.fromState(seed);
+  return () => rng.next();
 }
 
 /** n standard-normal float32 values (Box-Muller) from a seed. */

@@ -21,6 +21,12 @@ export class Rng {
   constructor(...keys: number[]) {
     this.state = hashSeed(...keys);
   }
+  /** A generator started at `state` as given (unhashed): plain mulberry32(state). */
+  static fromState(state: number): Rng {
+    const rng = new Rng();
+    rng.state = state >>> 0;
+    return rng;
+  }
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
