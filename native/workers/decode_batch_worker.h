@@ -23,6 +23,7 @@ class DecodeBatchWorker : public PromiseWorker {
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
+  bool UsesTorch() const override { return false; }
 
  private:
   BatchDecoder decoder_;

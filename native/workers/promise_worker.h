@@ -1,9 +1,11 @@
 // Base of every long native call: options are parsed on the JS thread before construction, the
-// work runs in Run() on a libuv pool thread, and the result settles a Promise on the JS thread.
-// Any exception from Run() becomes a rejected Error with its first useful line.
+// work runs in Run() — on the compute thread (compute_thread.h) for LibTorch work, else on the
+// libuv pool thread itself — and the result settles a Promise on the JS thread. Any exception
+// from Run() becomes a rejected Error with its first useful line.
 #pragma once
 #include <napi.h>
 
+#include "compute_thread.h"
 #include "errors.h"
 #include "threads.h"
 
@@ -23,12 +25,17 @@ class PromiseWorker : public Napi::AsyncWorker {
  protected:
   virtual void Run() = 0;                          // worker thread
   virtual Napi::Value Result(Napi::Env env) = 0;   // JS thread
+  // False for work that calls no LibTorch (it then runs beside a training step, not after it).
+  virtual bool UsesTorch() const { return true; }
 
  private:
   void Execute() final {
     try {
-      ApplyThreads();  // pool threads keep the count they first saw; setThreads may have changed it
-      Run();
+      if (!UsesTorch()) return Run();
+      ComputeThread::Instance().Run([this] {
+        ApplyThreads();  // setThreads may have changed the count since this thread last ran
+        Run();
+      });
     } catch (const std::exception& e) {
       SetError(FirstLine(e));
     } catch (...) {
