@@ -41,6 +41,7 @@ const FLAGS: [flag: string, key: keyof TrainConfigInput, kind: Kind, describe: s
   ['crop', 'crop', 'string', 'Face crop: loose box ×1.3, 5-point alignment, or whole image [default: the cache’s, else loose]', ['loose', 'align', 'none']],
   ['box-extend', 'boxExtend', 'number', 'Loose-box enlargement [default: 0.3]'],
   ['workers', 'workers', 'number', 'Images decoded at once [default: 2 × cores]'],
+  ['memory-cache-mb', 'memoryCacheMb', 'number', 'Decoded images kept in memory across epochs, MB (0: decode every epoch)'],
   ['balanced', 'balanced', 'boolean', 'Class-balanced batches (batch / images-per-class identities per batch)'],
   ['images-per-class', 'imagesPerClass', 'number', 'Balanced batches: images per identity'],
   ['holdout-per-class', 'holdoutPerClass', 'number', 'Closed-set validation: images held out per identity, chosen with the seed (0: no validation)'],

@@ -15,6 +15,7 @@ export * from './jpeg-header';
 export * from './native-bridge';
 export * from './sampler';
 export * from './loader';
+export * from './memory-cache';
 export * from './cache';
 export * from './demo';
 export * from './check';

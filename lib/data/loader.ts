@@ -9,6 +9,7 @@ import { augmentParams, IDENTITY_AUGMENT, type AugmentOptions } from './augment'
 import { CacheDataset } from './cache';
 import { Subset } from './dataset';
 import { DataError, Issues } from './issues';
+import type { MemoryCache } from './memory-cache';
 import { nativeDecoder } from './native-bridge';
 import { NativeRenderer, type SlotResult } from './native-decode';
 import { ShuffleSampler, type Position, type Sampler } from './sampler';
@@ -37,6 +38,11 @@ export interface LoaderOptions extends FaceOptions {
   decodeThreads?: number;
   /** Samples decoded by sharp at once (default 2 × CPU cores; sharp runs them on libuv's pool). */
   concurrency?: number;
+  /**
+   * Keep decoded base images in memory across epochs (native decoder only; see memory-cache.ts).
+   * Share one cache between the loaders of a run: it is keyed by dataset and sample.
+   */
+  memoryCache?: MemoryCache;
   /** Batches decoded ahead of the consumer (default 2). */
   prefetch?: number;
   /** Batches the consumer may hold unreleased at once (default 1). */
@@ -96,7 +102,7 @@ export class Loader implements AsyncIterable<Batch> {
     this.base = baseSource(dataset, opts, this.issues);
     if (opts.decoder !== 'sharp') {
       const binding = nativeDecoder();
-      if (binding) this.native = new NativeRenderer(dataset, opts, this.issues, binding, { threads: opts.decodeThreads });
+      if (binding) this.native = new NativeRenderer(dataset, opts, this.issues, binding, { threads: opts.decodeThreads, memory: opts.memoryCache });
       else if (opts.decoder === 'native') throw new Error(`decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`);
     }
     this.sampler = opts.sampler ?? new ShuffleSampler(dataset.size, opts.batchSize, { seed: opts.seed, shuffle: opts.train });

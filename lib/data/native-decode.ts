@@ -12,9 +12,10 @@ import { CacheDataset, type CacheRecord } from './cache';
 import { Subset } from './dataset';
 import type { IssueKind, Issues } from './issues';
 import { sniffFormat } from './magic';
-import { nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './native-bridge';
+import type { MemoryCache } from './memory-cache';
+import { loadBaseNative, nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './native-bridge';
 import { readImageFile, type FaceOptions } from './transform';
-import type { Dataset } from './types';
+import type { BaseImage, Dataset } from './types';
 
 /** Records of sample i when the dataset is a cache, or a subset of one. */
 function cacheRecords(ds: Dataset): ((i: number) => CacheRecord) | undefined {
@@ -34,12 +35,15 @@ type Plan = { spec: DecodeSpec; notes: [IssueKind, string][]; buffer?: Buffer } 
 export interface NativeRendererOptions {
   /** Decoding threads (default: every core; they share the cores with LibTorch's threads). */
   threads?: number;
+  /** Keep decoded base images here and render later epochs from them (not for cache datasets). */
+  memory?: MemoryCache;
 }
 
 /** Renders what it can of each batch natively; the loader sends the rest through sharp. */
 export class NativeRenderer {
   readonly threads: number;
   private readonly record?: (i: number) => CacheRecord;
+  private readonly memory?: MemoryCache;
 
   constructor(
     private readonly dataset: Dataset,
@@ -50,11 +54,28 @@ export class NativeRenderer {
   ) {
     this.threads = opts.threads ?? os.availableParallelism();
     this.record = cacheRecords(dataset);
+    if (!this.record && opts.memory) {
+      opts.memory.check(face);
+      this.memory = opts.memory;
+    }
+  }
+
+  /** A base image from memory, or decoded whole (natively when it can) and kept while the budget lasts. */
+  private async memoryBase(idx: number): Promise<BaseImage | undefined> {
+    const memory = this.memory!;
+    const hit = memory.get(this.dataset, idx);
+    if (hit || memory.full) return hit;
+    const base = await loadBaseNative(this.binding, this.dataset.source(idx), this.face, this.issues);
+    memory.put(this.dataset, idx, base);
+    return base;
   }
 
   private async plan(idx: number, p: AugmentParams): Promise<Plan> {
     if (!nativeAugmentable(p)) return {};
     if (this.record) return { spec: planRecord(this.record(idx), this.face.size, p), notes: [] };
+    // A window of a whole base is the same bytes as the one-pass decode below (docs/loader.md).
+    const base = this.memory && (await this.memoryBase(idx));
+    if (base) return { spec: planRecord({ encoding: 'raw', body: base.data, width: base.width, height: base.height }, this.face.size, p), notes: [] };
     const src = this.dataset.source(idx);
     const buffer = await readImageFile(src.path);
     if (sniffFormat(buffer.subarray(0, 16)) !== 'jpeg') return { buffer };

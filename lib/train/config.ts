@@ -82,6 +82,8 @@ export const trainConfigSchema = z
     augment: augmentSchema.default({}),
     /** Images decoded at once (default: the loader's, 2 × cores). */
     workers: int(1).optional(),
+    /** Decoded images kept in memory across epochs, in MB (0: decode every epoch; not for LMDB caches, which are read in place). */
+    memoryCacheMb: int(0).default(1024),
     /** Class-balanced batches: batchSize / imagesPerClass identities per batch. */
     balanced: z.boolean().default(false),
     imagesPerClass: int(1).default(4),

@@ -9,6 +9,7 @@ import { l2NormalizeRows, dot } from '../eval/vectors';
 import { Loader } from '../data/loader';
 import type { FaceOptions } from '../data/transform';
 import type { Issues } from '../data/issues';
+import type { MemoryCache } from '../data/memory-cache';
 import type { Model } from '../model';
 
 export interface Verification {
@@ -65,8 +66,15 @@ export function topkHits(logits: Float32Array, labels: ArrayLike<number>, classe
   return { top1, topk };
 }
 
-export async function evaluate(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, concurrency?: number): Promise<Accuracy> {
-  const loader = new Loader(dataset, { ...face, batchSize, train: false, issues, concurrency });
+export interface ValidateOptions {
+  /** Images decoded at once by sharp (the loader's default when undefined). */
+  concurrency?: number;
+  /** The run's decoded images (validation decodes its images once, not at every evaluation). */
+  memoryCache?: MemoryCache;
+}
+
+export async function evaluate(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, o: ValidateOptions = {}): Promise<Accuracy> {
+  const loader = new Loader(dataset, { ...face, batchSize, train: false, issues, concurrency: o.concurrency, memoryCache: o.memoryCache });
   const classes = model.config.numClasses;
   let top1 = 0;
   let top5 = 0;

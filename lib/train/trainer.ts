@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Issues } from '../data/issues';
 import { Loader } from '../data/loader';
+import { MemoryCache } from '../data/memory-cache';
 import { BalancedSampler, ShuffleSampler, type Position, type Sampler } from '../data/sampler';
 import { info, setThreads } from '../info';
 import { describeWeights, Model } from '../model';
@@ -234,14 +235,16 @@ export class Trainer extends EventEmitter {
     // The resolved face settings are part of the resolved config.
     Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
     const { model, backboneLrScale } = await this.createModel(data);
+    const memory = new MemoryCache(c.memoryCacheMb, data.face);
     try {
-      return await this.loop(model, data, backboneLrScale, opts.signal);
+      return await this.loop(model, data, backboneLrScale, memory, opts.signal);
     } finally {
+      memory.clear();
       model.dispose();
     }
   }
 
-  private async loop(model: Model, data: TrainData, backboneLrScale: number, signal?: AbortSignal): Promise<FitResult> {
+  private async loop(model: Model, data: TrainData, backboneLrScale: number, memory: MemoryCache, signal?: AbortSignal): Promise<FitResult> {
     const c = this.config;
     const inner = c.balanced
       ? new BalancedSampler(data.train.labels, { classesPerBatch: c.batchSize / c.imagesPerClass, imagesPerClass: c.imagesPerClass, seed: c.seed })
@@ -279,6 +282,7 @@ export class Trainer extends EventEmitter {
       start: this.position,
       epochs: c.epochs,
       concurrency: c.workers,
+      memoryCache: memory,
       issues: this.issues,
     });
     const batches = loader[Symbol.asyncIterator]();
@@ -352,7 +356,7 @@ export class Trainer extends EventEmitter {
           const ep = this.sums.epoch;
           this.emit('epoch', { epoch: e, loss: ep.loss / ep.steps, seconds: this.seconds });
           const rate = ep.images / ((now - epochStart) / 1000);
-          if (data.val && (e % c.evalEvery === 0 || last)) improved = await this.validate(model, data, e, lr, ep.loss / Math.max(1, ep.steps), rate);
+          if (data.val && (e % c.evalEvery === 0 || last)) improved = await this.validate(model, data, memory, e, lr, ep.loss / Math.max(1, ep.steps), rate);
           this.sums.epoch = { loss: 0, steps: 0, images: 0 };
           // Evaluation time is not training throughput.
           epochStart = windowStart = performance.now();
@@ -389,9 +393,9 @@ export class Trainer extends EventEmitter {
   }
 
   /** Validation after epoch e; true when held-out top-1 improved on the best so far. */
-  private async validate(model: Model, data: TrainData, e: number, lr: number, trainLoss: number, imagesPerS: number): Promise<boolean> {
+  private async validate(model: Model, data: TrainData, memory: MemoryCache, e: number, lr: number, trainLoss: number, imagesPerS: number): Promise<boolean> {
     const c = this.config;
-    const acc = await evaluate(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, c.workers);
+    const acc = await evaluate(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, { concurrency: c.workers, memoryCache: memory });
     const rec: EvalRecord = {
       type: 'eval',
       epoch: e,
