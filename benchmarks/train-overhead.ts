@@ -32,7 +32,8 @@ async function demoCache(dir: string): Promise<string> {
 
 /** images/s of the bare step on one fixed batch, after `warm` steps. */
 async function bareStep(steps: number, warm: number): Promise<number> {
-  const model = await Model.create({ numClasses: CLASSES, amp: 'bf16', seed: 0 });
+  // channels_last as the Trainer's default (auto: on), or the ratio measures the layout, not the Trainer.
+  const model = await Model.create({ numClasses: CLASSES, amp: 'bf16', channelsLast: true, seed: 0 });
   const x = new Uint8Array(BATCH * SIZE * SIZE * 3).map((_, i) => (i * 31) % 251);
   const labels = Int32Array.from({ length: BATCH }, (_, i) => i % CLASSES);
   let t0 = 0;
