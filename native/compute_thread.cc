@@ -1,7 +1,7 @@
 #include "compute_thread.h"
 
-#include <exception>
 #include <future>
+#include <memory>
 
 namespace vgg2 {
 
@@ -18,11 +18,13 @@ ComputeThread::ComputeThread() {
 
 void ComputeThread::Run(const std::function<void()>& work) {
   if (std::this_thread::get_id() == id_) return work();  // nested: no deadlock
-  std::packaged_task<void()> task(work);
-  auto done = task.get_future();
+  // Shared with the queued call, so that the compute thread never touches a task that this
+  // thread has already destroyed after its future became ready.
+  auto task = std::make_shared<std::packaged_task<void()>>(work);
+  auto done = task->get_future();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.emplace_back([&task] { task(); });
+    queue_.emplace_back([task] { (*task)(); });
   }
   ready_.notify_one();
   done.get();  // rethrows
