@@ -1,9 +1,9 @@
 // LibTorch's intra-op thread count, for every thread that runs our work.
 //
 // Why not just at::set_num_threads: with OpenMP the count is a per-thread setting, read once by
-// each thread when it first runs a parallel op. Our work runs on libuv's pool threads, so a count
-// set on the JS thread (or changed later) would not reach them. The wanted count is kept here and
-// applied by each worker before it runs (see PromiseWorker).
+// each thread when it first runs a parallel op. Our work runs on the compute thread
+// (compute_thread.h), so a count set on the JS thread (or changed later) would not reach it. The
+// wanted count is kept here and applied there before each worker's work (see PromiseWorker).
 #pragma once
 #include <napi.h>
 

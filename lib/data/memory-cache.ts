@@ -15,8 +15,7 @@ import type { BaseImage, Dataset } from './types';
 export class MemoryCache {
   private readonly images = new Map<Dataset, Map<number, BaseImage>>();
   private used = 0;
-  /** A put has failed: the budget is spent (misses may then take a cheaper road than a whole base). */
-  full = false;
+  private spent = false;
   private readonly faceKey: string;
   hits = 0;
   misses = 0;
@@ -35,6 +34,11 @@ export class MemoryCache {
     return this.used;
   }
 
+  /** A put has failed: the budget is spent (misses may then take a cheaper road than a whole base). */
+  get full(): boolean {
+    return this.spent;
+  }
+
   /** Throws when a loader with other face settings would share this cache (its bases would not fit). */
   check(face: FaceOptions): void {
     const k = keyOf(face);
@@ -50,14 +54,14 @@ export class MemoryCache {
 
   /** Keeps `img` for sample i of ds if it fits in the budget; false when it does not. */
   put(ds: Dataset, i: number, img: BaseImage): boolean {
+    let m = this.images.get(ds);
+    if (m?.has(i)) return true; // two batches in flight decoded it at once
     const size = img.data.length;
     if (this.used + size > this.budgetMB * 1024 * 1024) {
-      this.full = true;
+      this.spent = true;
       return false;
     }
-    let m = this.images.get(ds);
     if (!m) this.images.set(ds, (m = new Map()));
-    if (m.has(i)) return true;
     // A copy when the image is a view of a larger buffer, so the cache never pins that buffer.
     m.set(i, img.data.byteLength === img.data.buffer.byteLength ? img : { ...img, data: ownCopy(img.data) });
     this.used += size;
@@ -68,7 +72,7 @@ export class MemoryCache {
   clear(): void {
     this.images.clear();
     this.used = 0;
-    this.full = false;
+    this.spent = false;
   }
 }
 
