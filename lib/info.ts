@@ -2,7 +2,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { NativeCudaDevice, native, packageRoot } from './native';
+import { CpuAllocatorStats, NativeCudaDevice, native, packageRoot } from './native';
 
 /** Precision modes: fp32, TF32 tensor-core matmuls/convolutions, fp16 and bf16 autocast. */
 export type Precision = 'fp32' | 'tf32' | 'fp16' | 'bf16';
@@ -33,6 +33,8 @@ export interface Info {
   /** Process-wide CUDA settings (VGG2_CUDNN_BENCHMARK, VGG2_TF32). */
   cudnnBenchmark: boolean;
   tf32: { conv: boolean; matmul: boolean };
+  /** The CPU allocator's cache of large blocks (VGG2_CPU_CACHE_MB). */
+  cpuAllocator: CpuAllocatorStats;
 }
 
 /**
@@ -85,6 +87,7 @@ export function info(): Info {
     cudnn: n.cudnn,
     cudnnBenchmark: n.cudnnBenchmark,
     tf32: n.tf32,
+    cpuAllocator: n.cpuAllocator,
   };
 }
 

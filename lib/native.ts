@@ -22,6 +22,16 @@ export interface NativeInfo {
   cudnn: string | null;
   cudnnBenchmark: boolean;
   tf32: { conv: boolean; matmul: boolean };
+  cpuAllocator: CpuAllocatorStats;
+}
+
+/** The caching CPU allocator (native/caching_cpu_allocator.h): large blocks reused or newly allocated. */
+export interface CpuAllocatorStats {
+  cachedBytes: number;
+  /** VGG2_CPU_CACHE_MB in bytes (0: no cache). */
+  limitBytes: number;
+  hits: number;
+  misses: number;
 }
 
 export interface NativeCudaDevice {

@@ -47,12 +47,14 @@ void* CachingCpuAllocator::Allocate(size_t bytes) {
       it->second.pop_back();
       cached_bytes_ -= size;
       live_.emplace(ptr, size);
+      ++hits_;
       return ptr;
     }
   }
   void* ptr = AlignedAlloc(size);
   std::lock_guard<std::mutex> lock(mutex_);
   live_.emplace(ptr, size);
+  ++misses_;
   return ptr;
 }
 
@@ -96,9 +98,9 @@ void CachingCpuAllocator::ReleaseCached() {
   for (void* ptr : blocks) std::free(ptr);
 }
 
-size_t CachingCpuAllocator::cached_bytes() const {
+CachingCpuAllocator::Stats CachingCpuAllocator::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return cached_bytes_;
+  return {cached_bytes_, limit_bytes_, hits_, misses_};
 }
 
 }  // namespace vgg2

@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include "caching_cpu_allocator.h"
 #include "cuda_devices.h"
 #include "cuda_setup.h"
 #include "device.h"
@@ -68,6 +69,13 @@ Napi::Object Info(Napi::Env env) {
   out.Set("quantizedEngines", engines);
   out.Set("mkldnn", at::hasMKLDNN());
   out.Set("openmp", at::hasOpenMP());
+  const auto alloc = CachingCpuAllocator::Install().stats();
+  auto allocator = Napi::Object::New(env);
+  allocator.Set("cachedBytes", static_cast<double>(alloc.cached_bytes));
+  allocator.Set("limitBytes", static_cast<double>(alloc.limit_bytes));
+  allocator.Set("hits", static_cast<double>(alloc.hits));
+  allocator.Set("misses", static_cast<double>(alloc.misses));
+  out.Set("cpuAllocator", allocator);
   AddCudaInfo(env, out, cuda);
   return out;
 }

@@ -33,6 +33,8 @@ export interface StepBenchResult {
   threads: number;
   step_ms: number;
   img_per_s: number;
+  /** Minor page faults per timed step (memory mapped in anew: the CPU allocator's cache avoids them). */
+  page_faults_per_step: number;
 }
 
 export async function benchStep(o: StepBenchOptions, log: (line: string) => void = () => {}): Promise<StepBenchResult> {
@@ -47,12 +49,14 @@ export async function benchStep(o: StepBenchOptions, log: (line: string) => void
       : () => model.forward(x, shape);
     for (let i = 0; i < o.warmup; i++) await step();
     const times: number[] = [];
+    const faults0 = process.resourceUsage().minorPageFault;
     for (let i = 0; i < o.steps; i++) {
       const t = process.hrtime.bigint();
       await step();
       times.push(Number(process.hrtime.bigint() - t) / 1e9);
       log(`step ${i + 1}/${o.steps}: ${(times[i] * 1e3).toFixed(1)} ms`);
     }
+    const faults = process.resourceUsage().minorPageFault - faults0;
     const med = median(times);
     return {
       impl: 'vgg2-torch',
@@ -66,6 +70,7 @@ export async function benchStep(o: StepBenchOptions, log: (line: string) => void
       threads: native().info().threads,
       step_ms: Math.round(med * 1e4) / 10,
       img_per_s: Math.round((o.batch / med) * 100) / 100,
+      page_faults_per_step: Math.round(faults / o.steps),
     };
   } finally {
     model.dispose();

@@ -5,6 +5,8 @@ import { haveReference, repoRoot } from './paths';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const haveChromium = haveReference(CHROMIUM, fs.existsSync(CHROMIUM));
+/** A test that needs the browser: skipped visibly without it (CI has it, see haveReference). */
+export const chromiumTest = haveChromium ? test : test.skip;
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
 /** Returns console errors and the figure.plot elements found, and keeps a screenshot in test-artifacts/. */

@@ -8,10 +8,11 @@ import path from 'path';
 import { writeDemoDataset } from '../../lib/data/demo';
 import { readRunConfig, readTrainingLog, trainingSummary } from '../../lib/eval/report/training';
 import { Trainer } from '../../lib/train/trainer';
-import { haveChromium, inChromium } from '../helpers/chromium';
+import { chromiumTest, inChromium } from '../helpers/chromium';
 import { tmpDir } from '../helpers/paths';
 
 let root: string;
+let report: string | undefined; // written by the first test, drawn by the browser test
 
 beforeAll(() => {
   root = tmpDir('train-report');
@@ -36,10 +37,17 @@ test('a finished run writes report.html with the loss, lr and accuracy curves an
   const evals = log.filter((m) => m.type === 'eval');
   expect(evals).toHaveLength(2);
   // 6 held-out images of 3 identities: 3 genuine and 12 impostor pairs, scored with AUC and EER.
+  // AUC over 3 × 12 = 36 genuine/impostor comparisons (ties count half) is a multiple of 1/72;
+  // a value off that grid means other pairs (or other images) were scored.
   for (const e of evals) {
-    expect(e.val_verify_auc).toBeGreaterThanOrEqual(0);
-    expect(e.val_verify_auc).toBeLessThanOrEqual(1);
+    expect((e as { val_images?: number }).val_images).toBe(6);
+    const auc = e.val_verify_auc!;
+    expect(auc).toBeGreaterThanOrEqual(0);
+    expect(auc).toBeLessThanOrEqual(1);
+    expect(Math.abs(auc * 72 - Math.round(auc * 72))).toBeLessThan(0.01);
     expect(e.val_verify_eer).toBeGreaterThanOrEqual(0);
+    expect(e.val_verify_eer).toBeLessThanOrEqual(1);
+    if (auc === 1) expect(e.val_verify_eer).toBe(0);
   }
   const html = fs.readFileSync(r.report!, 'utf8');
   expect(html).toContain('<title>vgg2-torch training: tiny</title>');
@@ -55,8 +63,12 @@ test('a finished run writes report.html with the loss, lr and accuracy curves an
   expect(html).toContain(`<td>held-out pairs AUC (last)</td><td>${last.val_verify_auc!.toFixed(4)}</td>`);
   // No temporary file left next to it.
   expect(fs.readdirSync(out).filter((n) => n.includes('.tmp-'))).toEqual([]);
-  if (!haveChromium) return;
-  const page = await inChromium(r.report!, 'report-training.png');
+  report = r.report;
+});
+
+chromiumTest('the training report draws its three plots in Chromium without errors', async () => {
+  expect(report).toBeDefined(); // the run above finished
+  const page = await inChromium(report!, 'report-training.png');
   expect(page.errors).toEqual([]);
   expect(page.plots.map((p) => p.id)).toEqual(['train-loss', 'train-lr', 'train-val']);
   for (const p of page.plots) {
