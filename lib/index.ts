@@ -6,3 +6,6 @@ export type { Info } from './info';
 export { NORMALIZATIONS } from './normalization';
 export type { Normalization, NormalizationName } from './normalization';
 export type { EngineConfig, ForwardOutput, InputData, LoadOutput, StepOptions, StepOutput } from './native';
+export * from './train';
+export * from './eval';
+export * from './data';

@@ -35,9 +35,11 @@ test('concurrent steps and forwards run on one OpenMP team that does not sleep b
   const steps = 8;
   for (let i = 0; i < steps; i++) await Promise.all([model.trainStep(x, shape, labels, { lr: 0.001 }), model.forward(x, shape)]);
   const perStep = (voluntarySwitches() - before) / steps;
-  // A ResNet-50 step is hundreds of parallel ops; sleeping around each was > 1,000 switches a step.
-  expect(perStep).toBeLessThan(150);
-  // Calls landing on other pool threads start no new OpenMP teams.
-  expect(threadCount()).toBe(threads);
+  // A ResNet-50 step is hundreds of parallel ops; sleeping around each was 2,700 switches a step
+  // (measured 7.6 with one team). The bound leaves room for a loaded machine, where a preempted
+  // worker's wait can end in a futex sleep, and still fails the old behaviour.
+  expect(perStep).toBeLessThan(600);
+  // Calls landing on other pool threads start no new OpenMP teams (threads may only end).
+  expect(threadCount()).toBeLessThanOrEqual(threads);
   model.dispose();
 });

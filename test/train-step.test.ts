@@ -105,14 +105,25 @@ test('the event loop stays responsive during forward and a training step', async
   const model = await Model.create({ numClasses: 10, seed: 4 });
   const { x, labels, shape } = colourBatch(16, 96, 10);
   for (const work of [() => model.forward(x, shape), () => model.trainStep(x, shape, labels, { lr: 0.01 })]) {
+    // The longest gap between 5 ms timer ticks: blocked, it would span the whole call. A loaded
+    // machine delays single ticks, so the bound is half the call, not a tick count.
+    let last = Date.now();
+    let gap = 0;
     let ticks = 0;
-    const timer = setInterval(() => ticks++, 5);
+    const timer = setInterval(() => {
+      const now = Date.now();
+      gap = Math.max(gap, now - last);
+      last = now;
+      ticks++;
+    }, 5);
     const t = Date.now();
     await work();
     const elapsed = Date.now() - t;
     clearInterval(timer);
+    gap = Math.max(gap, Date.now() - last);
     expect(elapsed).toBeGreaterThan(30); // the call did real work...
-    expect(ticks).toBeGreaterThan(elapsed / 5 / 4); // ...while timers kept firing
+    expect(ticks).toBeGreaterThanOrEqual(2); // ...while timers kept firing
+    expect(gap).toBeLessThan(elapsed / 2);
   }
   model.dispose();
 });

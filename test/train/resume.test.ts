@@ -1,7 +1,7 @@
 /**
  * Exact resume and crash-safe checkpoints, with real processes of `vgg2-torch train` (compiled CLI)
  * on a tiny demo dataset: straight vs killed + resumed runs give the same losses and weights; a kill
- * at each point of a checkpoint write, and real SIGKILLs at seeded random moments of checkpoint
+ * at each point of a checkpoint write, and real SIGKILLs at seeded points inside checkpoint
  * writes, leave only loadable checkpoints and resume from the newest; SIGINT saves and the printed
  * resume command works. Every resumed run must equal the straight run bit for bit (CPU, fp32,
  * 2 threads, fixed seed: see docs/training.md).
@@ -135,13 +135,18 @@ describe.each(['before-write', 'during-write', 'after-write', 'before-rename', '
  * temporary dot-file in the checkpoint folder), unless it exits first. Writes are watched once
  * the process has logged its start (a resume removes the temporaries an earlier kill left).
  */
-function killDuringWrite(args: string[], dir: string, nth: number, delayMs: number): Promise<{ killed: boolean; tornLeft: boolean; stderr: string }> {
+/**
+ * Runs `args` and SIGKILLs the process inside a checkpoint write: once its temporary file holds at
+ * least `bytes` (the first write from the `nth` on that is caught there; polling every 2 ms). A
+ * moment defined by the file's progress, not by a clock, so a fast or a loaded machine kills inside
+ * a write all the same.
+ */
+function killDuringWrite(args: string[], dir: string, nth: number, bytes: number): Promise<{ killed: boolean; tornLeft: boolean; stderr: string }> {
   const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const started = args.includes('--resume') ? /^resume: /m : /^model: /m;
   const seen = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
   const poll = setInterval(() => {
     if (!started.test(stderr)) return;
     let names: string[] = [];
@@ -151,16 +156,23 @@ function killDuringWrite(args: string[], dir: string, nth: number, delayMs: numb
       return;
     }
     for (const n of names.filter((x) => x.startsWith('.') && x.includes('ckpt-'))) {
-      const write = /ckpt-\d+/.exec(n)![0];
-      if (seen.has(write)) continue;
-      seen.add(write);
-      if (seen.size === nth && !timer) timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+      seen.add(/ckpt-\d+/.exec(n)![0]);
+      if (seen.size < nth) continue;
+      let size = 0;
+      try {
+        size = fs.statSync(path.join(dir, n)).size;
+      } catch {
+        continue; // renamed meanwhile: the next write
+      }
+      if (size >= bytes) {
+        clearInterval(poll);
+        child.kill('SIGKILL');
+      }
     }
   }, 2);
   return new Promise((resolve) =>
     child.on('close', (_code, signal) => {
       clearInterval(poll);
-      clearTimeout(timer);
       resolve({ killed: signal === 'SIGKILL', tornLeft: fs.readdirSync(dir).some((n) => n.startsWith('.')), stderr });
     }),
   );
@@ -169,7 +181,7 @@ function killDuringWrite(args: string[], dir: string, nth: number, delayMs: numb
 const resumedFrom = (step: number | undefined) =>
   step === undefined ? /no usable checkpoint/ : new RegExp(`resume: .*ckpt-0*${step}\\.safetensors \\(step ${step}`);
 
-test('real SIGKILLs at seeded random moments of checkpoint writes: every checkpoint left loads, resume takes the newest', async () => {
+test('real SIGKILLs at seeded random points of checkpoint writes: every checkpoint left loads, resume takes the newest', async () => {
   const out = path.join(root, 'random-kills');
   const dir = path.join(out, 'checkpoints');
   const rand = mulberry32(20240611);
@@ -177,10 +189,10 @@ test('real SIGKILLs at seeded random moments of checkpoint writes: every checkpo
   let kills = 0;
   let newest: number | undefined;
   for (let round = 0; round < 3; round++) {
-    // The 1st, 2nd or 3rd write of this process (so that runs get further), 0–150 ms into it.
+    // The 1st, 2nd or 3rd write of this process (so that runs get further), 1–96 MB into its ~190 MB.
     const nth = 1 + Math.floor(rand() * 3);
-    const delay = Math.floor(rand() * 150);
-    const r = await killDuringWrite(round === 0 ? flags(out) : resume(out), dir, nth, delay);
+    const bytes = Math.floor((1 + rand() * 95) * 2 ** 20);
+    const r = await killDuringWrite(round === 0 ? flags(out) : resume(out), dir, nth, bytes);
     if (round > 0) expect(r.stderr).toMatch(resumedFrom(newest));
     if (!r.killed) break; // finished before the chosen write
     kills++;

@@ -1,0 +1,24 @@
+/** Evaluation: embeddings, the protocols, their metrics and the HTML reports. */
+export * from './embed';
+export * from './evaluate';
+export * from './image-list';
+export * from './load-model';
+export * from './metrics';
+export * from './aggregate';
+export * from './vectors';
+export * from './write-embeddings';
+export { formatValue, flattenMetrics, sideBySide, toRecord } from './record';
+export type { EvalRecord as ProtocolRecord } from './record';
+export * from './protocols/types';
+export * from './protocols/verification';
+export * from './protocols/verify';
+export * from './protocols/cfp';
+export * from './protocols/lfw';
+export * from './protocols/bin';
+export * from './protocols/classify';
+export * from './protocols/identify';
+export * from './protocols/templates';
+export * from './report/charts';
+export * from './report/html';
+export * from './report/render';
+export * from './report/training';
