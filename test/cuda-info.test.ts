@@ -27,9 +27,10 @@ test.each([
 test('info() reports the CUDA fields, consistent with the devices list', () => {
   const i = info();
   expect(Array.isArray(i.cudaDevices)).toBe(true);
-  expect(typeof i.cudnnBenchmark).toBe('boolean');
-  expect(typeof i.tf32.conv).toBe('boolean');
-  expect(typeof i.tf32.matmul).toBe('boolean');
+  // This process's settings, from its environment as the switches below define them.
+  const tf32 = process.env.VGG2_TF32;
+  expect(i.cudnnBenchmark).toBe(process.env.VGG2_CUDNN_BENCHMARK !== '0');
+  expect(i.tf32).toEqual(tf32 === undefined ? { conv: true, matmul: false } : { conv: tf32 !== '0', matmul: tf32 !== '0' });
   const cudaNames = i.devices.filter((d) => d.startsWith('cuda:'));
   if (i.cuda) {
     expect(cudaNames.length).toBe(i.cudaDevices.length);

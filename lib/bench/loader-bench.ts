@@ -34,6 +34,9 @@ export interface LoaderBenchResult {
   size: number;
   batch: number;
   workers: number;
+  /** Images in the timed batches (after warm-up) and the seconds they took. */
+  timed_images: number;
+  seconds: number;
   img_per_s: number;
 }
 
@@ -85,6 +88,8 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
       size: o.size,
       batch: o.batch,
       workers: o.workers ?? os.availableParallelism(),
+      timed_images: images,
+      seconds: Math.round(seconds * 1e6) / 1e6,
       img_per_s: Math.round((images / seconds) * 10) / 10,
     };
   } finally {

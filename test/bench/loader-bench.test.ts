@@ -33,7 +33,11 @@ describe('vgg2-torch bench loader', () => {
     const files = await stdout(['bench', 'loader', '--data', root, ...small, '--workers', '1']);
     expect(files).toHaveLength(1);
     expect(JSON.parse(files[0])).toMatchObject({ impl: 'vgg2-torch-loader', source: 'files', images: 12, size: 32, batch: 4, workers: 1 });
-    expect(JSON.parse(files[0]).img_per_s).toBeGreaterThan(0);
+    // 2 timed batches of 4 after warm-up; the rate is those images over their seconds.
+    const f = JSON.parse(files[0]);
+    expect(f.timed_images).toBe(8);
+    expect(f.seconds).toBeGreaterThan(0);
+    expect(Math.abs(f.img_per_s - f.timed_images / f.seconds)).toBeLessThan(0.01 * f.img_per_s + 0.1);
     const cache = path.join(tmpDir('bench-loader-cache'), 'c.lmdb');
     await prepareCache({ dataset: new ImageFolderDataset({ root }), dataPath: root, out: cache, crop: 'none', size: 32, encoding: 'raw' });
     const cached = await stdout(['bench', 'loader', '--cache', cache, ...small]);
