@@ -6,6 +6,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { writeFileAtomic } from '../lib/io/atomic-write';
 import { Row, Suite } from './harness';
 
 function loadSuites(): Suite[] {
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     console.log(`| ${r.suite} | ${r.config} | ${r.ours.toFixed(2)} ${r.unit} | ${r.pytorch.toFixed(2)} ${r.unit}${baseline} | ${r.ratio.toFixed(3)} | ${target} |`);
   }
   const out = arg('json');
-  if (out) fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2));
+  if (out) writeFileAtomic(out, JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2));
 }
 
 main().catch((err) => {
