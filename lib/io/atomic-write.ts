@@ -24,14 +24,15 @@ function failure(file: string, e: unknown): Error {
   return Object.assign(new Error(`cannot write ${file}: ${why}`), { code: err.code });
 }
 
-/** Writes `data` (text, bytes, or byte chunks written in order, without concatenating them) to `file` atomically. */
+/** Writes `data` to `file` atomically: text, bytes, or byte chunks (written in order, never concatenated). */
 export function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[]): void {
   // pid + counter: two writers of one file (processes, or calls in one process) never share a temporary.
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${counter++}`);
   try {
     const fd = fs.openSync(tmp, 'wx');
     try {
-      for (const chunk of typeof data === 'string' || data instanceof Uint8Array ? [data] : data) fs.writeFileSync(fd, chunk);
+      const chunks = typeof data === 'string' || data instanceof Uint8Array ? [data] : data;
+      for (const chunk of chunks) fs.writeFileSync(fd, chunk);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

@@ -10,8 +10,11 @@ export interface SafetensorsArray {
   data: Float32Array | Float64Array | Int32Array | BigInt64Array;
 }
 
-/** The 8-byte length, the JSON header padded with spaces to an 8-byte multiple, then the data: the chunks of a file. */
-export function encodeSafetensors(arrays: Record<string, SafetensorsArray>, metadata?: Record<string, string>): Uint8Array[] {
+/** A file's chunks: the 8-byte length, the JSON header space-padded to a multiple of 8 bytes, the data. */
+export function encodeSafetensors(
+  arrays: Record<string, SafetensorsArray>,
+  metadata?: Record<string, string>,
+): Uint8Array[] {
   const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   const data: Uint8Array[] = [];
   let offset = 0;
@@ -30,7 +33,9 @@ export function encodeSafetensors(arrays: Record<string, SafetensorsArray>, meta
 }
 
 /** The JSON header of a safetensors file, read alone (the tensors may be gigabytes). */
-export function readSafetensorsHeader(file: string): Record<string, unknown> & { __metadata__?: Record<string, string> } {
+export type SafetensorsHeader = Record<string, unknown> & { __metadata__?: Record<string, string> };
+
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
   const fd = fs.openSync(file, 'r');
   try {
     const len = Buffer.alloc(8);

@@ -34,7 +34,8 @@ describe('writeFileAtomic', () => {
   test('a missing folder: an error naming the target', () => {
     const dir = tmpDir('atomic');
     const target = path.join(dir, 'no', 'such', 'out.npy');
-    expect(() => writeFileAtomic(target, 'x')).toThrow(new RegExp(`^cannot write ${target.replace(/[.]/g, '\\.')}: ENOENT`));
+    const escaped = target.replace(/[.]/g, '\\.');
+    expect(() => writeFileAtomic(target, 'x')).toThrow(new RegExp(`^cannot write ${escaped}: ENOENT`));
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-/** The TypeScript safetensors writer: 8-byte aligned data with non-ASCII metadata, read back by the native loader and numpy. */
+/** The TypeScript safetensors writer: aligned data with non-ASCII metadata, read back natively and by numpy. */
 import fs from 'fs';
 import path from 'path';
 import { writeFileAtomic } from '../../lib/io/atomic-write';
@@ -19,12 +19,16 @@ for k, v in h.items():
 print(json.dumps(out))`;
 
 describe('encodeSafetensors', () => {
-  test('a non-ASCII metadata value keeps the header an 8-byte multiple; the native loader and numpy read it back', async () => {
+  test('non-ASCII metadata keeps the header a multiple of 8 bytes; native code and numpy read it back', async () => {
     const file = path.join(tmpDir('st'), 'e.safetensors');
     const paths = JSON.stringify(['Zoë/01.jpg', '李/02.jpg', 'a/3.jpg']);
     const embeddings = Float32Array.from([0.5, -1, 2.25, 3, 4, 5]);
     const labels = Int32Array.from([7, 8, 9]);
-    writeFileAtomic(file, encodeSafetensors({ embeddings: { dtype: 'F32', shape: [3, 2], data: embeddings }, labels: { dtype: 'I32', shape: [3], data: labels } }, { paths }));
+    const arrays = {
+      embeddings: { dtype: 'F32' as const, shape: [3, 2], data: embeddings },
+      labels: { dtype: 'I32' as const, shape: [3], data: labels },
+    };
+    writeFileAtomic(file, encodeSafetensors(arrays, { paths }));
     const n = Number(fs.readFileSync(file).readBigUInt64LE(0));
     expect(n % 8).toBe(0);
     // The UTF-16 length differs from the byte length here: the case the old writer misaligned.
