@@ -20,7 +20,7 @@ function loadSuites(): Suite[] {
 function parseArgs() {
   return yargs(hideBin(process.argv))
     .usage('npm run bench -- [options]')
-    .option('only', { type: 'string', describe: 'Suites to run, comma-separated (opt-in suites run only when named here)' })
+    .option('only', { type: 'string', describe: 'Suites to run, comma-separated (opt-in ones run only when named)' })
     .option('rounds', { type: 'number', default: 3, describe: 'Timed rounds per measurement' })
     .option('quick', { type: 'boolean', default: false, describe: 'Fewer, smaller measurements' })
     .option('smoke', { type: 'boolean', default: false, describe: 'A few steps only: checks that the suites run' })
