@@ -1,5 +1,4 @@
 /** The report: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched). */
-import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../../io/atomic-write';
 import { formatValue, sideBySide, type EvalRecord } from '../record';
