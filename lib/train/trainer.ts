@@ -28,7 +28,7 @@ import {
   type TrainerCheckpointState,
 } from './checkpoint';
 import { inverseFrequencyWeights, openTrainData, type TrainData } from './data';
-import { evaluate } from './evaluate';
+import { heldOutAccuracy } from './validation';
 import { RunFolder, type EvalRecord, type MetricRecord, type TrainRecord } from './run-folder';
 import { INITIAL_PLATEAU, lrAt, plateauUpdate, type PlateauState, type ScheduleSpec } from './schedule';
 
@@ -485,7 +485,7 @@ export class Trainer extends EventEmitter {
   /** Validation after epoch e; true when held-out top-1 improved on the best so far. */
   private async validate(model: Model, data: TrainData, memory: MemoryCache, e: number, lr: number, trainLoss: number, imagesPerS: number): Promise<boolean> {
     const c = this.config;
-    const acc = await evaluate(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, { concurrency: c.workers, memoryCache: memory });
+    const acc = await heldOutAccuracy(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, { concurrency: c.workers, memoryCache: memory });
     const rec: EvalRecord = {
       type: 'eval',
       epoch: e,

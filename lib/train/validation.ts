@@ -73,7 +73,7 @@ export interface ValidateOptions {
   memoryCache?: MemoryCache;
 }
 
-export async function evaluate(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, o: ValidateOptions = {}): Promise<Accuracy> {
+export async function heldOutAccuracy(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, o: ValidateOptions = {}): Promise<Accuracy> {
   const classes = model.config.numClasses;
   let top1 = 0;
   let top5 = 0;
