@@ -19,6 +19,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { readCfp } from '../lib/eval/protocols/cfp';
 import { info } from '../lib/info';
+import { writeFileAtomic } from '../lib/io/atomic-write';
 import { Model, type Arch } from '../lib/model';
 import type { EvalRecord as TrainEval, MetricRecord } from '../lib/train/run-folder';
 import { repoRoot } from './harness';
@@ -177,9 +178,9 @@ async function main(o: Options): Promise<void> {
     results,
   };
   const name = `results${o.flip ? '-flip' : ''}`;
-  fs.writeFileSync(path.join(o.out, `${name}.json`), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(path.join(o.out, `${name}.json`), JSON.stringify(summary, null, 2) + '\n');
   const md = `CFP fold ${o.testFold}${o.flip ? ', flip TTA' : ''} (${columns[0].metrics.FF.pairs} FF and ${columns[0].metrics.FP.pairs} FP pairs; accuracy at the threshold best on the fold, EER in %)\n\n${table(columns)}\n`;
-  fs.writeFileSync(path.join(o.out, `${name}.md`), md);
+  writeFileAtomic(path.join(o.out, `${name}.md`), md);
   console.log(md);
   const beats = o.arch.every((a) => {
     const [u, t] = [columns.find((c) => c.arch === a && !c.trained)!, columns.find((c) => c.arch === a && c.trained)!];

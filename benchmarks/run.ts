@@ -6,6 +6,9 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { writeFileAtomic } from '../lib/io/atomic-write';
 import { Row, Suite } from './harness';
 
 function loadSuites(): Suite[] {
@@ -14,19 +17,29 @@ function loadSuites(): Suite[] {
     .map((f) => (require(path.join(dir, f)) as { default: Suite }).default);
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+function parseArgs() {
+  return yargs(hideBin(process.argv))
+    .usage('npm run bench -- [options]')
+    .option('only', { type: 'string', describe: 'Suites to run, comma-separated (opt-in ones run only when named)' })
+    .option('rounds', { type: 'number', default: 3, describe: 'Timed rounds per measurement' })
+    .option('quick', { type: 'boolean', default: false, describe: 'Fewer, smaller measurements' })
+    .option('smoke', { type: 'boolean', default: false, describe: 'A few steps only: checks that the suites run' })
+    .option('json', { type: 'string', describe: 'Also write the rows as JSON here' })
+    .option('seeds', { type: 'string', describe: 'train-orl: seeds, e.g. 0,1,2' })
+    .option('arch', { type: 'string', describe: 'train-orl: resnet50, senet50 or both, comma-separated' })
+    .strict()
+    .parseSync();
 }
 
 async function main(): Promise<void> {
+  const argv = parseArgs();
+  // The suites read their own options (--seeds, --arch) by name.
+  const arg = (name: string) => (argv[name] === undefined ? undefined : String(argv[name]));
+  const { rounds, quick, smoke } = argv;
   const suites = loadSuites();
-  const only = arg('only')?.split(',');
+  const only = argv.only?.split(',');
   const unknown = only?.filter((n) => !suites.some((s) => s.name === n));
   if (unknown?.length) throw new Error(`unknown suite(s) ${unknown.join(', ')}; have ${suites.map((s) => s.name).join(', ')}`);
-  const rounds = Number(arg('rounds') ?? 3);
-  const quick = process.argv.includes('--quick');
-  const smoke = process.argv.includes('--smoke');
   const log = (line: string) => console.error(line);
   const rows: Row[] = [];
   for (const suite of suites) {
@@ -46,8 +59,8 @@ async function main(): Promise<void> {
     const baseline = r.baseline ? ` (${r.baseline})` : '';
     console.log(`| ${r.suite} | ${r.config} | ${r.ours.toFixed(2)} ${r.unit} | ${r.pytorch.toFixed(2)} ${r.unit}${baseline} | ${r.ratio.toFixed(3)} | ${target} |`);
   }
-  const out = arg('json');
-  if (out) fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2));
+  const out = argv.json;
+  if (out) writeFileAtomic(out, JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2));
 }
 
 main().catch((err) => {

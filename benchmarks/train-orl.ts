@@ -12,6 +12,8 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { reference, repoRoot, type Row } from './harness';
 import type { EvalRecord } from '../lib/train/run-folder';
 import { Trainer } from '../lib/train/trainer';
@@ -70,12 +72,13 @@ export function orlRows(r: OrlResult, arch: Arch, epochs: number, seed: number):
 }
 
 if (require.main === module) {
-  const arg = (n: string) => {
-    const i = process.argv.indexOf(`--${n}`);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  const epochs = Number(arg('epochs') ?? 40);
-  benchOrl({ epochs, seed: Number(arg('seed') ?? 0), arch: (arg('arch') as Arch | undefined) ?? 'resnet50' })
+  const argv = yargs(hideBin(process.argv))
+    .option('epochs', { type: 'number', default: 40 })
+    .option('seed', { type: 'number', default: 0 })
+    .option('arch', { choices: ['resnet50', 'senet50'] as const, default: 'resnet50' as const })
+    .strict()
+    .parseSync();
+  benchOrl({ epochs: argv.epochs, seed: argv.seed, arch: argv.arch })
     .then((r) => {
       console.log(JSON.stringify({ ...r, time_ratio: r.ours.seconds / r.pytorch.seconds, pass: r.ours.top1 >= 0.9 && r.ours.seconds <= 1.05 * r.pytorch.seconds }));
     })

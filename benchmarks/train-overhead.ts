@@ -10,6 +10,8 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
 import { prepareCache } from '../lib/data/cache';
 import { openDataset } from '../lib/data/dataset';
 import { writeDemoDataset } from '../lib/data/demo';
@@ -103,14 +105,16 @@ export function benchMemory(o: { steps: number; log: (l: string) => void }): Pro
 }
 
 if (require.main === module) {
-  const arg = (n: string) => {
-    const i = process.argv.indexOf(`--${n}`);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
+  const argv = yargs(hideBin(process.argv))
+    .option('memory', { type: 'boolean', default: false, describe: 'The RSS check instead of the overhead' })
+    .option('steps', { type: 'number', describe: 'Trainer steps [default: 1000 with --memory, else 60]' })
+    .option('rounds', { type: 'number', default: 3 })
+    .strict()
+    .parseSync();
   const log = (l: string) => process.stderr.write(`${l}\n`);
-  const run = process.argv.includes('--memory')
-    ? benchMemory({ steps: Number(arg('steps') ?? 1000), log })
-    : benchOverhead({ steps: Number(arg('steps') ?? 60), rounds: Number(arg('rounds') ?? 3), log });
+  const run = argv.memory
+    ? benchMemory({ steps: argv.steps ?? 1000, log })
+    : benchOverhead({ steps: argv.steps ?? 60, rounds: argv.rounds, log });
   run
     .then((row) => {
       console.log(JSON.stringify({ ...row, pass: row.target !== undefined ? row.ratio >= row.target : row.ratio <= row.targetMax! }));

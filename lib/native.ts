@@ -129,7 +129,7 @@ export interface NativeEngine {
   dispose(): void;
 }
 
-/** One image for decodeBatch (see lib/data/native-decode.ts, which plans them). */
+/** One image for decodeBatch (see lib/data/decode-plans.ts, which plans them). */
 export interface DecodeSpec {
   /** JPEG bytes, or width·height·3 bytes of RGB (raw). */
   data: Uint8Array;

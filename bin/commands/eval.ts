@@ -1,5 +1,4 @@
 /** `vgg2-torch eval`: one protocol, one or several weights files → a side-by-side table, --json, --report. */
-import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { Issues } from '../../lib/data/issues';
 import { resolveOutput } from '../../lib/eval/embed';
@@ -8,6 +7,7 @@ import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
 import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/eval/record';
 import { writeReport } from '../../lib/eval/report/html';
+import { writeFileAtomic } from '../../lib/io/atomic-write';
 import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
@@ -27,11 +27,6 @@ interface Args extends EmbeddingArgs {
   report?: string;
   json?: string;
   run?: string;
-}
-
-function writeAtomic(file: string, text: string): void {
-  fs.writeFileSync(`${file}.tmp-${process.pid}`, text);
-  fs.renameSync(`${file}.tmp-${process.pid}`, file);
 }
 
 const cmd: CommandModule<{}, Args> = {
@@ -93,7 +88,7 @@ const cmd: CommandModule<{}, Args> = {
     const width = Math.max(6, ...keys.map((k) => k.length));
     console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.weights).join('  ')}`);
     for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
-    if (argv.json) writeAtomic(argv.json, JSON.stringify(records.length === 1 ? records[0] : records, null, 2) + '\n');
+    if (argv.json) writeFileAtomic(argv.json, JSON.stringify(records.length === 1 ? records[0] : records, null, 2) + '\n');
     if (argv.report) await writeReport(argv.report, { records, results, training, trainingConfig: argv.run ? readRunConfig(argv.run) : undefined });
   },
 };

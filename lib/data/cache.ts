@@ -9,7 +9,7 @@ import * as path from 'path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import sharp from 'sharp';
 import { DataError, Issues } from './issues';
-import { loadBaseNative, nativeDecoder } from './native-bridge';
+import { loadBaseNative, nativeDecoder } from './decode-plans';
 import { loadBase, type FaceOptions } from './transform';
 import type { BaseImage, Dataset, SampleSource } from './types';
 

@@ -12,7 +12,7 @@ export * from './align';
 export * from './augment';
 export * from './transform';
 export * from './jpeg-header';
-export * from './native-bridge';
+export * from './decode-plans';
 export * from './sampler';
 export * from './loader';
 export * from './memory-cache';

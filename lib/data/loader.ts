@@ -1,6 +1,6 @@
 /**
  * The batch loader: sampler positions → parallel decode/augment (native threads for JPEGs and cache
- * records — see native-decode.ts — and sharp's thread pool, bounded concurrency, for the rest) →
+ * records — see native-renderer.ts — and sharp's thread pool, bounded concurrency, for the rest) →
  * a bounded queue of batches in a fixed pool of reused buffers. A buffer returns to the pool only
  * through release(), so it is never overwritten while a training step uses it.
  */
@@ -10,8 +10,8 @@ import { CacheDataset } from './cache';
 import { Subset } from './dataset';
 import { DataError, Issues } from './issues';
 import type { MemoryCache } from './memory-cache';
-import { nativeDecoder } from './native-bridge';
-import { NativeRenderer, type SlotResult } from './native-decode';
+import { nativeDecoder } from './decode-plans';
+import { NativeRenderer, type SlotResult } from './native-renderer';
 import { ShuffleSampler, type Position, type Sampler } from './sampler';
 import { decodeBase, loadBase, renderInto, type FaceOptions } from './transform';
 import type { BaseImage, Batch, Dataset } from './types';

@@ -5,8 +5,8 @@
  */
 import sharp from 'sharp';
 import { Issues } from '../data/issues';
-import { Loader } from '../data/loader';
-import type { CropMode, Dataset } from '../data/types';
+import { Loader, type LoaderOptions } from '../data/loader';
+import type { Batch, CropMode, Dataset } from '../data/types';
 import type { Model } from '../model';
 import { l2NormalizeRows } from './vectors';
 
@@ -64,19 +64,60 @@ export function mirrorBatch(b: PixelBatch, out: Uint8Array): void {
   }
 }
 
-/** The unnormalised vectors of one batch (flip: plus those of its mirror image). */
-export async function embedBatch(model: Model, b: PixelBatch, output: EmbeddingOutput, flip: boolean, scratch?: Uint8Array): Promise<Float32Array> {
+/** One batch's outputs: unnormalised vectors (flip: plus those of the mirror images) and the logits. */
+export interface BatchOutputs {
+  vectors: Float32Array;
+  logits: Float32Array;
+}
+
+export async function embedBatch(
+  model: Model,
+  b: PixelBatch,
+  output: EmbeddingOutput,
+  flip: boolean,
+  scratch?: Uint8Array,
+): Promise<BatchOutputs> {
   const shape = [b.n, b.size, b.size, 3];
   const x = b.data.subarray(0, b.n * b.size * b.size * 3);
   const pick = (o: { features: Float32Array; embedding?: Float32Array }) => (output === 'embedding' ? o.embedding! : o.features);
-  const v = Float32Array.from(pick(await model.forward(x, shape)));
+  const first = await model.forward(x, shape);
+  const vectors = Float32Array.from(pick(first));
   if (flip) {
     const m = scratch && scratch.length >= x.length ? scratch.subarray(0, x.length) : new Uint8Array(x.length);
     mirrorBatch({ ...b, data: x }, m);
     const w = pick(await model.forward(m, shape));
-    for (let i = 0; i < v.length; i++) v[i] += w[i];
+    for (let i = 0; i < vectors.length; i++) vectors[i] += w[i];
   }
-  return v;
+  return { vectors, logits: first.logits };
+}
+
+export interface ForwardOptions extends Omit<LoaderOptions, 'train'> {
+  output?: EmbeddingOutput;
+  flip?: boolean;
+}
+
+/**
+ * The evaluation loop: every usable image of a dataset through the model in evaluation mode (centre
+ * crop, no augmentation), in dataset order. `use` sees each batch and its outputs before the loader
+ * takes the batch's buffer back.
+ */
+export async function forEachBatchOutput(
+  model: Model,
+  dataset: Dataset,
+  o: ForwardOptions,
+  use: (batch: Batch, out: BatchOutputs) => void,
+): Promise<void> {
+  const output = resolveOutput(model, o.output);
+  const flip = o.flip ?? false;
+  const loader = new Loader(dataset, { ...o, train: false });
+  const scratch = flip ? new Uint8Array(o.batchSize * o.size * o.size * 3) : undefined;
+  for await (const batch of loader) {
+    try {
+      use(batch, await embedBatch(model, batch, output, flip, scratch));
+    } finally {
+      loader.release(batch);
+    }
+  }
 }
 
 /** Concatenates per-batch vectors and normalises the rows. */
@@ -102,24 +143,17 @@ class Collector {
 
 /** Embeds every usable image of a dataset, in dataset order. */
 export async function embedDataset(model: Model, dataset: Dataset, opts: EmbedOptions = {}): Promise<Embeddings> {
-  const output = resolveOutput(model, opts.output);
-  const size = opts.size ?? model.inputSize;
-  const batchSize = opts.batchSize ?? 32;
-  const loader = new Loader(dataset, { batchSize, train: false, crop: opts.crop ?? 'loose', size, issues: opts.issues });
-  const scratch = opts.flip ? new Uint8Array(batchSize * size * size * 3) : undefined;
   const out = new Collector();
   const indices: number[] = [];
   const labels: number[] = [];
-  for await (const batch of loader) {
-    try {
-      out.add(await embedBatch(model, batch, output, opts.flip ?? false, scratch), batch.n);
-    } finally {
-      loader.release(batch);
-    }
+  const { output, flip, issues } = opts;
+  const forward = { size: opts.size ?? model.inputSize, batchSize: opts.batchSize ?? 32, crop: opts.crop ?? 'loose', output, flip, issues };
+  await forEachBatchOutput(model, dataset, forward, (batch, { vectors }) => {
+    out.add(vectors, batch.n);
     indices.push(...batch.indices);
     labels.push(...batch.labels);
     opts.onProgress?.(indices.length);
-  }
+  });
   if (indices.length === 0) throw new Error(`${dataset.description}: no usable image to embed`);
   return { data: out.finish(), dim: out.dim, indices: Int32Array.from(indices), labels: Int32Array.from(labels) };
 }
@@ -149,7 +183,7 @@ export async function embedEncoded(model: Model, images: Uint8Array[], what: str
         }
       }),
     );
-    out.add(await embedBatch(model, { data, n, size }, output, opts.flip ?? false, scratch), n);
+    out.add((await embedBatch(model, { data, n, size }, output, opts.flip ?? false, scratch)).vectors, n);
     opts.onProgress?.(start + n);
   }
   const indices = Int32Array.from(images.keys());

@@ -1,5 +1,6 @@
 /** NumPy .npy files (format 1.0/2.0, little-endian float32 / float64 / int32 / int64), read and written whole. */
 import fs from 'fs';
+import { writeFileAtomic } from './atomic-write';
 
 export type NpyArray = { shape: number[]; data: Float32Array | Float64Array | Int32Array | BigInt64Array };
 
@@ -56,5 +57,5 @@ export function encodeNpy(array: NpyArray): Buffer {
 }
 
 export function writeNpy(file: string, array: NpyArray): void {
-  fs.writeFileSync(file, encodeNpy(array));
+  writeFileAtomic(file, encodeNpy(array));
 }

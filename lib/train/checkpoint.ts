@@ -7,6 +7,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { fsyncPath } from '../io/atomic-write';
+import { readSafetensorsHeader } from '../io/safetensors';
 import type { Model } from '../model';
 import type { Position } from '../data/sampler';
 import type { TrainConfig } from './config';
@@ -68,15 +70,6 @@ export function removeStaleTemporaries(dir: string): string[] {
   const stale = names.filter((n) => n.startsWith('.') && (n.includes('.partial') || n.includes('.tmp-')));
   for (const n of stale) fs.rmSync(path.join(dir, n), { force: true });
   return stale;
-}
-
-function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 /**
@@ -160,17 +153,5 @@ export async function loadCheckpointFile(model: Model, file: string): Promise<Tr
 
 /** The trainer state of a checkpoint file without loading its tensors (reads the header only). */
 export function peekState(file: string): TrainerCheckpointState {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const len = Buffer.alloc(8);
-    fs.readSync(fd, len, 0, 8, 0);
-    const n = Number(len.readBigUInt64LE(0));
-    if (n > 100_000_000) throw new Error(`${file}: not a safetensors file`);
-    const header = Buffer.alloc(n);
-    fs.readSync(fd, header, 0, n, 8);
-    const meta = (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__ ?? {};
-    return parseState(meta, file);
-  } finally {
-    fs.closeSync(fd);
-  }
+  return parseState(readSafetensorsHeader(file).__metadata__ ?? {}, file);
 }

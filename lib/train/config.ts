@@ -25,85 +25,117 @@ const augmentSchema = z
   .partial()
   .strict();
 
+/** The flags' help text is each key's description; a key without one has no flag (`augment`: config files only). */
 export const trainConfigSchema = z
   .object({
-    /** Run name: the run folder is runs/<name>/ unless `out` is given. */
-    name: z.string().min(1).default('run'),
-    /** VGGFace2 root or image folder (or a cache; `cache` says so explicitly). */
-    data: z.string().min(1).optional(),
-    /** LMDB cache made by `vgg2-torch prepare`. */
-    cache: z.string().min(1).optional(),
-    /** VGGFace2 only: folder of the train split's identity folders, when not <data>/train. */
-    images: z.string().min(1).optional(),
-    /** Synthetic demo data (made on first use in `demoDir`), with the demo's small settings as defaults. */
-    demo: z.boolean().default(false),
-    demoDir: z.string().min(1).optional(),
-    /** Run folder, exactly (default runs/<name>/). */
-    out: z.string().min(1).optional(),
-    arch: z.enum(['resnet50', 'senet50']).default('resnet50'),
-    embeddingDim: int(0).default(0),
-    epochs: int(1).default(90),
-    /** Stop after this many optimizer steps (tests, benchmarks); the schedule still spans `epochs`. */
-    maxSteps: int(1).optional(),
-    batchSize: int(1).default(256),
-    /** Gradient accumulation: one update per `accumulate` batches (effective batch = batch × accumulate). */
-    accumulate: int(1).default(1),
-    /** Peak lr; default 0.1 × effective batch / 256. */
-    lr: z.number().positive().optional(),
-    momentum: z.number().min(0).max(1).default(0.9),
-    weightDecay: z.number().min(0).default(5e-4),
-    nesterov: z.boolean().default(false),
-    schedule: z.enum(['step', 'cosine', 'plateau']).default('step'),
-    /** Linear warmup from ~0 to lr over this many epochs (fractions allowed). */
-    warmupEpochs: z.number().min(0).default(2),
-    /** step: epochs at which the lr is multiplied by `gamma`. */
-    milestones: z.array(int(1)).default([30, 60]),
-    gamma: z.number().positive().max(1).default(0.1),
-    /** plateau: evaluations without a better validation error before lr × gamma. */
-    patience: int(0).default(2),
-    minLr: z.number().min(0).default(0),
-    loss: z.enum(['softmax', 'arcface', 'cosface']).default('softmax'),
-    labelSmoothing: z.number().min(0).lt(1).default(0),
-    /** Inverse-frequency class weights in the cross-entropy (for unbalanced identities). */
-    classWeights: z.boolean().default(false),
-    /** Margin losses: scale s (default 64) and margin m (default 0.5 ArcFace, 0.35 CosFace). */
-    marginScale: z.number().positive().optional(),
-    margin: z.number().min(0).optional(),
-    amp: z.enum(['auto', 'bf16', 'fp16', 'off']).default('auto'),
-    /** auto: off on CPU (measured slower here, see docs/training.md), on for CUDA. */
-    channelsLast: z.union([z.boolean(), z.literal('auto')]).default('auto'),
-    device: z.string().min(1).default('auto'),
-    /** LibTorch intra-op threads (0 = LibTorch's default). */
-    threads: int(0).default(0),
-    /** Network input side; crop and box extension: default from the cache, else 224, loose, 0.3. */
-    inputSize: int(32).optional(),
-    crop: z.enum(['loose', 'align', 'none']).optional(),
-    boxExtend: z.number().min(0).optional(),
+    name: z.string().min(1).default('run').describe('Run name: the run folder is runs/<name>/ unless --out'),
+    data: z.string().min(1).optional().describe('VGGFace2 root or image folder (one sub-folder per identity)'),
+    cache: z.string().min(1).optional().describe('LMDB cache made by `vgg2-torch prepare`'),
+    images: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("VGGFace2: folder of the train split's identity folders (default <data>/train)"),
+    demo: z
+      .boolean()
+      .default(false)
+      .describe('Synthetic demo data (made once in --demo-dir) and small settings'),
+    demoDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Where the demo data is made [default: ~/.cache/vgg2-torch/<version>]'),
+    out: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Run folder, exactly (config.json, metrics.jsonl, checkpoints/, model.safetensors)'),
+    arch: z.enum(['resnet50', 'senet50']).default('resnet50').describe('Network'),
+    embeddingDim: int(0).default(0).describe('Low-dimensional embedding before the classifier (0: none)'),
+    epochs: int(1).default(90).describe('Epochs'),
+    maxSteps: int(1)
+      .optional()
+      .describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
+    batchSize: int(1).default(256).describe('Images per batch'),
+    accumulate: int(1)
+      .default(1)
+      .describe('Gradient accumulation: batches per update (effective batch = batch × accumulate)'),
+    lr: z.number().positive().optional().describe('Peak learning rate [default: 0.1 × batch × accumulate / 256]'),
+    momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum'),
+    weightDecay: z.number().min(0).default(5e-4).describe('SGD weight decay'),
+    nesterov: z.boolean().default(false).describe('Nesterov momentum'),
+    schedule: z
+      .enum(['step', 'cosine', 'plateau'])
+      .default('step')
+      .describe('lr schedule after warmup: ×gamma at milestones, cosine to min-lr, or ÷10 on a validation plateau'),
+    warmupEpochs: z.number().min(0).default(2).describe('Linear warmup from ~0 to lr, in epochs (fractions allowed)'),
+    milestones: z
+      .array(int(1))
+      .default([30, 60])
+      .describe('step schedule: epochs where lr × gamma (repeat the flag or give a list)'),
+    gamma: z.number().positive().max(1).default(0.1).describe('step / plateau decay factor'),
+    patience: int(0).default(2).describe('plateau: evaluations without a better validation error before a decay'),
+    minLr: z.number().min(0).default(0).describe('Floor of the cosine and plateau schedules'),
+    loss: z.enum(['softmax', 'arcface', 'cosface']).default('softmax').describe('Classifier loss'),
+    labelSmoothing: z.number().min(0).lt(1).default(0).describe('Label smoothing'),
+    classWeights: z
+      .boolean()
+      .default(false)
+      .describe('Inverse-frequency class weights in the cross-entropy (unbalanced identities)'),
+    marginScale: z.number().positive().optional().describe('ArcFace / CosFace scale s [default: 64]'),
+    margin: z.number().min(0).optional().describe('ArcFace / CosFace margin m [default: 0.5 ArcFace, 0.35 CosFace]'),
+    amp: z
+      .enum(['auto', 'bf16', 'fp16', 'off'])
+      .default('auto')
+      .describe('Mixed precision (auto: bf16 on a CPU with bf16 instructions, fp16 with loss scaling on CUDA)'),
+    // 'auto' is on everywhere: faster on CUDA and, measured, on CPU with oneDNN too (docs/training.md).
+    channelsLast: z
+      .union([z.boolean(), z.literal('auto')])
+      .default('auto')
+      .describe('channels_last memory format (auto: on; faster on CUDA and on CPU with oneDNN)'),
+    device: z.string().min(1).default('auto').describe("'cpu', 'cuda', 'cuda:N' or 'auto'"),
+    threads: int(0).default(0).describe('LibTorch intra-op threads (0: $VGG2_THREADS when set, else every core)'),
+    inputSize: int(32).optional().describe('Network input side [default: the cache’s, else 224]'),
+    crop: z
+      .enum(['loose', 'align', 'none'])
+      .optional()
+      .describe('Face crop: loose box ×1.3, 5-point alignment, or whole image [default: the cache’s, else loose]'),
+    boxExtend: z.number().min(0).optional().describe('Loose-box enlargement [default: the cache’s, else 0.3]'),
     augment: augmentSchema.default({}),
-    /** Images decoded at once (default: the loader's, 2 × cores). */
-    workers: int(1).optional(),
-    /** Decoded images kept in memory across epochs, in MB (0: decode every epoch; not for LMDB caches, which are read in place). */
-    memoryCacheMb: int(0).default(1024),
-    /** Class-balanced batches: batchSize / imagesPerClass identities per batch. */
-    balanced: z.boolean().default(false),
-    imagesPerClass: int(1).default(4),
-    /** Closed-set validation: images held out per identity (chosen with the seed); 0 = no validation. */
-    holdoutPerClass: int(0).default(2),
-    evalEvery: int(1).default(1),
-    evalBatchSize: int(1).optional(),
-    seed: int(0).default(0),
-    /** Plain log lines and metrics.jsonl "train" records every this many steps. */
-    logEvery: int(1).default(20),
-    /** Checkpoint every this many epochs, and (when set) every this many steps. */
-    checkpointEvery: int(1).default(1),
-    checkpointEverySteps: int(1).optional(),
-    keepCheckpoints: int(1).default(3),
-    /** Fine-tuning: start from these weights (safetensors, PyTorch state_dict or a checkpoint). */
-    init: z.string().min(1).optional(),
-    freezeBackbone: z.boolean().default(false),
-    /** Fine-tuning: the backbone's lr = lr × this (the new classifier's is lr). */
-    backboneLrScale: z.number().min(0).max(1).default(1),
-    strictData: z.boolean().default(false),
+    workers: int(1).optional().describe('Images decoded at once [default: 2 × cores]'),
+    memoryCacheMb: int(0)
+      .default(1024)
+      .describe('Decoded images kept in memory across epochs, MB (0: decode every epoch; LMDB caches are read in '
+        + 'place)'),
+    balanced: z
+      .boolean()
+      .default(false)
+      .describe('Class-balanced batches (batch / images-per-class identities per batch)'),
+    imagesPerClass: int(1).default(4).describe('Balanced batches: images per identity'),
+    holdoutPerClass: int(0)
+      .default(2)
+      .describe('Closed-set validation: images held out per identity, chosen with the seed (0: no validation)'),
+    evalEvery: int(1).default(1).describe('Validate every N epochs (and always after the last)'),
+    evalBatchSize: int(1).optional().describe('Validation batch size [default: the larger of --batch-size and 32]'),
+    seed: int(0).default(0).describe('Seed of the initial weights, the split, the data order and the augmentation'),
+    logEvery: int(1).default(20).describe('Log lines and metrics.jsonl "train" records every N steps'),
+    checkpointEvery: int(1).default(1).describe('Checkpoint every N epochs'),
+    checkpointEverySteps: int(1).optional().describe('Also checkpoint every N steps'),
+    keepCheckpoints: int(1).default(3).describe('Checkpoints kept (plus best.safetensors)'),
+    init: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Fine-tune from these weights (safetensors, PyTorch state_dict or checkpoint); a classifier of '
+        + 'another size is replaced'),
+    freezeBackbone: z.boolean().default(false).describe('Fine-tuning: train the classifier only'),
+    backboneLrScale: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe("Fine-tuning: the backbone's lr = lr × this (the new classifier's is lr)"),
+    strictData: z.boolean().default(false).describe('Fail on the first unusable image instead of skipping it'),
   })
   .strict();
 

@@ -8,4 +8,4 @@ export type { PlateauState, ScheduleSpec } from './schedule';
 export { listCheckpoints, loadCheckpointFile, peekState } from './checkpoint';
 export type { TrainerCheckpointState } from './checkpoint';
 export type { EvalRecord, MetricRecord, TrainRecord } from './run-folder';
-export { topkHits } from './evaluate';
+export { topkHits } from './validation';

@@ -39,7 +39,11 @@ export function attachProgress(trainer: Trainer, out: NodeJS.WriteStream, mode: 
   };
   const onEval = (r: EvalRecord) => {
     clear();
-    out.write(`eval epoch ${r.epoch}: held-out top-1 ${(100 * r.val_top1).toFixed(1)}% top-5 ${(100 * r.val_top5).toFixed(1)}% (${r.val_images} images)${r.val_verify_auc !== undefined ? `, pairs AUC ${r.val_verify_auc.toFixed(3)} EER ${(100 * r.val_verify_eer!).toFixed(1)}%` : ''}, train loss ${r.loss.toFixed(4)}\n`);
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const auc = r.val_verify_auc;
+    const pairs = auc !== undefined ? `, pairs AUC ${auc.toFixed(3)} EER ${pct(r.val_verify_eer!)}` : '';
+    const accuracy = `held-out top-1 ${pct(r.val_top1)} top-5 ${pct(r.val_top5)} (${r.val_images} images)`;
+    out.write(`eval epoch ${r.epoch}: ${accuracy}${pairs}, train loss ${r.loss.toFixed(4)}\n`);
   };
   const onLog = (m: string) => {
     clear();

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeReport } from '../eval/report/html';
+import { writeFileAtomic } from '../io/atomic-write';
 
 export interface TrainRecord {
   type: 'train';
@@ -82,17 +83,4 @@ export class RunFolder {
     await writeReport(this.reportFile, { records: [], results: [], training: [...records], trainingConfig: config as Record<string, unknown>, title });
     return this.reportFile;
   }
-}
-
-/** Small text files: temp name in the same folder, fsync, rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }

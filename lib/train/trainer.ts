@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Issues } from '../data/issues';
 import { Loader } from '../data/loader';
 import { MemoryCache } from '../data/memory-cache';
+import type { Batch } from '../data/types';
 import { BalancedSampler, ShuffleSampler, type Position, type Sampler } from '../data/sampler';
 import { info, setThreads } from '../info';
 import { describeWeights, Model } from '../model';
@@ -27,7 +28,7 @@ import {
   type TrainerCheckpointState,
 } from './checkpoint';
 import { inverseFrequencyWeights, openTrainData, type TrainData } from './data';
-import { evaluate } from './evaluate';
+import { heldOutAccuracy } from './validation';
 import { RunFolder, type EvalRecord, type MetricRecord, type TrainRecord } from './run-folder';
 import { INITIAL_PLATEAU, lrAt, plateauUpdate, type PlateauState, type ScheduleSpec } from './schedule';
 
@@ -87,6 +88,32 @@ export function configForResume(target: string): { config: TrainConfigInput; che
   }
   const state = peekState(target);
   return { config: { ...state.config, out: path.resolve(path.dirname(target), '..') }, checkpoint: path.resolve(target) };
+}
+
+/** What one fit's steps share. */
+interface Run {
+  model: Model;
+  data: TrainData;
+  memory: MemoryCache;
+  backboneLrScale: number;
+  loader: Loader;
+  batches: AsyncIterator<Batch>;
+  spec: ScheduleSpec;
+  lastCheckpoint?: string;
+  /** The step of lastCheckpoint (−1: none yet). */
+  lastCheckpointStep: number;
+  /** Starts of the log window and of the epoch's throughput clock (performance.now()). */
+  windowStart: number;
+  epochStart: number;
+}
+
+/** Sums over one step's batches. */
+interface StepSums {
+  loss: number;
+  top1: number;
+  top5: number;
+  images: number;
+  skipped: boolean;
 }
 
 function wrapSampler(inner: Sampler, batchesPerEpoch: number): Sampler {
@@ -244,19 +271,81 @@ export class Trainer extends EventEmitter {
     }
   }
 
-  private async loop(model: Model, data: TrainData, backboneLrScale: number, memory: MemoryCache, signal?: AbortSignal): Promise<FitResult> {
+  private async loop(
+    model: Model,
+    data: TrainData,
+    backboneLrScale: number,
+    memory: MemoryCache,
+    signal?: AbortSignal,
+  ): Promise<FitResult> {
     const c = this.config;
     const inner = c.balanced
-      ? new BalancedSampler(data.train.labels, { classesPerBatch: c.batchSize / c.imagesPerClass, imagesPerClass: c.imagesPerClass, seed: c.seed })
+      ? new BalancedSampler(data.train.labels, {
+          classesPerBatch: c.batchSize / c.imagesPerClass,
+          imagesPerClass: c.imagesPerClass,
+          seed: c.seed,
+        })
       : new ShuffleSampler(data.train.size, c.batchSize, { seed: c.seed });
     const stepsPerEpoch = Math.floor(inner.batchesPerEpoch / c.accumulate);
-    if (stepsPerEpoch < 1) throw new ConfigError(`one epoch has ${inner.batchesPerEpoch} batches, fewer than accumulate (${c.accumulate})`);
-    const spec = this.schedule(stepsPerEpoch);
+    if (stepsPerEpoch < 1) {
+      throw new ConfigError(`one epoch has ${inner.batchesPerEpoch} batches, fewer than accumulate (${c.accumulate})`);
+    }
     const totalSteps = Math.min(c.epochs * stepsPerEpoch, c.maxSteps ?? Infinity);
     Object.assign(this.state, { stepsPerEpoch, totalSteps });
+    const complete = await this.start(model, stepsPerEpoch);
+    if (complete) return complete;
 
-    let resumed: TrainerCheckpointState | undefined;
-    if (this.resume) resumed = await this.restore(model);
+    const loader = this.trainLoader(data, wrapSampler(inner, stepsPerEpoch * c.accumulate), memory);
+    const now = performance.now();
+    const run: Run = {
+      model, data, memory, backboneLrScale, loader,
+      batches: loader[Symbol.asyncIterator](),
+      spec: this.schedule(stepsPerEpoch),
+      lastCheckpointStep: -1,
+      windowStart: now,
+      epochStart: now,
+    };
+    try {
+      while (this.state.step < totalSteps) {
+        const stopped = await this.step(run, signal);
+        if (stopped) return stopped;
+      }
+    } finally {
+      loader.close();
+    }
+    return this.finish(model, run.lastCheckpoint);
+  }
+
+  /** The training batches, from the saved position on. */
+  private trainLoader(data: TrainData, sampler: Sampler, memory: MemoryCache): Loader {
+    const c = this.config;
+    return new Loader(data.train, {
+      ...data.face,
+      batchSize: c.batchSize,
+      train: true,
+      augment: c.augment,
+      seed: c.seed,
+      sampler,
+      start: this.position,
+      epochs: c.epochs,
+      concurrency: c.workers,
+      memoryCache: memory,
+      issues: this.issues,
+    });
+  }
+
+  /** The last step is done: model.safetensors, the data problems, report.html. */
+  private async finish(model: Model, checkpoint: string | undefined): Promise<FitResult> {
+    await model.save(this.run.modelFile, { trained_steps: String(this.state.step) });
+    if (this.issues.count()) this.log(`data problems (skipped):\n${this.issues.summary()}`);
+    const report = await this.report();
+    const { modelFile, dir } = this.run;
+    return { status: 'complete', state: this.state, model: modelFile, report, checkpoint, runDir: dir };
+  }
+
+  /** Resumes or starts the run folder afresh; the result when a resumed run is already complete. */
+  private async start(model: Model, stepsPerEpoch: number): Promise<FitResult | undefined> {
+    const resumed = this.resume ? await this.restore(model) : undefined;
     if (resumed?.done) {
       this.state.epoch = Math.ceil(resumed.step / stepsPerEpoch);
       this.log(`resume: the run in ${this.run.dir} is already complete (step ${resumed.step}); nothing to do`);
@@ -267,119 +356,120 @@ export class Trainer extends EventEmitter {
       removeStaleTemporaries(this.run.checkpoints);
       for (const { file } of listCheckpoints(this.run.checkpoints)) fs.rmSync(file);
       fs.rmSync(path.join(this.run.checkpoints, BEST), { force: true });
-      this.run.writeConfig(c);
+      this.run.writeConfig(this.config);
       this.run.resetMetrics([]);
     }
     this.fitStart = performance.now();
+    return undefined;
+  }
 
-    const loader = new Loader(data.train, {
-      ...data.face,
-      batchSize: c.batchSize,
-      train: true,
-      augment: c.augment,
-      seed: c.seed,
-      sampler: wrapSampler(inner, stepsPerEpoch * c.accumulate),
-      start: this.position,
-      epochs: c.epochs,
-      concurrency: c.workers,
-      memoryCache: memory,
-      issues: this.issues,
-    });
-    const batches = loader[Symbol.asyncIterator]();
-    const stride = data.face.size * data.face.size * 3;
-    let lastCheckpoint: string | undefined;
-    let lastCheckpointStep = -1;
-    let windowStart = performance.now();
-    let epochStart = performance.now();
-    try {
-      while (this.state.step < totalSteps) {
-        const step = this.state.step;
-        const epoch = Math.floor(step / stepsPerEpoch);
-        const lr = lrAt(spec, step, this.plateau);
-        let loss = 0;
-        let top1 = 0;
-        let top5 = 0;
-        let images = 0;
-        let skipped = false;
-        for (let k = 0; k < c.accumulate; k++) {
-          const next = await batches.next();
-          if (next.done) throw new Error('the data ran out before the last step (every image of an epoch unusable?)');
-          const b = next.value;
-          try {
-            const r = await model.trainStep(b.data.subarray(0, b.n * stride), [b.n, data.face.size, data.face.size, 3], b.labels, {
-              lr,
-              apply: k === c.accumulate - 1,
-              lossDivisor: c.accumulate,
-              labelSmoothing: c.labelSmoothing,
-              backboneLrScale,
-            });
-            loss += r.loss / c.accumulate;
-            top1 += r.top1;
-            top5 += r.top5;
-            images += b.n;
-            skipped = r.skipped;
-          } finally {
-            loader.release(b);
-          }
-        }
-        this.state.step = step + 1;
-        this.position = loader.position;
-        Object.assign(this.state, { epoch: epoch + 1, lr, loss, top1: top1 / images, seconds: this.seconds });
-        this.emit('step', { epoch: epoch + 1, step: step + 1, lr, loss, top1: top1 / images, top5: top5 / images, images, skipped } satisfies StepEvent);
-        const { window: w, epoch: ep } = this.sums;
-        this.sums = {
-          window: { loss: w.loss + loss, top1: w.top1 + top1, images: w.images + images, steps: w.steps + 1 },
-          epoch: { loss: ep.loss + loss, steps: ep.steps + 1, images: ep.images + images },
-        };
-        const win = this.sums.window;
-        const now = performance.now();
-        if (this.state.step % c.logEvery === 0) {
-          const rec: TrainRecord = {
-            type: 'train',
-            epoch: epoch + 1,
-            step: this.state.step,
-            seconds: round(this.seconds, 2),
-            lr,
-            loss: round(win.loss / win.steps, 5),
-            top1: round(win.top1 / win.images, 4),
-            images_per_s: round(win.images / ((now - windowStart) / 1000), 1),
-          };
-          this.record(rec);
-          this.sums.window = { loss: 0, top1: 0, images: 0, steps: 0 };
-          windowStart = now;
-        }
-        const last = this.state.step === totalSteps;
-        const epochEnd = this.state.step % stepsPerEpoch === 0 || last;
-        let improved = false;
-        if (epochEnd) {
-          const e = epoch + 1;
-          const ep = this.sums.epoch;
-          this.emit('epoch', { epoch: e, loss: ep.loss / ep.steps, seconds: this.seconds });
-          const rate = ep.images / ((now - epochStart) / 1000);
-          if (data.val && (e % c.evalEvery === 0 || last)) improved = await this.validate(model, data, memory, e, lr, ep.loss / Math.max(1, ep.steps), rate);
-          this.sums.epoch = { loss: 0, steps: 0, images: 0 };
-          // Evaluation time is not training throughput.
-          epochStart = windowStart = performance.now();
-        }
-        const stepCheckpoint = c.checkpointEverySteps !== undefined && this.state.step % c.checkpointEverySteps === 0;
-        const epochCheckpoint = epochEnd && (Math.ceil(this.state.step / stepsPerEpoch) % c.checkpointEvery === 0 || last);
-        if (last || stepCheckpoint || epochCheckpoint || improved) {
-          lastCheckpoint = await this.checkpoint(model, last, improved);
-          lastCheckpointStep = this.state.step;
-        }
-        if (signal?.aborted && !last) {
-          if (lastCheckpointStep !== this.state.step) lastCheckpoint = await this.checkpoint(model, false, false);
-          this.log(`stopped at step ${this.state.step}; checkpoint ${lastCheckpoint}`);
-          return { status: 'stopped', state: this.state, checkpoint: lastCheckpoint, runDir: this.run.dir };
-        }
-      }
-    } finally {
-      loader.close();
+  /** One optimizer step, then metrics, epoch end and checkpoint; the result when the signal stopped the run. */
+  private async step(run: Run, signal?: AbortSignal): Promise<FitResult | undefined> {
+    const { stepsPerEpoch, totalSteps } = this.state;
+    const epoch = Math.floor(this.state.step / stepsPerEpoch);
+    const lr = lrAt(run.spec, this.state.step, this.plateau);
+    const r = await this.accumulate(run, lr);
+    this.state.step++;
+    this.position = run.loader.position;
+    const top1 = r.top1 / r.images;
+    Object.assign(this.state, { epoch: epoch + 1, lr, loss: r.loss, top1, seconds: this.seconds });
+    const top5 = r.top5 / r.images;
+    const { loss, images, skipped } = r;
+    const event: StepEvent = { epoch: epoch + 1, step: this.state.step, lr, loss, top1, top5, images, skipped };
+    this.emit('step', event);
+    this.addToSums(r);
+    const now = performance.now();
+    if (this.state.step % this.config.logEvery === 0) this.logWindow(run, epoch + 1, lr, now);
+    const last = this.state.step === totalSteps;
+    const epochEnd = this.state.step % stepsPerEpoch === 0 || last;
+    const improved = epochEnd ? await this.endEpoch(run, epoch + 1, lr, now, last) : false;
+    if (this.checkpointDue(epochEnd, last) || improved) {
+      run.lastCheckpoint = await this.checkpoint(run.model, last, improved);
+      run.lastCheckpointStep = this.state.step;
     }
-    await model.save(this.run.modelFile, { trained_steps: String(this.state.step) });
-    if (this.issues.count()) this.log(`data problems (skipped):\n${this.issues.summary()}`);
-    const report = await this.report();
-    return { status: 'complete', state: this.state, model: this.run.modelFile, report, checkpoint: lastCheckpoint, runDir: this.run.dir };
+    if (!signal?.aborted || last) return undefined;
+    if (run.lastCheckpointStep !== this.state.step) run.lastCheckpoint = await this.checkpoint(run.model, false, false);
+    this.log(`stopped at step ${this.state.step}; checkpoint ${run.lastCheckpoint}`);
+    return { status: 'stopped', state: this.state, checkpoint: run.lastCheckpoint, runDir: this.run.dir };
+  }
+
+  /** `accumulate` batches forward and backward; the update is applied with the last. */
+  private async accumulate(run: Run, lr: number): Promise<StepSums> {
+    const c = this.config;
+    const size = run.data.face.size;
+    const sums: StepSums = { loss: 0, top1: 0, top5: 0, images: 0, skipped: false };
+    for (let k = 0; k < c.accumulate; k++) {
+      const next = await run.batches.next();
+      if (next.done) throw new Error('the data ran out before the last step (every image of an epoch unusable?)');
+      const b = next.value;
+      try {
+        const r = await run.model.trainStep(b.data.subarray(0, b.n * size * size * 3), [b.n, size, size, 3], b.labels, {
+          lr,
+          apply: k === c.accumulate - 1,
+          lossDivisor: c.accumulate,
+          labelSmoothing: c.labelSmoothing,
+          backboneLrScale: run.backboneLrScale,
+        });
+        sums.loss += r.loss / c.accumulate;
+        sums.top1 += r.top1;
+        sums.top5 += r.top5;
+        sums.images += b.n;
+        sums.skipped = r.skipped;
+      } finally {
+        run.loader.release(b);
+      }
+    }
+    return sums;
+  }
+
+  /** The log window's and the epoch's running sums (new objects: a checkpoint may hold the old ones). */
+  private addToSums(r: StepSums): void {
+    const { window: w, epoch: ep } = this.sums;
+    this.sums = {
+      window: { loss: w.loss + r.loss, top1: w.top1 + r.top1, images: w.images + r.images, steps: w.steps + 1 },
+      epoch: { loss: ep.loss + r.loss, steps: ep.steps + 1, images: ep.images + r.images },
+    };
+  }
+
+  /** A "train" record of the log window's means, then a new window. */
+  private logWindow(run: Run, epoch: number, lr: number, now: number): void {
+    const win = this.sums.window;
+    this.record({
+      type: 'train',
+      epoch,
+      step: this.state.step,
+      seconds: round(this.seconds, 2),
+      lr,
+      loss: round(win.loss / win.steps, 5),
+      top1: round(win.top1 / win.images, 4),
+      images_per_s: round(win.images / ((now - run.windowStart) / 1000), 1),
+    } satisfies TrainRecord);
+    this.sums.window = { loss: 0, top1: 0, images: 0, steps: 0 };
+    run.windowStart = now;
+  }
+
+  /** The 'epoch' event and, when due, validation; true when held-out top-1 improved. */
+  private async endEpoch(run: Run, epoch: number, lr: number, now: number, last: boolean): Promise<boolean> {
+    const ep = this.sums.epoch;
+    this.emit('epoch', { epoch, loss: ep.loss / ep.steps, seconds: this.seconds });
+    const rate = ep.images / ((now - run.epochStart) / 1000);
+    let improved = false;
+    if (run.data.val && (epoch % this.config.evalEvery === 0 || last)) {
+      improved = await this.validate(run.model, run.data, run.memory, epoch, lr, ep.loss / Math.max(1, ep.steps), rate);
+    }
+    this.sums.epoch = { loss: 0, steps: 0, images: 0 };
+    // Evaluation time is not training throughput.
+    run.epochStart = run.windowStart = performance.now();
+    return improved;
+  }
+
+  /** The checkpoint policy: the last step, every N steps, every N epochs. */
+  private checkpointDue(epochEnd: boolean, last: boolean): boolean {
+    const c = this.config;
+    const step = this.state.step;
+    const byStep = c.checkpointEverySteps !== undefined && step % c.checkpointEverySteps === 0;
+    const byEpoch = epochEnd && (Math.ceil(step / this.state.stepsPerEpoch) % c.checkpointEvery === 0 || last);
+    return last || byStep || byEpoch;
   }
 
   /** The run's report.html; a failure to draw it is logged, not fatal: the model is saved already. */
@@ -395,7 +485,7 @@ export class Trainer extends EventEmitter {
   /** Validation after epoch e; true when held-out top-1 improved on the best so far. */
   private async validate(model: Model, data: TrainData, memory: MemoryCache, e: number, lr: number, trainLoss: number, imagesPerS: number): Promise<boolean> {
     const c = this.config;
-    const acc = await evaluate(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, { concurrency: c.workers, memoryCache: memory });
+    const acc = await heldOutAccuracy(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, { concurrency: c.workers, memoryCache: memory });
     const rec: EvalRecord = {
       type: 'eval',
       epoch: e,

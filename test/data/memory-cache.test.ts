@@ -3,7 +3,7 @@ import { ImageFolderDataset } from '../../lib/data/image-folder';
 import { Issues } from '../../lib/data/issues';
 import { Loader, type LoaderOptions } from '../../lib/data/loader';
 import { MemoryCache } from '../../lib/data/memory-cache';
-import { nativeDecoder } from '../../lib/data/native-bridge';
+import { nativeDecoder } from '../../lib/data/decode-plans';
 import { openDataset, closedSetSplit } from '../../lib/data/dataset';
 import type { Dataset } from '../../lib/data/types';
 import { haveReference } from '../helpers/paths';

@@ -6,7 +6,7 @@ import { prepareCache, CacheDataset } from '../../lib/data/cache';
 import { ImageFolderDataset } from '../../lib/data/image-folder';
 import { Issues } from '../../lib/data/issues';
 import { Loader, type LoaderOptions } from '../../lib/data/loader';
-import { nativeDecoder, planJpeg } from '../../lib/data/native-bridge';
+import { nativeDecoder, planJpeg } from '../../lib/data/decode-plans';
 import type { Dataset } from '../../lib/data/types';
 import type { DecodeSpec } from '../../lib/native';
 import { haveReference, python, pythonHas } from '../helpers/paths';

@@ -53,8 +53,9 @@ describe('embeddings', () => {
     const fx = await embedBatch(model, { data: x, n: 1, size: SIZE }, 'features', true);
     const fm = await embedBatch(model, { data: m, n: 1, size: SIZE }, 'features', true);
     const once = await embedBatch(model, { data: x, n: 1, size: SIZE }, 'features', false);
-    expect(Array.from(fm)).toEqual(Array.from(fx));
-    expect(Array.from(once)).not.toEqual(Array.from(fx));
+    expect(Array.from(fm.vectors)).toEqual(Array.from(fx.vectors));
+    expect(Array.from(once.vectors)).not.toEqual(Array.from(fx.vectors));
+    expect(Array.from(once.logits)).toEqual(Array.from(fx.logits));
   });
 
   test('template aggregation: per face, per media, per template', () => {

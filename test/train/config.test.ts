@@ -2,7 +2,7 @@
 import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { ConfigError, readConfigFile, resolveConfig } from '../../lib/train/config';
+import { ConfigError, readConfigFile, resolveConfig, trainConfigSchema } from '../../lib/train/config';
 import { INITIAL_PLATEAU, lrAt, plateauUpdate, type ScheduleSpec } from '../../lib/train/schedule';
 import { configFromArgs } from '../../bin/commands/train';
 import { repoRoot, tmpDir } from '../helpers/paths';
@@ -50,6 +50,23 @@ describe('config', () => {
     fs.writeFileSync(path.join(dir, 'c.yaml'), 'data: /d\nepochs: 5\nseed: 3\n');
     const c = configFromArgs({ config: path.join(dir, 'c.yaml'), progress: 'auto', epochs: 7, 'batch-size': 8, milestones: ['2,4'], 'channels-last': 'false', 'holdout-per-class': 1 });
     expect(c).toMatchObject({ data: '/d', epochs: 7, seed: 3, batchSize: 8, milestones: [2, 4], channelsLast: false, holdoutPerClass: 1 });
+  });
+
+  test('the schema is the one list of flags: every key but augment has one, kebab-case, with its default', () => {
+    const cli = path.join(repoRoot, 'bin', 'vgg2-torch.js');
+    const help = spawnSync(process.execPath, [cli, 'train', '--help'], { encoding: 'utf8' }).stdout;
+    const keys = Object.keys(trainConfigSchema.shape).filter((k) => k !== 'augment');
+    const flag = (k: string) => k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`);
+    expect(keys.filter((k) => !new RegExp(`--${flag(k)}\\s`).test(help))).toEqual([]);
+    expect(help).not.toMatch(/--augment\s/);
+    const defaults = trainConfigSchema.parse({}) as Record<string, unknown>;
+    for (const k of keys.filter((key) => defaults[key] !== undefined)) {
+      const shown = JSON.stringify(defaults[k]).replace(/[[\]().*+?^$|\\]/g, '\\$&');
+      expect([k, help]).toEqual([k, expect.stringMatching(new RegExp(`--${flag(k)}\\s[^]*?\\[default: ${shown}\\]`))]);
+    }
+    const args = { progress: 'auto' as const, 'channels-last': 'auto', nesterov: true, 'eval-batch-size': 8 };
+    expect(configFromArgs(args)).toEqual({ channelsLast: 'auto', nesterov: true, evalBatchSize: 8 });
+    expect(() => configFromArgs({ progress: 'auto', milestones: ['30,x'] })).toThrow(/--milestones: expected numbers/);
   });
 });
 

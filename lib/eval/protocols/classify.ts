@@ -1,8 +1,8 @@
 /** Closed-set classification: top-1 / top-5 of the model's classifier on held-out images of its training identities. */
 import { Issues } from '../../data/issues';
-import { Loader } from '../../data/loader';
 import type { CropMode, Dataset } from '../../data/types';
 import type { Model } from '../../model';
+import { forEachBatchOutput } from '../embed';
 import type { ProtocolResult } from './types';
 
 /** Model class index of each dataset label: by name when the model knows its class names, else identity. */
@@ -36,22 +36,17 @@ export async function classifyProtocol(model: Model, dataset: Dataset, opts: Cla
   const maxRank = Math.min(opts.maxRank ?? 10, classes);
   const hits = new Float64Array(maxRank);
   let n = 0;
-  const loader = new Loader(dataset, { batchSize: opts.batchSize ?? 32, train: false, crop: opts.crop ?? 'loose', size, issues: opts.issues });
-  for await (const b of loader) {
-    try {
-      const { logits } = await model.forward(b.data.subarray(0, b.n * size * size * 3), [b.n, size, size, 3]);
-      for (let i = 0; i < b.n; i++) {
-        const row = logits.subarray(i * classes, (i + 1) * classes);
-        const t = row[target[b.labels[i]]];
-        let rank = 1; // ties counted against the image
-        for (let c = 0; c < classes; c++) if (c !== target[b.labels[i]] && row[c] >= t) rank++;
-        if (rank <= maxRank) hits[rank - 1]++;
-      }
-      n += b.n;
-    } finally {
-      loader.release(b);
+  const forward = { batchSize: opts.batchSize ?? 32, crop: opts.crop ?? 'loose', size, issues: opts.issues };
+  await forEachBatchOutput(model, dataset, forward, (b, { logits }) => {
+    for (let i = 0; i < b.n; i++) {
+      const row = logits.subarray(i * classes, (i + 1) * classes);
+      const t = row[target[b.labels[i]]];
+      let rank = 1; // ties counted against the image
+      for (let c = 0; c < classes; c++) if (c !== target[b.labels[i]] && row[c] >= t) rank++;
+      if (rank <= maxRank) hits[rank - 1]++;
     }
-  }
+    n += b.n;
+  });
   if (n === 0) throw new Error(`classify: no usable image in ${dataset.description}`);
   for (let k = 1; k < maxRank; k++) hits[k] += hits[k - 1];
   const curve = Array.from(hits, (h) => h / n);

@@ -1,6 +1,6 @@
 /** The report: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched). */
-import * as fs from 'fs';
 import * as path from 'path';
+import { writeFileAtomic } from '../../io/atomic-write';
 import { formatValue, sideBySide, type EvalRecord } from '../record';
 import type { ProtocolResult } from '../protocols/types';
 import { charts } from './charts';
@@ -68,10 +68,8 @@ ${folds}
 `;
 }
 
-/** Writes the report atomically (a temporary file renamed into place). */
+/** Writes the report atomically. */
 export async function writeReport(file: string, input: ReportInput): Promise<void> {
   const html = await reportHtml(input);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, html);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, html);
 }

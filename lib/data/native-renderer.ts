@@ -2,7 +2,7 @@
  * The loader's fast path: each batch's JPEG files and cache records are decoded, cropped, resized,
  * flipped, grayed and tone-adjusted by one decodeBatch call (libjpeg-turbo with DCT-domain
  * downscaling, on a pool of native threads, straight into the batch buffer), planned by
- * native-bridge.ts. What it can't take — other formats, odd JPEGs, alignment, rotation / scale /
+ * decode-plans.ts. What it can't take — other formats, odd JPEGs, alignment, rotation / scale /
  * saturation jitter, images the native decoder rejects — is handed back for sharp.
  */
 import * as os from 'os';
@@ -13,7 +13,7 @@ import { Subset } from './dataset';
 import type { IssueKind, Issues } from './issues';
 import { sniffFormat } from './magic';
 import type { MemoryCache } from './memory-cache';
-import { loadBaseNative, nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './native-bridge';
+import { loadBaseNative, nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './decode-plans';
 import { readImageFile, type FaceOptions } from './transform';
 import type { BaseImage, Dataset } from './types';
 

@@ -5,8 +5,8 @@
  */
 import type { Dataset } from '../data/types';
 import { auc, eer, roc } from '../eval/metrics';
+import { forEachBatchOutput } from '../eval/embed';
 import { l2NormalizeRows, dot } from '../eval/vectors';
-import { Loader } from '../data/loader';
 import type { FaceOptions } from '../data/transform';
 import type { Issues } from '../data/issues';
 import type { MemoryCache } from '../data/memory-cache';
@@ -73,36 +73,29 @@ export interface ValidateOptions {
   memoryCache?: MemoryCache;
 }
 
-export async function evaluate(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, o: ValidateOptions = {}): Promise<Accuracy> {
-  const loader = new Loader(dataset, { ...face, batchSize, train: false, issues, concurrency: o.concurrency, memoryCache: o.memoryCache });
+export async function heldOutAccuracy(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, o: ValidateOptions = {}): Promise<Accuracy> {
   const classes = model.config.numClasses;
   let top1 = 0;
   let top5 = 0;
   let images = 0;
-  const stride = face.size * face.size * 3;
   const kept = Math.min(VERIFY_IMAGES, dataset.size);
   let dim = 0;
   let features = new Float32Array(0);
   const keptLabels = new Int32Array(kept);
-  for await (const batch of loader) {
-    try {
-      const out = await model.forward(batch.data.subarray(0, batch.n * stride), [batch.n, face.size, face.size, 3]);
-      const emb = out.embedding ?? out.features;
-      if (!dim) {
-        dim = emb.length / batch.n;
-        features = new Float32Array(kept * dim);
-      }
-      const take = Math.max(0, Math.min(batch.n, kept - images));
-      features.set(emb.subarray(0, take * dim), images * dim);
-      keptLabels.set(batch.labels.subarray(0, take), images);
-      const hits = topkHits(out.logits, batch.labels, classes, 5);
-      top1 += hits.top1;
-      top5 += hits.topk;
-      images += batch.n;
-    } finally {
-      loader.release(batch);
+  const forward = { ...face, batchSize, issues, concurrency: o.concurrency, memoryCache: o.memoryCache };
+  await forEachBatchOutput(model, dataset, forward, (batch, { vectors, logits }) => {
+    if (!dim) {
+      dim = vectors.length / batch.n;
+      features = new Float32Array(kept * dim);
     }
-  }
+    const take = Math.max(0, Math.min(batch.n, kept - images));
+    features.set(vectors.subarray(0, take * dim), images * dim);
+    keptLabels.set(batch.labels.subarray(0, take), images);
+    const hits = topkHits(logits, batch.labels, classes, 5);
+    top1 += hits.top1;
+    top5 += hits.topk;
+    images += batch.n;
+  });
   const n = Math.min(images, kept);
   const verification = n > 1 ? pairVerification(features.subarray(0, n * dim), keptLabels.subarray(0, n), dim) : undefined;
   return { top1: images ? top1 / images : 0, top5: images ? top5 / images : 0, images, verification };

@@ -1,5 +1,5 @@
 /** Validation scores: top-k hits of logits rows, and verification AUC / EER on pairs of held-out embeddings. */
-import { pairVerification, topkHits } from '../../lib/train/evaluate';
+import { pairVerification, topkHits } from '../../lib/train/validation';
 
 test('top-1 / top-k: the rank of the target among the logits (ties in its favour)', () => {
   const logits = Float32Array.from([0.1, 0.9, 0.0, /**/ 0.5, 0.2, 0.5, /**/ 0.0, 0.1, 0.2]);
