@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libgloo-dev libturbojpeg0-dev)
-# Only for the test suite's PyTorch oracle, the metric references and the report checks.
-TEST_PACKAGES=(patchelf python3-torch python3-torchvision python3-numpy python3-sklearn chromium)
+# Only for the test suite's PyTorch oracle, the metric references and the report checks, and the C++ formatter.
+TEST_PACKAGES=(patchelf python3-torch python3-torchvision python3-numpy python3-sklearn chromium clang-format)
 
 missing=()
 for p in "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"; do
