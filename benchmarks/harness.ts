@@ -49,6 +49,7 @@ export interface Suite {
 
 
 /** Runs a command that prints one JSON line on stdout (its last line) and returns it parsed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- another program's JSON line
 export function jsonLine(command: string, args: string[], cwd = repoRoot): Record<string, any> {
   const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
@@ -60,6 +61,7 @@ export const ourCli = (args: string[]) => jsonLine(process.execPath, [path.join(
 export const reference = (script: string, args: string[]) => jsonLine(systemPython, [path.join(referenceDir, script), ...args], referenceDir);
 
 /** Alternates ours and PyTorch `rounds` times on one config; medians of the given metric. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- another program's JSON line
 export function alternate(rounds: number, ours: () => Record<string, any>, theirs: () => Record<string, any>, metric: string, log: (l: string) => void) {
   const a: number[] = [];
   const b: number[] = [];

@@ -14,6 +14,7 @@ import { Row, Suite } from './harness';
 function loadSuites(): Suite[] {
   const dir = path.join(__dirname, 'suites');
   return fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- suites are found at run time
     .map((f) => (require(path.join(dir, f)) as { default: Suite }).default);
 }
 

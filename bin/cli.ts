@@ -11,6 +11,7 @@ import prepare from './commands/prepare';
 import verify from './commands/verify';
 import train from './commands/train';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own argument types
 const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, evalCmd, embed, verify, train, bench];
 
 export async function main(argv: string[]): Promise<void> {

@@ -203,7 +203,7 @@ export function explainLoadError(err: Error): Error {
 /** Loads the addon of the package at `root`, or throws an error that says how to fix it. */
 export function loadBinding(root: string): NativeBinding {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node-gyp-build')(root) as NativeBinding;
   } catch (err) {
     throw explainLoadError(err as Error);

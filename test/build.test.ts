@@ -1,9 +1,10 @@
 /** The build's LibTorch discovery: the order it looks in, and the message when there is none. */
 import { spawnSync } from 'child_process';
+import fs from 'fs';
 import path from 'path';
 import { repoRoot, tmpDir } from './helpers/paths';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { findLibTorch } = require('../scripts/torch-paths.js');
 
 test('no LibTorch anywhere: the message names both ways to get one', () => {
@@ -37,9 +38,8 @@ test('the addon loads LibTorch through its RPATH / system paths, without LD_LIBR
 });
 
 describe('load failures say what to do', () => {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { loadBinding } = require('../lib/native');
-  const fs = require('fs');
 
   test('an addon built against another LibTorch version (its libtorch.so.X is absent) names it and how to rebuild', () => {
     const root = tmpDir('other-torch');

@@ -9,7 +9,7 @@ interface Args {
   concurrency: number;
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'check-data',
   describe: 'Check a download: MD5 sums, every listed image present and decodable, boxes inside images, identities consistent',
   builder: (y) =>

@@ -9,7 +9,7 @@ interface Args {
   seed: number;
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'demo-data',
   describe: 'Write a small synthetic face dataset in VGGFace2 layout (lists, boxes, landmarks, templates)',
   builder: (y) =>

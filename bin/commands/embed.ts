@@ -33,7 +33,7 @@ function readImageList(file: string): string[] {
   return out;
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'embed',
   describe: 'Write L2-normalised embeddings of a dataset (--data) or an image list (--images)',
   builder: (y) =>

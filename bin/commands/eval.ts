@@ -29,7 +29,7 @@ interface Args extends EmbeddingArgs {
   run?: string;
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'eval',
   describe: 'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
   builder: (y) =>

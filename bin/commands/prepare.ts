@@ -19,7 +19,7 @@ interface Args {
   decoder?: 'native' | 'sharp';
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'prepare',
   describe: 'Decode, crop/align and resize every image once into an LMDB cache (resumable)',
   builder: (y) =>

@@ -57,7 +57,7 @@ function handleSignals(stop: AbortController, resumeHint: () => string): () => v
   };
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'train',
   describe: 'Train a face classifier (ResNet-50 / SE-ResNet-50): from a dataset, a prepared cache, or --demo data',
   builder,

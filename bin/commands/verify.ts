@@ -34,7 +34,7 @@ function readBoxes(file: string): Map<string, Box> {
   return out;
 }
 
-const cmd: CommandModule<{}, Args> = {
+const cmd: CommandModule<object, Args> = {
   command: 'verify <a> <b>',
   describe: 'Are two face images the same person? Cosine similarity and a decision at a threshold',
   builder: (y) =>

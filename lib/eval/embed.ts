@@ -179,7 +179,7 @@ export async function embedEncoded(model: Model, images: Uint8Array[], what: str
           if (px.length !== stride) throw new Error(`decoded to ${px.length} bytes, expected ${stride} (RGB)`);
           data.set(px, k * stride);
         } catch (e) {
-          throw new Error(`${what}: image ${start + k} cannot be decoded: ${(e as Error).message}`);
+          throw new Error(`${what}: image ${start + k} cannot be decoded: ${(e as Error).message}`, { cause: e });
         }
       }),
     );

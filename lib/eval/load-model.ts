@@ -15,6 +15,7 @@ export async function loadForEval(weights: string, opts: { arch?: Arch; device?:
     return { model, metadata };
   } catch (err) {
     model.dispose();
-    throw new Error(`${weights}: ${(err as Error).message}${opts.arch ? '' : ' (for a file without metadata, name its --arch)'}`);
+    const hint = opts.arch ? '' : ' (for a file without metadata, name its --arch)';
+    throw new Error(`${weights}: ${(err as Error).message}${hint}`, { cause: err });
   }
 }

@@ -4,6 +4,7 @@ import { writeFileAtomic } from './atomic-write';
 
 export type NpyArray = { shape: number[]; data: Float32Array | Float64Array | Int32Array | BigInt64Array };
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- typed-array constructors differ in their element types
 const DESCR: Record<string, { ctor: any; bytes: number }> = {
   '<f4': { ctor: Float32Array, bytes: 4 },
   '<f8': { ctor: Float64Array, bytes: 8 },

@@ -61,7 +61,7 @@ export function listCheckpoints(dir: string): { file: string; step: number }[] {
 
 /** Removes temporary files that an interrupted write left behind. */
 export function removeStaleTemporaries(dir: string): string[] {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch {

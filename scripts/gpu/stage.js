@@ -19,7 +19,10 @@ function flags(argv = process.argv.slice(2)) {
     const key = argv[i].slice(2);
     const next = argv[i + 1];
     if (next === undefined || next.startsWith('--')) out[key] = true;
-    else out[key] = Number.isFinite(Number(next)) ? Number(next) : next, i++;
+    else {
+      out[key] = Number.isFinite(Number(next)) ? Number(next) : next;
+      i++;
+    }
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { CacheDataset, prepareCache } from '../../lib/data/cache';
 import { closedSetSplit, openDataset } from '../../lib/data/dataset';
@@ -94,7 +95,7 @@ describe('LMDB cache (prepare)', () => {
     const src = tmpDir('cache-bad');
     await writeImage(path.join(src, 'a/1.png'), 40, 40);
     await writeImage(path.join(src, 'a/2.png'), 40, 40);
-    require('fs').writeFileSync(path.join(src, 'a/3.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(100)]));
+    fs.writeFileSync(path.join(src, 'a/3.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(100)]));
     const issues = quiet();
     const d = new ImageFolderDataset({ root: src, issues });
     const out = path.join(tmpDir('cache'), 'c.lmdb');

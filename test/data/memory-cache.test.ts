@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { ImageFolderDataset } from '../../lib/data/image-folder';
 import { Issues } from '../../lib/data/issues';
@@ -72,7 +73,7 @@ describeNative('loader with a memory cache', () => {
     // JPEGs (native decode) and PNGs (sharp decode), sizes that need down- and upscaling; one bad file.
     for (let c = 0; c < 3; c++)
       for (let k = 0; k < 4; k++) await writeImage(path.join(root, `id${c}`, `${k}.${k % 2 ? 'png' : 'jpg'}`), 40 + 37 * k, 70 + 11 * c, k % 2 ? 'png' : 'jpeg', 4 * c + k);
-    require('fs').writeFileSync(path.join(root, 'id2', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+    fs.writeFileSync(path.join(root, 'id2', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     ds = new ImageFolderDataset({ root });
   });
 

@@ -6,6 +6,7 @@ export function readSafetensors(file: string): { metadata: Record<string, string
   const n = Number(buf.readBigUInt64LE(0));
   const header = JSON.parse(buf.toString('utf8', 8, 8 + n));
   const tensors = new Map();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the file's JSON header
   for (const [name, t] of Object.entries<any>(header)) {
     if (name === '__metadata__') continue;
     const [b, e] = t.data_offsets;

@@ -149,7 +149,7 @@ function killDuringWrite(args: string[], dir: string, nth: number, bytes: number
   const seen = new Set<string>();
   const poll = setInterval(() => {
     if (!started.test(stderr)) return;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(dir);
     } catch {
@@ -158,7 +158,7 @@ function killDuringWrite(args: string[], dir: string, nth: number, bytes: number
     for (const n of names.filter((x) => x.startsWith('.') && x.includes('ckpt-'))) {
       seen.add(/ckpt-\d+/.exec(n)![0]);
       if (seen.size < nth) continue;
-      let size = 0;
+      let size: number;
       try {
         size = fs.statSync(path.join(dir, n)).size;
       } catch {
