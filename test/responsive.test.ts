@@ -53,7 +53,8 @@ const pool = (t0) => new Promise((ok, fail) =>
   console.log(JSON.stringify(rounds));
 })();`);
   const rounds: { stepMs: number; poolMs: number; maxLag: number }[] = JSON.parse(out.trim());
-  process.stderr.write(`rounds (ms): ${JSON.stringify(rounds.map((r) => [r.stepMs, r.poolMs, r.maxLag].map(Math.round)))}\n`);
+  const table = rounds.map((r) => [r.stepMs, r.poolMs, r.maxLag].map(Math.round));
+  process.stderr.write(`rounds, [step, pool work, max event-loop lag] (ms): ${JSON.stringify(table)}\n`);
   for (const r of rounds) {
     // A pool thread that waited for the step would give poolMs >= stepMs.
     expect(r.poolMs).toBeLessThan(r.stepMs / 4);

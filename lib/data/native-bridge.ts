@@ -112,7 +112,9 @@ export async function loadBasesNative(
     srcs.map(async (src) => {
       const buf = await readImageFile(src.path);
       const notes: [IssueKind, string][] = [];
-      const spec = sniffFormat(buf.subarray(0, 16)) === 'jpeg' ? planJpeg(buf, src, face, IDENTITY_AUGMENT, (kind, detail) => notes.push([kind, detail]), 'whole') : undefined;
+      const note = (kind: IssueKind, detail: string) => notes.push([kind, detail]);
+      const jpeg = sniffFormat(buf.subarray(0, 16)) === 'jpeg';
+      const spec = jpeg ? planJpeg(buf, src, face, IDENTITY_AUGMENT, note, 'whole') : undefined;
       return { src, buf, notes, spec };
     }).map((p) => p.catch((e: Error) => e)),
   );

@@ -100,7 +100,9 @@ export class NativeRenderer {
   /** Files are read concurrently (fs, libuv's pool), then the whole batch is one decodeBatch call. */
   async render(indices: Int32Array, params: AugmentParams[], out: Buffer): Promise<SlotResult[]> {
     const bases = await this.memoryBases(indices, params);
-    const plans = await Promise.all(Array.from(indices, (idx, slot) => this.plan(idx, params[slot], bases[slot]).catch((e: Error) => e)));
+    const plans = await Promise.all(
+      Array.from(indices, (idx, slot) => this.plan(idx, params[slot], bases[slot]).catch((e: Error) => e)),
+    );
     const specs = plans.map((x) => (x instanceof Error || !('spec' in x) ? null : x.spec));
     const failed = specs.some((s) => s) ? await this.binding.decodeBatch(specs, out, this.face.size, { threads: this.threads }) : [];
     return plans.map((x, slot): SlotResult => {
