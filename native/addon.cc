@@ -10,9 +10,14 @@
 #include "threads.h"
 #include "jpeg/jpeg_decoder.h"
 #include "session_options.h"
+#include "settler.h"
+#include "task_thread.h"
 #include "workers/create_worker.h"
 #include "workers/decode_batch_worker.h"
 #include "workers/inspect_worker.h"
+
+// libuv's, exported by node (its headers are not among the addon's).
+extern "C" uv_loop_s* uv_default_loop(void);
 
 namespace vgg2 {
 
@@ -31,6 +36,20 @@ Napi::Value InspectWeights(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetInfo(const Napi::CallbackInfo& info) { return Info(info.Env()); }
+
+// process.exit() runs static destructors (oneDNN's, LibTorch's) while a step may still run on the
+// compute thread: stop the task threads first. Only for the main thread's environment (a worker
+// thread's exit ends no other environment's work).
+void StopTaskThreadsAtExit(Napi::Env env) {
+  uv_loop_s* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop != uv_default_loop()) return;
+  auto process = env.Global().Get("process").As<Napi::Object>();
+  process.Get("on").As<Napi::Function>().Call(
+      process, {Napi::String::New(env, "exit"), Napi::Function::New(env, [](const Napi::CallbackInfo&) {
+                  TaskThread::Compute().Stop();
+                  TaskThread::Decode().Stop();
+                })});
+}
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -38,6 +57,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   CachingCpuAllocator::Install();
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);
+  data->settler = Settler::Create(env);
+  StopTaskThreadsAtExit(env);
   auto engine = Engine::Define(env);
   data->engine_constructor = Napi::Persistent(engine);
   exports.Set("Engine", engine);

@@ -5,11 +5,14 @@
 #include <napi.h>
 
 #include "jpeg/thread_pool.h"
+#include "settler.h"
 
 namespace vgg2 {
 
 struct AddonData {
   Napi::FunctionReference engine_constructor;
+  // Settles every worker's promise on this environment's JS thread.
+  std::shared_ptr<Settler> settler;
   // decodeBatch's threads, made on first use (and remade when another size is asked for).
   std::shared_ptr<ThreadPool> decode_pool;
 };

@@ -1,5 +1,5 @@
 // Mixed precision for the current thread, by RAII: autocast state is thread-local in LibTorch and
-// our work runs on libuv's pool threads, so each call sets it where it runs and clears it after.
+// a call's work runs on another thread than the JS one, so each call sets it there and clears it after.
 #pragma once
 #include <optional>
 #include <ATen/autocast_mode.h>

@@ -2,7 +2,7 @@
 //
 // Why not just at::set_num_threads: with OpenMP the count is a per-thread setting, read once by
 // each thread when it first runs a parallel op. Our work runs on the compute thread
-// (compute_thread.h), so a count set on the JS thread (or changed later) would not reach it. The
+// (task_thread.h), so a count set on the JS thread (or changed later) would not reach it. The
 // wanted count is kept here and applied there before each worker's work (see PromiseWorker).
 #pragma once
 #include <napi.h>

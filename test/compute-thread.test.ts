@@ -1,5 +1,5 @@
 /**
- * Every LibTorch call runs on one compute thread (native/compute_thread.h), so OpenMP keeps one
+ * Every LibTorch call runs on one compute thread (native/task_thread.h), so OpenMP keeps one
  * team whose threads stay awake between ops. Run on libuv's pool instead, steps took turns between
  * several teams whose workers slept and woke around every parallel op: thousands of context
  * switches per step and a step 15% slower than PyTorch's. These tests read the kernel's counts.

@@ -91,17 +91,55 @@ export function planRecord(rec: CacheRecord, size: number, p: AugmentParams): De
  * live (the loader's window is a crop of exactly this image).
  */
 export async function loadBaseNative(binding: NativeBinding, src: SampleSource, face: FaceOptions, issues?: Issues): Promise<BaseImage> {
-  const buf = await readImageFile(src.path);
-  const notes: [IssueKind, string][] = [];
-  const spec = sniffFormat(buf.subarray(0, 16)) === 'jpeg' ? planJpeg(buf, src, face, IDENTITY_AUGMENT, (kind, detail) => notes.push([kind, detail]), 'whole') : undefined;
-  if (spec) {
-    const [width, height] = spec.resized;
-    const data = Buffer.alloc(width * height * 3);
-    const [failed] = await binding.decodeBatch([spec], data, Math.min(width, height));
-    if (failed === null) {
-      for (const [kind, detail] of notes) issues?.add(kind, detail);
-      return { data, width, height };
-    }
-  }
-  return decodeBase(buf, src, face, issues);
+  const [base] = await loadBasesNative(binding, [src], face, issues);
+  if (base instanceof Error) throw base;
+  return base;
+}
+
+/**
+ * loadBaseNative for many samples, with all the native decodes in one decodeBatch call (one trip to
+ * the decode thread, one ParallelFor) into one buffer: each base is a view of it. Per sample: its
+ * base image, or why it is unusable.
+ */
+export async function loadBasesNative(
+  binding: NativeBinding,
+  srcs: SampleSource[],
+  face: FaceOptions,
+  issues?: Issues,
+  threads?: number,
+): Promise<(BaseImage | Error)[]> {
+  const plans = await Promise.all(
+    srcs.map(async (src) => {
+      const buf = await readImageFile(src.path);
+      const notes: [IssueKind, string][] = [];
+      const note = (kind: IssueKind, detail: string) => notes.push([kind, detail]);
+      const jpeg = sniffFormat(buf.subarray(0, 16)) === 'jpeg';
+      const spec = jpeg ? planJpeg(buf, src, face, IDENTITY_AUGMENT, note, 'whole') : undefined;
+      return { src, buf, notes, spec };
+    }).map((p) => p.catch((e: Error) => e)),
+  );
+  let bytes = 0;
+  const specs = plans.map((p) => {
+    if (p instanceof Error || !p.spec) return null;
+    const offset = bytes;
+    bytes += p.spec.resized[0] * p.spec.resized[1] * 3;
+    return { ...p.spec, offset };
+  });
+  const out = Buffer.alloc(bytes);
+  // size only sets the defaults of window and offset, which every spec gives.
+  const failed = bytes > 0 ? await binding.decodeBatch(specs, out, 1, { threads }) : [];
+  return Promise.all(
+    plans.map(async (p, k): Promise<BaseImage | Error> => {
+      if (p instanceof Error) return p;
+      try {
+        const spec = specs[k];
+        if (!spec || failed[k] !== null) return await decodeBase(p.buf, p.src, face, issues);
+        for (const [kind, detail] of p.notes) issues?.add(kind, detail); // throws when strict
+        const [width, height] = spec.resized;
+        return { data: out.subarray(spec.offset, spec.offset + width * height * 3), width, height };
+      } catch (e) {
+        return e as Error;
+      }
+    }),
+  );
 }

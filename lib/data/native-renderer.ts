@@ -13,7 +13,7 @@ import { Subset } from './dataset';
 import type { IssueKind, Issues } from './issues';
 import { sniffFormat } from './magic';
 import type { MemoryCache } from './memory-cache';
-import { loadBaseNative, nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './decode-plans';
+import { loadBasesNative, nativeAugmentable, planJpeg, planRecord, type DecodeSpec } from './decode-plans';
 import { readImageFile, type FaceOptions } from './transform';
 import type { BaseImage, Dataset } from './types';
 
@@ -60,21 +60,34 @@ export class NativeRenderer {
     }
   }
 
-  /** A base image from memory, or decoded whole (natively when it can) and kept while the budget lasts. */
-  private async memoryBase(idx: number): Promise<BaseImage | undefined> {
-    const memory = this.memory!;
-    const hit = memory.get(this.dataset, idx);
-    if (hit || memory.full) return hit;
-    const base = await loadBaseNative(this.binding, this.dataset.source(idx), this.face, this.issues);
-    memory.put(this.dataset, idx, base);
-    return base;
+  /**
+   * Per slot, its base image from memory, or decoded whole (all of the batch's misses in one
+   * decodeBatch call) and kept while the budget lasts; undefined where the slot does not use one.
+   */
+  private async memoryBases(indices: Int32Array, params: AugmentParams[]): Promise<(BaseImage | Error | undefined)[]> {
+    const memory = this.memory;
+    if (!memory) return [];
+    const bases: (BaseImage | Error | undefined)[] = Array.from(indices, (idx, slot) =>
+      nativeAugmentable(params[slot]) ? memory.get(this.dataset, idx) : undefined,
+    );
+    if (memory.full) return bases;
+    const misses = bases.flatMap((b, slot) => (!b && nativeAugmentable(params[slot]) ? [slot] : []));
+    if (misses.length === 0) return bases;
+    const srcs = misses.map((slot) => this.dataset.source(indices[slot]));
+    const loaded = await loadBasesNative(this.binding, srcs, this.face, this.issues, this.threads);
+    misses.forEach((slot, k) => {
+      const base = loaded[k];
+      if (!(base instanceof Error)) memory.put(this.dataset, indices[slot], base);
+      bases[slot] = base;
+    });
+    return bases;
   }
 
-  private async plan(idx: number, p: AugmentParams): Promise<Plan> {
+  private async plan(idx: number, p: AugmentParams, base: BaseImage | Error | undefined): Promise<Plan> {
     if (!nativeAugmentable(p)) return {};
     if (this.record) return { spec: planRecord(this.record(idx), this.face.size, p), notes: [] };
+    if (base instanceof Error) throw base;
     // A window of a whole base is the same bytes as the one-pass decode below (docs/loader.md).
-    const base = this.memory && (await this.memoryBase(idx));
     if (base) return { spec: planRecord({ encoding: 'raw', body: base.data, width: base.width, height: base.height }, this.face.size, p), notes: [] };
     const src = this.dataset.source(idx);
     const buffer = await readImageFile(src.path);
@@ -86,7 +99,10 @@ export class NativeRenderer {
 
   /** Files are read concurrently (fs, libuv's pool), then the whole batch is one decodeBatch call. */
   async render(indices: Int32Array, params: AugmentParams[], out: Buffer): Promise<SlotResult[]> {
-    const plans = await Promise.all(Array.from(indices, (idx, slot) => this.plan(idx, params[slot]).catch((e: Error) => e)));
+    const bases = await this.memoryBases(indices, params);
+    const plans = await Promise.all(
+      Array.from(indices, (idx, slot) => this.plan(idx, params[slot], bases[slot]).catch((e: Error) => e)),
+    );
     const specs = plans.map((x) => (x instanceof Error || !('spec' in x) ? null : x.spec));
     const failed = specs.some((s) => s) ? await this.binding.decodeBatch(specs, out, this.face.size, { threads: this.threads }) : [];
     return plans.map((x, slot): SlotResult => {

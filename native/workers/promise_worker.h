@@ -1,58 +1,42 @@
-// Base of every long native call: options are parsed on the JS thread before construction, the
-// work runs in Run() — on the compute thread (compute_thread.h) for LibTorch work, else on the
-// libuv pool thread itself — and the result settles a Promise on the JS thread. Any exception
-// from Run() becomes a rejected Error with its first useful line.
+// Base of every long native call: options are parsed on the JS thread before construction, Run()
+// is queued straight onto a task thread (task_thread.h: the compute thread for LibTorch work, the
+// decode thread for the rest) and the result settles a Promise back on the JS thread (settler.h).
+// No libuv pool thread waits for any of it. Any exception from Run() becomes a rejected Error with
+// its first useful line.
 #pragma once
+#include <memory>
+#include <string>
 #include <napi.h>
-
-#include "compute_thread.h"
-#include "errors.h"
-#include "threads.h"
 
 namespace vgg2 {
 
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env) : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)) {}
+class Settler;
 
-  // Queues the worker and returns its promise (the worker deletes itself when done).
-  Napi::Promise Start() {
-    auto promise = deferred_.Promise();
-    Queue();
-    return promise;
-  }
+class PromiseWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env);
+  virtual ~PromiseWorker();
+  PromiseWorker(const PromiseWorker&) = delete;
+  PromiseWorker& operator=(const PromiseWorker&) = delete;
+
+  // Queues the worker and returns its promise; the worker is deleted once the promise settles.
+  Napi::Promise Start();
+  // JS thread (from the Settler): resolves or rejects the promise.
+  void Settle(Napi::Env env);
 
  protected:
-  virtual void Run() = 0;                          // worker thread
-  virtual Napi::Value Result(Napi::Env env) = 0;   // JS thread
+  virtual void Run() = 0;                         // task thread
+  virtual Napi::Value Result(Napi::Env env) = 0;  // JS thread
   // False for work that calls no LibTorch (it then runs beside a training step, not after it).
   virtual bool UsesTorch() const { return true; }
 
  private:
-  void Execute() final {
-    try {
-      if (!UsesTorch()) return Run();
-      ComputeThread::Instance().Run([this] {
-        ApplyThreads();  // setThreads may have changed the count since this thread last ran
-        Run();
-      });
-    } catch (const std::exception& e) {
-      SetError(FirstLine(e));
-    } catch (...) {
-      SetError("unknown native error");
-    }
-  }
-  void OnOK() final {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(Result(env));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-  void OnError(const Napi::Error& error) final { deferred_.Reject(error.Value()); }
+  void Execute();  // task thread
 
   Napi::Promise::Deferred deferred_;
+  std::shared_ptr<Settler> settler_;
+  bool failed_ = false;
+  std::string error_;
 };
 
 }  // namespace vgg2
