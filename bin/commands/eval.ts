@@ -88,7 +88,8 @@ const cmd: CommandModule<object, Args> = {
     const width = Math.max(6, ...keys.map((k) => k.length));
     console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.weights).join('  ')}`);
     for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
-    if (argv.json) writeFileAtomic(argv.json, JSON.stringify(records.length === 1 ? records[0] : records, null, 2) + '\n');
+    const json = records.length === 1 ? records[0] : records;
+    if (argv.json) writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
     if (argv.report) await writeReport(argv.report, { records, results, training, trainingConfig: argv.run ? readRunConfig(argv.run) : undefined });
   },
 };

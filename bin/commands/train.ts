@@ -66,7 +66,8 @@ const cmd: CommandModule<object, Args> = {
     if (argv.resume) {
       const given = FLAGS.filter((f) => argv[f.flag] !== undefined).map((f) => `--${f.flag}`);
       if (argv.config) given.push('--config');
-      if (given.length) throw new ConfigError(`--resume continues the run with its own config; drop ${given.join(' ')}`);
+      const drop = given.join(' ');
+      if (given.length) throw new ConfigError(`--resume continues the run with its own config; drop ${drop}`);
       const { config, checkpoint } = configForResume(argv.resume);
       trainer = new Trainer(config, { resume: checkpoint ?? true });
     } else trainer = new Trainer(configFromArgs(argv));

@@ -147,7 +147,8 @@ export async function embedDataset(model: Model, dataset: Dataset, opts: EmbedOp
   const indices: number[] = [];
   const labels: number[] = [];
   const { output, flip, issues } = opts;
-  const forward = { size: opts.size ?? model.inputSize, batchSize: opts.batchSize ?? 32, crop: opts.crop ?? 'loose', output, flip, issues };
+  const size = opts.size ?? model.inputSize;
+  const forward = { size, batchSize: opts.batchSize ?? 32, crop: opts.crop ?? 'loose', output, flip, issues };
   await forEachBatchOutput(model, dataset, forward, (batch, { vectors }) => {
     out.add(vectors, batch.n);
     indices.push(...batch.indices);

@@ -9,8 +9,12 @@ export function writeEmbeddings(file: string, e: Embeddings, paths: string[]): v
   let body: string | Uint8Array | Uint8Array[];
   if (file.endsWith('.npy')) body = encodeNpy({ shape: [e.indices.length, e.dim], data: e.data });
   else if (file.endsWith('.safetensors')) {
+    const n = e.indices.length;
     body = encodeSafetensors(
-      { embeddings: { dtype: 'F32', shape: [e.indices.length, e.dim], data: e.data }, labels: { dtype: 'I32', shape: [e.indices.length], data: e.labels } },
+      {
+        embeddings: { dtype: 'F32', shape: [n, e.dim], data: e.data },
+        labels: { dtype: 'I32', shape: [n], data: e.labels },
+      },
       { format: 'vgg2-torch-embeddings', paths: JSON.stringify(paths) },
     );
   } else if (file.endsWith('.jsonl')) {
