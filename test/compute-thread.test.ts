@@ -1,6 +1,6 @@
 /**
  * Every LibTorch call runs on one compute thread (native/task_thread.h), so OpenMP keeps one
- * team whose threads stay awake between ops. Run on libuv's pool instead, steps took turns between
+ * team whose threads stay awake between ops. Run on libuv's pool (before), steps took turns between
  * several teams whose workers slept and woke around every parallel op: thousands of context
  * switches per step and a step 15% slower than PyTorch's. These tests read the kernel's counts.
  */
@@ -28,7 +28,7 @@ test('concurrent steps and forwards run on one OpenMP team that does not sleep b
   setThreads(2);
   const model = await Model.create({ arch: 'resnet50', numClasses: 4, seed: 0 });
   const { x, labels, shape } = colourBatch(4, 32, 4);
-  // Warm-up: the team and libuv's pool exist from here on.
+  // Warm-up: the task threads and their OpenMP team exist from here on.
   for (let i = 0; i < 3; i++) await Promise.all([model.trainStep(x, shape, labels, { lr: 0.001 }), model.forward(x, shape)]);
   const threads = threadCount();
   const before = voluntarySwitches();
@@ -39,7 +39,7 @@ test('concurrent steps and forwards run on one OpenMP team that does not sleep b
   // (measured 7.6 with one team). The bound leaves room for a loaded machine, where a preempted
   // worker's wait can end in a futex sleep, and still fails the old behaviour.
   expect(perStep).toBeLessThan(600);
-  // Calls landing on other pool threads start no new OpenMP teams (threads may only end).
+  // Concurrent calls start no new OpenMP teams or threads (threads may only end).
   expect(threadCount()).toBeLessThanOrEqual(threads);
   model.dispose();
 });
