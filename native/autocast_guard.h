@@ -1,5 +1,6 @@
-// Mixed precision for the current thread, by RAII: autocast state is thread-local in LibTorch and
-// our work runs on libuv's pool threads, so each call sets it where it runs and clears it after.
+// Mixed precision for the current thread, by RAII: autocast state is thread-local in LibTorch, so
+// each call sets it on the compute thread (compute_thread.h) where it runs, and clears it after
+// (the next call on that thread may be of another model, or not autocast).
 #pragma once
 #include <optional>
 #include <ATen/autocast_mode.h>

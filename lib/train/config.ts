@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { RECIPE_DEFAULTS } from '../recipe';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -50,8 +51,8 @@ export const trainConfigSchema = z
     accumulate: int(1).default(1),
     /** Peak lr; default 0.1 × effective batch / 256. */
     lr: z.number().positive().optional(),
-    momentum: z.number().min(0).max(1).default(0.9),
-    weightDecay: z.number().min(0).default(5e-4),
+    momentum: z.number().min(0).max(1).default(RECIPE_DEFAULTS.momentum),
+    weightDecay: z.number().min(0).default(RECIPE_DEFAULTS.weightDecay),
     nesterov: z.boolean().default(false),
     schedule: z.enum(['step', 'cosine', 'plateau']).default('step'),
     /** Linear warmup from ~0 to lr over this many epochs (fractions allowed). */
@@ -203,7 +204,7 @@ export function resolveConfig(input: TrainConfigInput, where = 'config'): TrainC
     ...c,
     lr: c.lr ?? defaultLr(c.batchSize, c.accumulate),
     out: path.resolve(c.out ?? path.join('runs', c.name)),
-    marginScale: c.marginScale ?? 64,
-    margin: c.margin ?? (c.loss === 'arcface' ? 0.5 : c.loss === 'cosface' ? 0.35 : 0),
+    marginScale: c.marginScale ?? RECIPE_DEFAULTS.marginScale,
+    margin: c.margin ?? RECIPE_DEFAULTS.margin[c.loss],
   };
 }
