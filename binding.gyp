@@ -21,7 +21,9 @@
           "libraries": ["<!@(pkg-config --libs libturbojpeg)"]
         }]
       ],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-include", "<(module_root_dir)/native/pch.h", "-Wno-unused-parameter"]
+      # nlohmann-json (header-only) for the safetensors header: its -I, if it is outside the default path.
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-include", "<(module_root_dir)/native/pch.h", "-Wno-unused-parameter",
+                    "<!@(pkg-config --cflags nlohmann_json)"]
     }
   ]
 }

@@ -4,6 +4,7 @@ export type { Amp, Arch, ModelDescription, ModelOptions } from './model';
 export { info, setThreads } from './info';
 export type { Info } from './info';
 export { NORMALIZATIONS } from './normalization';
+export { RECIPE_DEFAULTS } from './recipe';
 export type { Normalization, NormalizationName } from './normalization';
 export type { EngineConfig, ForwardOutput, InputData, LoadOutput, StepOptions, StepOutput } from './native';
 export * from './train';

@@ -14,6 +14,7 @@ import {
   native,
 } from './native';
 import { Normalization, NormalizationName, resolveNormalization } from './normalization';
+import { RECIPE_DEFAULTS } from './recipe';
 
 export type Arch = 'resnet50' | 'senet50';
 export type Amp = 'off' | 'bf16' | 'fp16';
@@ -33,6 +34,7 @@ export interface ModelOptions {
   /** The input size the model is trained for (metadata only: any size >= 32 runs). */
   inputSize?: number;
   classNames?: string[];
+  /** SGD momentum and weight decay; defaults: RECIPE_DEFAULTS (lib/recipe.ts). */
   momentum?: number;
   weightDecay?: number;
   nesterov?: boolean;
@@ -42,9 +44,8 @@ export interface ModelOptions {
   threads?: number;
   /** Classifier loss (default softmax); arcface / cosface make the classifier normalised (logits s·cos θ). */
   loss?: LossType;
-  /** s of the margin losses (default 64). */
+  /** s and m of the margin losses; defaults: RECIPE_DEFAULTS (lib/recipe.ts). */
   marginScale?: number;
-  /** m of the margin losses (default 0.5 ArcFace, 0.35 CosFace). */
   margin?: number;
   /** Per-class cross-entropy weights (training only; not saved). */
   classWeights?: Float32Array;
@@ -110,13 +111,13 @@ export class Model {
       channelsLast: options.channelsLast,
       mean: normalization.mean,
       std: normalization.std,
-      momentum: options.momentum,
-      weightDecay: options.weightDecay,
+      momentum: options.momentum ?? RECIPE_DEFAULTS.momentum,
+      weightDecay: options.weightDecay ?? RECIPE_DEFAULTS.weightDecay,
       nesterov: options.nesterov,
       seed: options.seed,
       loss: options.loss,
-      marginScale: options.marginScale,
-      margin: options.margin,
+      marginScale: options.marginScale ?? RECIPE_DEFAULTS.marginScale,
+      margin: options.margin ?? RECIPE_DEFAULTS.margin[options.loss ?? 'softmax'],
       classWeights: options.classWeights,
     });
     const model = new Model(engine, options, normalization);

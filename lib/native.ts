@@ -64,7 +64,10 @@ export interface EngineConfig {
 /** softmax: cross-entropy on linear logits; arcface / cosface: margins on a normalised classifier (logits s·cos θ). */
 export type LossType = 'softmax' | 'arcface' | 'cosface';
 
-export interface EngineOptions extends Partial<Omit<EngineConfig, 'device'>> {
+/** Required: momentum, weightDecay, and for the margin losses marginScale and margin (defaults: lib/recipe.ts). */
+export interface EngineOptions extends Partial<Omit<EngineConfig, 'device' | 'momentum' | 'weightDecay'>> {
+  momentum: number;
+  weightDecay: number;
   device?: string;
   seed?: number;
   /** One weight per class for the cross-entropy (e.g. inverse frequency). */

@@ -1,5 +1,6 @@
-// Mixed precision for the current thread, by RAII: autocast state is thread-local in LibTorch and
-// a call's work runs on another thread than the JS one, so each call sets it there and clears it after.
+// Mixed precision for the current thread, by RAII: autocast state is thread-local in LibTorch, so
+// each call sets it on the compute thread (task_thread.h) where it runs, and clears it after
+// (the next call on that thread may be of another model, or not autocast).
 #pragma once
 #include <optional>
 #include <ATen/autocast_mode.h>

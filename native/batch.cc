@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "errors.h"
+#include "option_reader.h"
 
 namespace vgg2 {
 
@@ -15,15 +16,7 @@ std::vector<int64_t> ParseShape(Napi::Env env, const Napi::Value& value) {
   auto array = value.As<Napi::Array>();
   if (array.Length() != 4) ThrowRange(env, "shape must have 4 dimensions, got " + std::to_string(array.Length()));
   std::vector<int64_t> shape;
-  for (uint32_t i = 0; i < 4; ++i) {
-    Napi::Value v = array[i];
-    if (!v.IsNumber()) ThrowType(env, "shape[" + std::to_string(i) + "] must be a number");
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= 1 && d <= 1e6) || d != static_cast<double>(static_cast<int64_t>(d))) {
-      ThrowRange(env, "shape[" + std::to_string(i) + "] must be a positive integer, got " + v.ToString().Utf8Value());
-    }
-    shape.push_back(static_cast<int64_t>(d));
-  }
+  for (uint32_t i = 0; i < 4; ++i) shape.push_back(ToInt(array.Get(i), "shape[" + std::to_string(i) + "]", 1, 1000000));
   return shape;
 }
 

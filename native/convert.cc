@@ -1,6 +1,5 @@
 #include "convert.h"
 
-#include <cmath>
 #include <cstring>
 
 #include "errors.h"
@@ -39,40 +38,6 @@ Metadata ToMetadata(const Napi::Value& value) {
     metadata[key] = v.As<Napi::String>().Utf8Value();
   }
   return metadata;
-}
-
-std::string GetString(const Napi::Object& options, const char* key, const std::string& fallback) {
-  auto v = options.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (!v.IsString()) ThrowType(options.Env(), std::string(key) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-
-double GetNumber(const Napi::Object& options, const char* key, double fallback) {
-  auto v = options.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (!v.IsNumber()) ThrowType(options.Env(), std::string(key) + " must be a number");
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d)) ThrowRange(options.Env(), std::string(key) + " must be finite, got " + v.ToString().Utf8Value());
-  return d;
-}
-
-bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
-  auto v = options.Get(key);
-  if (v.IsUndefined()) return fallback;
-  if (!v.IsBoolean()) ThrowType(options.Env(), std::string(key) + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
-
-int64_t GetInt(const Napi::Object& options, const char* key, int64_t fallback, int64_t min, int64_t max) {
-  auto v = options.Get(key);
-  if (v.IsUndefined()) return fallback;
-  double d = GetNumber(options, key, 0);
-  if (d != std::floor(d) || d < static_cast<double>(min) || d > static_cast<double>(max)) {
-    ThrowRange(options.Env(), std::string(key) + " must be an integer in [" + std::to_string(min) + ", " +
-                                  std::to_string(max) + "], got " + v.ToString().Utf8Value());
-  }
-  return static_cast<int64_t>(d);
 }
 
 }  // namespace vgg2

@@ -15,10 +15,5 @@ Napi::Array ToStringArray(Napi::Env env, const std::vector<std::string>& items);
 Napi::Object ToObject(Napi::Env env, const Metadata& metadata);
 // A string -> string object; throws TypeError for any non-string value.
 Metadata ToMetadata(const Napi::Value& value);
-// Option readers: `fallback` when absent/undefined, TypeError/RangeError when of the wrong kind.
-std::string GetString(const Napi::Object& options, const char* key, const std::string& fallback);
-double GetNumber(const Napi::Object& options, const char* key, double fallback);
-bool GetBool(const Napi::Object& options, const char* key, bool fallback);
-int64_t GetInt(const Napi::Object& options, const char* key, int64_t fallback, int64_t min, int64_t max);
 
 }  // namespace vgg2

@@ -4,6 +4,8 @@
 #include "caching_cpu_allocator.h"
 #include "convert.h"
 #include "errors.h"
+#include "option_reader.h"
+#include "step_options.h"
 #include "workers/checkpoint_load_worker.h"
 #include "workers/forward_worker.h"
 #include "workers/load_worker.h"
@@ -60,20 +62,7 @@ Napi::Value Engine::TrainStep(const Napi::CallbackInfo& info) {
     auto session = Live(info.Env());
     auto batch = ParseInput(info[0], info[1]);
     auto labels = ParseLabels(info[2], batch.n(), session->config().model.num_classes);
-    if (!info[3].IsObject()) ThrowType(info.Env(), "trainStep options must be an object with at least { lr }");
-    auto o = info[3].As<Napi::Object>();
-    if (o.Get("lr").IsUndefined()) ThrowType(info.Env(), "lr must be given");
-    StepOptions options;
-    options.lr = GetNumber(o, "lr", 0);
-    if (options.lr < 0) ThrowRange(info.Env(), "lr must be >= 0, got " + std::to_string(options.lr));
-    options.apply = GetBool(o, "apply", true);
-    options.loss_divisor = GetNumber(o, "lossDivisor", 1);
-    if (options.loss_divisor <= 0) ThrowRange(info.Env(), "lossDivisor must be > 0");
-    options.label_smoothing = GetNumber(o, "labelSmoothing", 0);
-    if (options.label_smoothing < 0 || options.label_smoothing >= 1) ThrowRange(info.Env(), "labelSmoothing must be in [0, 1)");
-    options.backbone_lr_scale = GetNumber(o, "backboneLrScale", 1);
-    if (options.backbone_lr_scale < 0) ThrowRange(info.Env(), "backboneLrScale must be >= 0");
-    options.freeze_bn = GetBool(o, "freezeBatchNorm", false);
+    auto options = ParseStepOptions(info[3]);
     return (new StepWorker(info.Env(), session, std::move(batch), std::move(labels), options))->Start();
   });
 }
@@ -82,8 +71,7 @@ Napi::Value Engine::Load(const Napi::CallbackInfo& info) {
   return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
     auto session = Live(info.Env());
     if (!info[0].IsString()) ThrowType(info.Env(), "load(path): path must be a string");
-    bool strict = true;
-    if (info[1].IsObject()) strict = GetBool(info[1].As<Napi::Object>(), "strict", true);
+    const bool strict = OptionReader(info[1]).Bool("strict", true);
     return (new LoadWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), strict))->Start();
   });
 }

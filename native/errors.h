@@ -4,11 +4,9 @@
 #include <string>
 #include <napi.h>
 
-namespace vgg2 {
+#include "error_text.h"
 
-// The message of any exception, cut to its first line (c10::Error carries context lines and a
-// backtrace after it).
-std::string FirstLine(const std::exception& e);
+namespace vgg2 {
 
 // Argument errors are thrown on the JS thread before any native work.
 [[noreturn]] void ThrowType(Napi::Env env, const std::string& message);

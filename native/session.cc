@@ -35,12 +35,6 @@ std::string LoadReport::Describe() const {
 }
 
 Session::Session(const SessionConfig& config) : config_(config) {
-  if (config.amp != "off" && config.amp != "bf16" && config.amp != "fp16") {
-    throw std::invalid_argument("amp must be 'off', 'bf16' or 'fp16', got '" + config.amp + "'");
-  }
-  if (config.amp == "fp16" && !config.device.is_cuda()) {
-    throw std::invalid_argument("amp 'fp16' needs a CUDA device: CPU autocast is bf16 only");
-  }
   if (config.seed) torch::manual_seed(*config.seed);
   if (config.device.is_cuda()) ConfigureCuda();  // cuDNN benchmark, TF32: before the first kernel
   model_ = BuildResNet(config.model);

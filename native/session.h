@@ -1,5 +1,5 @@
 // A model on a device with its optimizer and loss scaler: the work behind every Engine method,
-// in plain C++ (no Node types), run on worker threads one call at a time.
+// in plain C++ (no Node types), run on the compute thread (task_thread.h) one call at a time.
 #pragma once
 #include <array>
 #include <memory>
@@ -17,23 +17,26 @@
 
 namespace vgg2 {
 
+// Checked once, by ParseSessionConfig (session_options.h).
 struct SessionConfig {
   ResNetOptions model;
   c10::Device device{c10::kCPU};
   bool channels_last = false;
-  std::string amp = "off";  // off | bf16 | fp16
+  std::string amp = "off";  // off | bf16 | fp16 (fp16: CUDA only)
   // Input normalisation in 0..255 units: (x - mean) / std per RGB channel.
   std::array<float, 3> mean{127.5f, 127.5f, 127.5f};
   std::array<float, 3> std{128.f, 128.f, 128.f};
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
+  // Always given by createEngine: the recipe's defaults live in lib/recipe.ts.
+  double momentum = 0;
+  double weight_decay = 0;
   bool nesterov = false;
   LossConfig loss;
   std::optional<uint64_t> seed;
 };
 
+// trainStep's options, parsed by ParseStepOptions (step_options.h).
 struct StepOptions {
-  double lr = 0.1;
+  double lr = 0;  // required
   bool apply = true;          // false: accumulate gradients only (gradient accumulation)
   double loss_divisor = 1.0;  // the number of accumulated micro-batches
   double label_smoothing = 0.0;

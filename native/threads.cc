@@ -5,7 +5,7 @@
 #include <thread>
 #include <ATen/Parallel.h>
 
-#include "errors.h"
+#include "option_reader.h"
 
 namespace vgg2 {
 
@@ -31,13 +31,9 @@ void ApplyThreads() {
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!info[0].IsNumber()) ThrowType(env, "setThreads(n): n must be a number");
-  double n = info[0].As<Napi::Number>().DoubleValue();
-  if (!(n >= 1 && n <= 1024) || n != static_cast<int>(n)) ThrowRange(env, "setThreads(n): n must be an integer in [1, 1024]");
-  desired_threads = static_cast<int>(n);
+  desired_threads = static_cast<int>(ToInt(info[0], "setThreads(n): n", 1, 1024));
   ApplyThreads();
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 }  // namespace vgg2

@@ -18,7 +18,7 @@ shared=$(cd "$repo/.." && pwd)/shared
 cache_base=${XDG_CACHE_HOME:-/var/cache}
 root=${VGG2_TRIXIE_ROOT:-$cache_base/vgg2-torch/trixie}
 # python3-torch/-torchvision are the oracle's; the rest builds the addon and runs jest.
-packages=(libtorch-dev libopenblas0-pthread libgloo-dev libturbojpeg0-dev nodejs npm cmake g++ make
+packages=(libtorch-dev libopenblas0-pthread libgloo-dev libturbojpeg0-dev nlohmann-json3-dev nodejs npm cmake g++ make
           python3-torch python3-torchvision python3-numpy ca-certificates)
 default_tests=(test/fidelity test/train-step test/weights test/errors test/cuda-info)
 tests=("$@")

@@ -20,7 +20,7 @@ interface Result {
 const script = `
 const b = require('node-gyp-build')(${JSON.stringify(repoRoot)});
 (async () => {
-  const e = await b.createEngine({ numClasses: 10, seed: 0 });
+  const e = await b.createEngine({ numClasses: 10, seed: 0, momentum: 0.9, weightDecay: 5e-4 });
   const n = 8, s = 64, x = new Uint8Array(n * s * s * 3).map((_, i) => (i * 31) & 255);
   const y = Int32Array.from({ length: n }, (_, i) => i % 10);
   for (let i = 0; i < 2; i++) await e.trainStep(x, [n, s, s, 3], y, { lr: 0.01 });

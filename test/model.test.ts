@@ -1,6 +1,6 @@
 /** The models: parameter counts, torchvision's names and initialisation, any input size. */
 import path from 'path';
-import { Model } from '../lib';
+import { Model, RECIPE_DEFAULTS } from '../lib';
 import { colourBatch } from './helpers/batches';
 import { tmpDir } from './helpers/paths';
 import { readSafetensors } from './helpers/safetensors';
@@ -73,5 +73,18 @@ test('any input size >= 32, square or not, through the same model', async () => 
   }
   const { x, shape } = colourBatch(2, 32, 2);
   expect((await model.forward(x, shape)).logits.length).toBe(8);
+  model.dispose();
+});
+
+test('Model.create gives the engine the recipe defaults (lib/recipe.ts), the margin per loss; options win', async () => {
+  const { momentum, weightDecay, marginScale, margin } = RECIPE_DEFAULTS;
+  for (const loss of ['arcface', 'cosface'] as const) {
+    const model = await Model.create({ numClasses: 3, loss });
+    expect(model.config).toMatchObject({ loss, momentum, weightDecay, marginScale, margin: margin[loss] });
+    model.dispose();
+  }
+  expect(margin.arcface).not.toBe(margin.cosface);
+  const model = await Model.create({ numClasses: 3, loss: 'cosface', momentum: 0.5, weightDecay: 0, margin: 0.2 });
+  expect(model.config).toMatchObject({ momentum: 0.5, weightDecay: 0, marginScale, margin: 0.2 });
   model.dispose();
 });

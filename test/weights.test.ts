@@ -141,6 +141,45 @@ describe('bad weights files are errors, never crashes', () => {
     }
   });
 
+  test('safetensors headers: duplicate keys, bad JSON, types and sizes are refused, naming the fault', async () => {
+    const entry = (shape: string, offsets: string, extra = '') =>
+      `{"dtype":"F32",${extra}"shape":${shape},"data_offsets":${offsets}}`;
+    const f32 = entry('[1]', '[0, 4]');
+    const cases: Array<[string, Buffer | string, number, RegExp]> = [
+      ['duplicate tensor', `{"a":${f32},"a":${f32}}`, 4, /header: duplicate key "a"/],
+      ['duplicate metadata key', '{"__metadata__":{"k":"1","k":"2"}}', 0, /header: duplicate key "k"/],
+      ['duplicate field of an entry', `{"a":${entry('[1]', '[0, 4]', '"dtype":"F32",')}}`, 4,
+        /header: duplicate key "dtype"/],
+      ['data after the JSON', '{} {}', 0, /header: .*syntax error/],
+      ['invalid UTF-8',
+        Buffer.concat([Buffer.from('{"__metadata__":{"k":"'), Buffer.from([0xff]), Buffer.from('"}}')]), 0,
+        /header: .*UTF-8/],
+      ['nesting too deep', `{"__metadata__":{"k":${'['.repeat(80)}${']'.repeat(80)}}}`, 0, /nesting deeper than 64/],
+      ['metadata value not a string', '{"__metadata__":{"k":1}}', 0,
+        /__metadata__ value for 'k' is a number, not a string/],
+      ['fractional dimension', `{"a":${entry('[1.0]', '[0, 4]')}}`, 4, /shape entries must be non-negative integers/],
+      ['negative offset', `{"a":${entry('[1]', '[-4, 0]')}}`, 4,
+        /data_offsets must be \[begin, end\] non-negative integers/],
+      ['offsets that disagree with the shape', `{"a":${entry('[2]', '[0, 4]')}}`, 4,
+        /data_offsets span 4 bytes, but dtype and shape need 8/],
+      ['tensors that do not cover the data', `{"a":${f32}}`, 8, /4 trailing bytes in the data buffer/],
+    ];
+    for (const [name, header, dataBytes, message] of cases) {
+      const json = Buffer.from(header);
+      const length = Buffer.alloc(8);
+      length.writeBigUInt64LE(BigInt(json.length));
+      const f = path.join(dir, `bad-header-${name.replace(/ /g, '-')}.safetensors`);
+      fs.writeFileSync(f, Buffer.concat([length, json, Buffer.alloc(dataBytes)]));
+      await expect(model.load(f)).rejects.toThrow(message);
+    }
+    // A header length beyond the file's end.
+    const f = path.join(dir, 'bad-header-length.safetensors');
+    const bytes = Buffer.concat([Buffer.alloc(8), Buffer.from('{}')]);
+    bytes.writeBigUInt64LE(BigInt(1000));
+    fs.writeFileSync(f, bytes);
+    await expect(model.load(f)).rejects.toThrow(/header length 1000 exceeds the file size/);
+  });
+
   test('a pickle that asks for os.system is refused without running it', async () => {
     const out = tmpDir('hostile');
     const marker = path.join(out, 'pwned');

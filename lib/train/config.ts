@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { RECIPE_DEFAULTS } from '../recipe';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -61,8 +62,8 @@ export const trainConfigSchema = z
       .default(1)
       .describe('Gradient accumulation: batches per update (effective batch = batch × accumulate)'),
     lr: z.number().positive().optional().describe('Peak learning rate [default: 0.1 × batch × accumulate / 256]'),
-    momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum'),
-    weightDecay: z.number().min(0).default(5e-4).describe('SGD weight decay'),
+    momentum: z.number().min(0).max(1).default(RECIPE_DEFAULTS.momentum).describe('SGD momentum'),
+    weightDecay: z.number().min(0).default(RECIPE_DEFAULTS.weightDecay).describe('SGD weight decay'),
     nesterov: z.boolean().default(false).describe('Nesterov momentum'),
     schedule: z
       .enum(['step', 'cosine', 'plateau'])
@@ -82,8 +83,10 @@ export const trainConfigSchema = z
       .boolean()
       .default(false)
       .describe('Inverse-frequency class weights in the cross-entropy (unbalanced identities)'),
-    marginScale: z.number().positive().optional().describe('ArcFace / CosFace scale s [default: 64]'),
-    margin: z.number().min(0).optional().describe('ArcFace / CosFace margin m [default: 0.5 ArcFace, 0.35 CosFace]'),
+    marginScale: z.number().positive().optional().describe(`ArcFace / CosFace scale s [default: ${RECIPE_DEFAULTS.marginScale}]`),
+    margin: z.number().min(0).optional().describe(
+        `ArcFace / CosFace margin m [default: ${RECIPE_DEFAULTS.margin.arcface} ArcFace, ${RECIPE_DEFAULTS.margin.cosface} CosFace]`,
+      ),
     amp: z
       .enum(['auto', 'bf16', 'fp16', 'off'])
       .default('auto')
@@ -235,7 +238,7 @@ export function resolveConfig(input: TrainConfigInput, where = 'config'): TrainC
     ...c,
     lr: c.lr ?? defaultLr(c.batchSize, c.accumulate),
     out: path.resolve(c.out ?? path.join('runs', c.name)),
-    marginScale: c.marginScale ?? 64,
-    margin: c.margin ?? (c.loss === 'arcface' ? 0.5 : c.loss === 'cosface' ? 0.35 : 0),
+    marginScale: c.marginScale ?? RECIPE_DEFAULTS.marginScale,
+    margin: c.margin ?? RECIPE_DEFAULTS.margin[c.loss],
   };
 }

@@ -12,7 +12,7 @@ namespace vgg2 {
 
 struct LossConfig {
   std::string type = "softmax";  // softmax | arcface | cosface
-  double scale = 64.0;           // s, margin losses only
+  double scale = 1.0;            // s, margin losses only (createEngine requires it for them)
   double margin = 0.0;           // m: radians (ArcFace) or cosine units (CosFace)
   std::vector<float> class_weights;  // empty: unweighted
 };

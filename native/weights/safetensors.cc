@@ -12,8 +12,9 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <nlohmann/json.hpp>
 
-#include "json_lite.h"
+#include "error_text.h"
 
 // The format is little-endian; tensors are copied byte for byte.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "big-endian hosts are not supported");
@@ -24,6 +25,10 @@ namespace {
 // Same cap as the reference (Rust) implementation; guards huge allocations.
 constexpr uint64_t kMaxHeaderBytes = 100000000;
 constexpr size_t kMaxDims = 64;
+constexpr int kMaxJsonDepth = 64;
+
+// Document order: tensors are listed in the order the header names them.
+using Json = nlohmann::ordered_json;
 
 struct DtypeInfo {
   const char* name;
@@ -56,9 +61,42 @@ const DtypeInfo* DtypeByType(at::ScalarType t) {
 
 std::string Quote(const std::string& name) { return "'" + name + "'"; }
 
-std::string FirstLine(const char* s) {
-  const char* nl = std::strchr(s, '\n');
-  return nl ? std::string(s, nl) : std::string(s);
+// The header as JSON. nlohmann would keep the last of two equal keys; a header naming a tensor twice
+// is ambiguous, so it is refused (as the reference implementation does).
+Json ParseHeader(const std::string& path, const std::string& header) {
+  std::vector<std::set<std::string>> keys;  // one set per object being parsed
+  auto check = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > kMaxJsonDepth) Bad(path, "header: nesting deeper than " + std::to_string(kMaxJsonDepth));
+    if (event == Json::parse_event_t::object_start) keys.emplace_back();
+    if (event == Json::parse_event_t::object_end) keys.pop_back();
+    if (event == Json::parse_event_t::key && !keys.back().insert(parsed.get<std::string>()).second)
+      Bad(path, "header: duplicate key \"" + parsed.get<std::string>() + "\"");
+    return true;
+  };
+  try {
+    return Json::parse(header, check);
+  } catch (const Json::parse_error& e) {
+    std::string what = e.what();  // "[json.exception.parse_error.101] parse error at line 1, column 9: ..."
+    const size_t tag = what.find("] ");
+    Bad(path, "header: " + (tag == std::string::npos ? what : what.substr(tag + 2)));
+  }
+}
+
+// A plain non-negative integer literal that fits uint64 (no sign, fraction or exponent).
+bool ToUint64(const Json& v, uint64_t* out) {
+  if (!v.is_number_unsigned()) return false;
+  *out = v.get<uint64_t>();
+  return true;
+}
+
+// nlohmann refuses to write invalid UTF-8; asked first, so the message names the string.
+bool IsValidUtf8(const std::string& s) {
+  try {
+    (void)Json(s).dump();
+    return true;
+  } catch (const Json::type_error&) {
+    return false;
+  }
 }
 
 struct Entry {
@@ -69,31 +107,31 @@ struct Entry {
   size_t index;  // position in the header
 };
 
-Entry ParseEntry(const std::string& path, const std::string& name, const json::Value& v,
-                 size_t index) {
+Entry ParseEntry(const std::string& path, const std::string& name, const Json& v, size_t index) {
   const std::string where = "tensor " + Quote(name);
-  if (v.type != json::Value::Type::Object) Bad(path, where + " is not a JSON object");
+  if (!v.is_object()) Bad(path, where + " is not a JSON object");
   Entry e{name, nullptr, {}, 0, 0, index};
-  const json::Value* dtype = nullptr;
-  const json::Value* shape = nullptr;
-  const json::Value* offsets = nullptr;
-  for (const auto& kv : v.object) {
-    if (kv.first == "dtype") dtype = &kv.second;
-    else if (kv.first == "shape") shape = &kv.second;
-    else if (kv.first == "data_offsets") offsets = &kv.second;
-    else Bad(path, where + " has unknown field \"" + kv.first + "\"");
+  const Json* dtype = nullptr;
+  const Json* shape = nullptr;
+  const Json* offsets = nullptr;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (it.key() == "dtype") dtype = &it.value();
+    else if (it.key() == "shape") shape = &it.value();
+    else if (it.key() == "data_offsets") offsets = &it.value();
+    else Bad(path, where + " has unknown field \"" + it.key() + "\"");
   }
   if (!dtype || !shape || !offsets)
     Bad(path, where + " needs \"dtype\", \"shape\" and \"data_offsets\"");
-  if (dtype->type != json::Value::Type::String) Bad(path, where + ": dtype is not a string");
-  e.dtype = DtypeByName(dtype->text);
-  if (!e.dtype) Bad(path, where + ": unsupported dtype \"" + dtype->text + "\"");
+  if (!dtype->is_string()) Bad(path, where + ": dtype is not a string");
+  const auto& dtype_name = dtype->get_ref<const std::string&>();
+  e.dtype = DtypeByName(dtype_name);
+  if (!e.dtype) Bad(path, where + ": unsupported dtype \"" + dtype_name + "\"");
 
-  if (shape->type != json::Value::Type::Array) Bad(path, where + ": shape is not an array");
-  if (shape->array.size() > kMaxDims) Bad(path, where + ": too many dimensions");
-  for (const auto& d : shape->array) {
+  if (!shape->is_array()) Bad(path, where + ": shape is not an array");
+  if (shape->size() > kMaxDims) Bad(path, where + ": too many dimensions");
+  for (const auto& d : *shape) {
     uint64_t n;
-    if (!json::ToUint64(d, &n) || n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    if (!ToUint64(d, &n) || n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
       Bad(path, where + ": shape entries must be non-negative integers");
     e.shape.push_back(static_cast<int64_t>(n));
   }
@@ -108,8 +146,8 @@ Entry ParseEntry(const std::string& path, const std::string& name, const json::V
   }
   uint64_t nbytes = 0;
   overflow = overflow || __builtin_mul_overflow(numel, uint64_t{e.dtype->bytes}, &nbytes);
-  if (offsets->type != json::Value::Type::Array || offsets->array.size() != 2 ||
-      !json::ToUint64(offsets->array[0], &e.begin) || !json::ToUint64(offsets->array[1], &e.end))
+  if (!offsets->is_array() || offsets->size() != 2 || !ToUint64((*offsets)[0], &e.begin) ||
+      !ToUint64((*offsets)[1], &e.end))
     Bad(path, where + ": data_offsets must be [begin, end] non-negative integers");
   if (e.begin > e.end) Bad(path, where + ": data_offsets begin > end");
   if (overflow || nbytes != e.end - e.begin)
@@ -176,29 +214,22 @@ WeightsFile ReadSafetensors(const std::string& path) {
     Bad(path, "cannot read the header (file truncated?)");
   if (header[0] != '{') Bad(path, "header does not start with '{'");
 
-  json::Value root;
-  try {
-    root = json::Parse(header.data(), header.size());
-  } catch (const std::runtime_error& e) {
-    Bad(path, std::string("header: ") + e.what());
-  }
-  if (root.type != json::Value::Type::Object) Bad(path, "header is not a JSON object");
+  const Json root = ParseHeader(path, header);
+  if (!root.is_object()) Bad(path, "header is not a JSON object");
 
   WeightsFile out;
   std::vector<Entry> entries;
-  for (const auto& kv : root.object) {
-    if (kv.first == "__metadata__") {
-      if (kv.second.type != json::Value::Type::Object)
-        Bad(path, "__metadata__ is not a JSON object");
-      for (const auto& m : kv.second.object) {
-        if (m.second.type != json::Value::Type::String)
-          Bad(path, "__metadata__ value for " + Quote(m.first) + " is a " +
-                        json::TypeName(m.second.type) + ", not a string");
-        out.metadata[m.first] = m.second.text;
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      if (!it.value().is_object()) Bad(path, "__metadata__ is not a JSON object");
+      for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+        if (!m.value().is_string())
+          Bad(path, "__metadata__ value for " + Quote(m.key()) + " is a " + m.value().type_name() + ", not a string");
+        out.metadata[m.key()] = m.value().get<std::string>();
       }
       continue;
     }
-    entries.push_back(ParseEntry(path, kv.first, kv.second, entries.size()));
+    entries.push_back(ParseEntry(path, it.key(), it.value(), entries.size()));
   }
 
   // The tensors must tile the data buffer exactly: no holes, no overlap.
@@ -236,7 +267,7 @@ WeightsFile ReadSafetensors(const std::string& path) {
     try {
       t = at::empty(e->shape, at::TensorOptions().dtype(e->dtype->type));
     } catch (const c10::Error& err) {  // e.g. out of memory
-      Bad(path, "tensor " + Quote(e->name) + ": " + FirstLine(err.what_without_backtrace()));
+      Bad(path, "tensor " + Quote(e->name) + ": " + FirstLine(err));
     }
     const uint64_t nbytes = e->end - e->begin;
     if (nbytes > 0) {
@@ -265,20 +296,11 @@ void WriteSafetensors(const std::string& path, const TensorList& tensors,
 
   // Build the header and the contiguous CPU tensors first: nothing touches disk
   // until the input is known to be valid.
-  std::string header = "{";
-  if (!metadata.empty()) {
-    header += "\"__metadata__\":{";
-    bool first = true;
-    for (const auto& kv : metadata) {
-      if (!json::IsValidUtf8(kv.first) || !json::IsValidUtf8(kv.second))
-        fail("metadata entry " + Quote(kv.first) + " is not valid UTF-8");
-      if (!first) header += ',';
-      first = false;
-      json::AppendQuoted(&header, kv.first);
-      header += ':';
-      json::AppendQuoted(&header, kv.second);
-    }
-    header += '}';
+  Json header = Json::object();
+  for (const auto& kv : metadata) {
+    if (!IsValidUtf8(kv.first) || !IsValidUtf8(kv.second))
+      fail("metadata entry " + Quote(kv.first) + " is not valid UTF-8");
+    header["__metadata__"][kv.first] = kv.second;
   }
   std::vector<at::Tensor> data;
   data.reserve(tensors.size());
@@ -287,7 +309,7 @@ void WriteSafetensors(const std::string& path, const TensorList& tensors,
   for (const auto& nt : tensors) {
     const std::string& name = nt.first;
     if (name == "__metadata__") fail("tensor name '__metadata__' is reserved");
-    if (!json::IsValidUtf8(name)) fail("tensor name " + Quote(name) + " is not valid UTF-8");
+    if (!IsValidUtf8(name)) fail("tensor name " + Quote(name) + " is not valid UTF-8");
     if (!names.insert(name).second) fail("duplicate tensor name " + Quote(name));
     const at::Tensor& src = nt.second;
     if (!src.defined()) fail("tensor " + Quote(name) + " is undefined");
@@ -298,27 +320,17 @@ void WriteSafetensors(const std::string& path, const TensorList& tensors,
     try {
       t = src.detach().to(at::kCPU).resolve_conj().resolve_neg().contiguous();
     } catch (const c10::Error& e) {
-      fail("tensor " + Quote(name) + ": " + FirstLine(e.what_without_backtrace()));
+      fail("tensor " + Quote(name) + ": " + FirstLine(e));
     }
     const uint64_t nbytes = static_cast<uint64_t>(t.numel()) * dt->bytes;
-    if (header.size() > 1) header += ',';
-    json::AppendQuoted(&header, name);
-    header += ":{\"dtype\":\"";
-    header += dt->name;
-    header += "\",\"shape\":[";
-    for (int64_t i = 0; i < t.dim(); ++i) {
-      if (i) header += ',';
-      header += std::to_string(t.size(i));
-    }
-    header += "],\"data_offsets\":[" + std::to_string(offset) + "," +
-              std::to_string(offset + nbytes) + "]}";
+    header[name] = {{"dtype", dt->name}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
     data.push_back(std::move(t));
   }
-  header += '}';
-  header.append((8 - header.size() % 8) % 8, ' ');  // data starts 8-byte aligned
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // data starts 8-byte aligned
   unsigned char prefix[8];
-  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(header.size() >> (8 * i));
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(text.size() >> (8 * i));
 
   static std::atomic<unsigned> counter{0};
   const std::string dir = Dirname(path);
@@ -328,7 +340,7 @@ void WriteSafetensors(const std::string& path, const TensorList& tensors,
   if (fd < 0) fail("cannot create " + tmp + ": " + ErrnoText());
   try {
     WriteAll(fd, reinterpret_cast<const char*>(prefix), 8, tmp);
-    WriteAll(fd, header.data(), header.size(), tmp);
+    WriteAll(fd, text.data(), text.size(), tmp);
     for (const auto& t : data)
       WriteAll(fd, static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size(), tmp);
     if (::fsync(fd) != 0) throw std::runtime_error("fsync of " + tmp + " failed: " + ErrnoText());

@@ -13,6 +13,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "error_text.h"
 #include "pickle.h"
 
 // Storages are wrapped byte for byte; torch.save writes little-endian data.
@@ -27,11 +28,6 @@ using pickle::Object;
 using pickle::Unpickled;
 
 constexpr size_t kMaxDims = 64;
-
-std::string FirstLine(const std::string& s) {
-  size_t nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
 
 // c10 messages carry noise such as "[enforce fail at inline_container.cc:148] . "
 // and "(Could this error message be improved? ...)"; keep the substance.
@@ -260,7 +256,7 @@ TensorList ReadTorchStateDict(const std::string& path) {
   } catch (const std::bad_alloc&) {
     throw std::runtime_error(prefix + "out of memory (corrupt sizes?)");
   } catch (const std::exception& e) {  // ours, and e.g. std::stoull on a bad version record
-    throw std::runtime_error(prefix + FirstLine(e.what()));
+    throw std::runtime_error(prefix + FirstLine(e));
   }
 }
 
