@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const n = Number(batch), s = Number(size);
   const x = new Uint8Array(n * s * s * 3).map((_, i) => (i * 31) & 255);
   const y = Int32Array.from({ length: n }, (_, i) => i % 10);
-  const e = await b.createEngine({ numClasses: 10, seed: 0, amp: 'bf16', channelsLast: true });
+  const e = await b.createEngine({ numClasses: 10, seed: 0, amp: 'bf16', channelsLast: true, momentum: 0.9, weightDecay: 5e-4 });
   const step = () => e.trainStep(x, [n, s, s, 3], y, { lr: 0.001 });
   const timed = async () => {
     const t = performance.now();

@@ -31,7 +31,7 @@ const crypto = require('crypto');
 const pool = (t0) => new Promise((ok, fail) =>
   crypto.pbkdf2('p', 's', 1, 32, 'sha256', (e) => (e ? fail(e) : ok(performance.now() - t0))));
 (async () => {
-  const e = await b.createEngine({ numClasses: 4, seed: 0 });
+  const e = await b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 });
   await e.trainStep(x, shape, y, { lr: 0.001 });
   await pool(0); // the pool's one thread exists from here on
   const rounds = [];
@@ -65,10 +65,10 @@ const pool = (t0) => new Promise((ok, fail) =>
 
 test('a pending call keeps the process alive until it settles; an idle addon does not', () => {
   // Nothing else holds the event loop: exiting before the promise settled would print nothing.
-  expect(run(`b.createEngine({ numClasses: 4, seed: 0 }).then((e) => e.forward(x, shape))
+  expect(run(`b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then((e) => e.forward(x, shape))
     .then((r) => console.log('settled', r.logits.length));`)).toMatch(/^settled \d+/);
   // Idle with a live engine: the process ends on its own (spawnSync's timeout would kill it).
-  expect(run(`b.createEngine({ numClasses: 4, seed: 0 }).then(() => console.log('idle'));`, 60_000)).toBe('idle\n');
+  expect(run(`b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then(() => console.log('idle'));`, 60_000)).toBe('idle\n');
 });
 
 test('work that finishes after its environment is gone is dropped without a crash', () => {
@@ -80,14 +80,14 @@ const { Worker } = require('worker_threads');
     const b = require('node-gyp-build')(${JSON.stringify(repoRoot)});
     const { parentPort } = require('worker_threads');
     const n = 4, s = 64, x = new Uint8Array(n * s * s * 3), y = Int32Array.from({ length: n }, (_, i) => i % 4);
-    b.createEngine({ numClasses: 4, seed: 0 }).then((e) => {
+    b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then((e) => {
       e.trainStep(x, [n, s, s, 3], y, { lr: 0.001 });
       parentPort.postMessage('started');
     });\`, { eval: true });
   await new Promise((ok) => w.once('message', ok));
   await w.terminate();
   // The main environment's calls queue behind the dropped step and still settle.
-  const e = await b.createEngine({ numClasses: 4, seed: 0 });
+  const e = await b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 });
   const r = await e.trainStep(x, shape, y, { lr: 0.001 });
   console.log('alive', Number.isFinite(r.loss));
   // And the process may exit with a step in flight.
