@@ -55,7 +55,10 @@ interface Column {
   arch: Arch;
   trained: boolean;
   weights: string;
-  metrics: Record<(typeof SETTINGS)[number], { accuracy: number; threshold: number; eer: number; auc: number; pairs: number }>;
+  metrics: Record<
+    (typeof SETTINGS)[number],
+    { accuracy: number; threshold: number; eer: number; auc: number; pairs: number }
+  >;
 }
 
 function vgg2(args: string[]): number {
@@ -72,12 +75,22 @@ function vgg2(args: string[]): number {
  */
 function linkTrainingIdentities(o: Options): { dir: string; ids: string[] } {
   const images = path.join(o.cfp, 'Data', 'Images');
-  const ids = fs.readdirSync(images).filter((d) => /^\d+$/.test(d) && Number(d) >= o.first && Number(d) <= o.last).sort();
+  const ids = fs
+    .readdirSync(images)
+    .filter((d) => /^\d+$/.test(d) && Number(d) >= o.first && Number(d) <= o.last)
+    .sort();
   if (ids.length === 0) throw new Error(`${images}: no identity folder numbered ${o.first}–${o.last}`);
   const test = readCfp(o.cfp, [o.testFold]);
-  const testIds = new Set([...test.pairs.FF, ...test.pairs.FP].flatMap((p) => [p.a, p.b]).map((f) => path.basename(path.dirname(path.dirname(f)))));
+  const testIds = new Set(
+    [...test.pairs.FF, ...test.pairs.FP]
+      .flatMap((p) => [p.a, p.b])
+      .map((f) => path.basename(path.dirname(path.dirname(f)))),
+  );
   const overlap = ids.filter((id) => testIds.has(id));
-  if (overlap.length > 0) throw new Error(`training identities ${overlap.join(', ')} appear in CFP fold ${o.testFold}: not an open-set split`);
+  if (overlap.length > 0)
+    throw new Error(
+      `training identities ${overlap.join(', ')} appear in CFP fold ${o.testFold}: not an open-set split`,
+    );
   const dir = path.join(o.out, 'train-ids');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -87,27 +100,85 @@ function linkTrainingIdentities(o: Options): { dir: string; ids: string[] } {
 
 function trainArgs(o: Options, arch: Arch, data: string, run: string): string[] {
   return [
-    'train', '--data', data, '--out', run, '--arch', arch, '--seed', String(o.seed),
-    '--epochs', String(o.epochs), '--batch-size', String(o.batch), '--lr', String(o.lr),
-    '--schedule', 'cosine', '--warmup-epochs', String(o.warmup), '--input-size', String(o.size), '--crop', 'none',
-    '--amp', o.amp, '--channels-last', String(o.channelsLast), '--holdout-per-class', String(o.holdout), '--eval-every', '5',
-    '--log-every', '50', '--checkpoint-every', String(o.epochs), '--keep-checkpoints', '1', '--progress', 'lines',
+    'train',
+    '--data',
+    data,
+    '--out',
+    run,
+    '--arch',
+    arch,
+    '--seed',
+    String(o.seed),
+    '--epochs',
+    String(o.epochs),
+    '--batch-size',
+    String(o.batch),
+    '--lr',
+    String(o.lr),
+    '--schedule',
+    'cosine',
+    '--warmup-epochs',
+    String(o.warmup),
+    '--input-size',
+    String(o.size),
+    '--crop',
+    'none',
+    '--amp',
+    o.amp,
+    '--channels-last',
+    String(o.channelsLast),
+    '--holdout-per-class',
+    String(o.holdout),
+    '--eval-every',
+    '5',
+    '--log-every',
+    '50',
+    '--checkpoint-every',
+    String(o.epochs),
+    '--keep-checkpoints',
+    '1',
+    '--progress',
+    'lines',
   ];
 }
 
 function lastEval(run: string): TrainEval | undefined {
   const log = path.join(run, 'metrics.jsonl');
-  const evals = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricRecord).filter((m): m is TrainEval => m.type === 'eval');
+  const evals = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricRecord)
+    .filter((m): m is TrainEval => m.type === 'eval');
   return evals[evals.length - 1];
 }
 
 /** `vgg2-torch eval --protocol cfp --folds F` on both files; its JSON, one column per file. */
-function evaluateFold(o: Options, arch: Arch, files: { weights: string; trained: boolean }[]): { columns: Column[]; seconds: number; args: string[] } {
+function evaluateFold(
+  o: Options,
+  arch: Arch,
+  files: { weights: string; trained: boolean }[],
+): { columns: Column[]; seconds: number; args: string[] } {
   const json = path.join(o.out, `${arch}-fold${o.testFold}${o.flip ? '-flip' : ''}.json`);
-  const args = ['eval', '--protocol', 'cfp', '--folds', o.testFold, '--data', o.cfp, '--weights', ...files.map((f) => f.weights), '--json', json];
+  const args = [
+    'eval',
+    '--protocol',
+    'cfp',
+    '--folds',
+    o.testFold,
+    '--data',
+    o.cfp,
+    '--weights',
+    ...files.map((f) => f.weights),
+    '--json',
+    json,
+  ];
   if (o.flip) args.push('--flip');
   const seconds = vgg2(args);
-  const records = JSON.parse(fs.readFileSync(json, 'utf8')) as { weights: string; metrics: Record<string, Record<string, number>> }[];
+  const records = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+    weights: string;
+    metrics: Record<string, Record<string, number>>;
+  }[];
   const columns = records.map((r, k): Column => {
     const metrics = {} as Column['metrics'];
     for (const s of SETTINGS) {
@@ -125,7 +196,11 @@ const pct = (x: number) => (100 * x).toFixed(1);
 function table(columns: Column[]): string {
   const head = '| model | FF accuracy | FF EER | FF AUC | FP accuracy | FP EER | FP AUC |';
   const rows = columns.map((c) => {
-    const cells = SETTINGS.flatMap((s) => [pct(c.metrics[s].accuracy), pct(c.metrics[s].eer), c.metrics[s].auc.toFixed(3)]);
+    const cells = SETTINGS.flatMap((s) => [
+      pct(c.metrics[s].accuracy),
+      pct(c.metrics[s].eer),
+      c.metrics[s].auc.toFixed(3),
+    ]);
     return `| ${c.arch} ${c.trained ? 'trained' : 'untrained'} | ${cells.join(' | ')} |`;
   });
   return [head, '|---|---|---|---|---|---|---|', ...rows].join('\n');
@@ -136,7 +211,9 @@ async function main(o: Options): Promise<void> {
   o.out = path.resolve(o.out);
   fs.mkdirSync(o.out, { recursive: true });
   const { dir, ids } = linkTrainingIdentities(o);
-  console.error(`training identities: ${ids[0]}–${ids[ids.length - 1]} (${ids.length}), linked in ${dir}; test: CFP fold ${o.testFold}`);
+  console.error(
+    `training identities: ${ids[0]}–${ids[ids.length - 1]} (${ids.length}), linked in ${dir}; test: CFP fold ${o.testFold}`,
+  );
   const hw = info();
   const results: Record<string, unknown>[] = [];
   const columns: Column[] = [];
@@ -145,7 +222,8 @@ async function main(o: Options): Promise<void> {
     const trainCmd = trainArgs(o, arch, dir, run);
     let trainSeconds: number | undefined;
     if (o.evalOnly) {
-      if (!fs.existsSync(path.join(run, 'model.safetensors'))) throw new Error(`--eval-only: ${run}/model.safetensors is missing (train first)`);
+      if (!fs.existsSync(path.join(run, 'model.safetensors')))
+        throw new Error(`--eval-only: ${run}/model.safetensors is missing (train first)`);
     } else {
       fs.rmSync(run, { recursive: true, force: true });
       trainSeconds = vgg2(trainCmd);
@@ -159,19 +237,34 @@ async function main(o: Options): Promise<void> {
     } finally {
       model.dispose();
     }
-    const ev = evaluateFold(o, arch, [{ weights: untrained, trained: false }, { weights: path.join(run, 'model.safetensors'), trained: true }]);
+    const ev = evaluateFold(o, arch, [
+      { weights: untrained, trained: false },
+      { weights: path.join(run, 'model.safetensors'), trained: true },
+    ]);
     columns.push(...ev.columns);
     results.push({
       arch,
-      train: { command: `vgg2-torch ${trainCmd.join(' ')}`, wall_s: trainSeconds, train_s: closed?.seconds, val_top1: closed?.val_top1, val_top5: closed?.val_top5, val_images: closed?.val_images },
+      train: {
+        command: `vgg2-torch ${trainCmd.join(' ')}`,
+        wall_s: trainSeconds,
+        train_s: closed?.seconds,
+        val_top1: closed?.val_top1,
+        val_top5: closed?.val_top5,
+        val_images: closed?.val_images,
+      },
       eval: { command: `vgg2-torch ${ev.args.join(' ')}`, wall_s: ev.seconds },
       columns: ev.columns,
     });
-    console.error(`${arch}: trained in ${trainSeconds?.toFixed(0) ?? '(earlier run)'} s wall, closed-set held-out top-1 ${closed ? pct(closed.val_top1) : '?'}%`);
+    console.error(
+      `${arch}: trained in ${trainSeconds?.toFixed(0) ?? '(earlier run)'} s wall, closed-set held-out top-1 ${closed ? pct(closed.val_top1) : '?'}%`,
+    );
   }
   const summary = {
     date: new Date().toISOString(),
-    machine: `${os.cpus().length} × ${hw.cpu.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`,
+    machine: `${os.cpus().length} × ${hw.cpu.model}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} at the end`,
     versions: { vgg2_torch: hw.version, libtorch: hw.libtorch, node: process.version },
     recipe: { ...o, cfp: path.resolve(o.cfp) },
     wall_s: (Date.now() - t0) / 1000,
@@ -186,18 +279,32 @@ async function main(o: Options): Promise<void> {
     const [u, t] = [columns.find((c) => c.arch === a && !c.trained)!, columns.find((c) => c.arch === a && c.trained)!];
     return SETTINGS.every((s) => t.metrics[s].auc > u.metrics[s].auc && t.metrics[s].accuracy > u.metrics[s].accuracy);
   });
-  console.log(`trained beats untrained on FF and FP (accuracy and AUC), every arch: ${beats ? 'yes' : 'NO'}; total ${(summary.wall_s / 60).toFixed(1)} min wall; ${path.join(o.out, `${name}.json`)}`);
+  console.log(
+    `trained beats untrained on FF and FP (accuracy and AUC), every arch: ${beats ? 'yes' : 'NO'}; total ${(summary.wall_s / 60).toFixed(1)} min wall; ${path.join(o.out, `${name}.json`)}`,
+  );
   if (!beats) process.exitCode = 2;
 }
 
 if (require.main === module) {
   const argv = yargs(hideBin(process.argv))
-    .option('cfp', { type: 'string', default: path.resolve(repoRoot, '..', 'shared', 'data', 'cfp'), describe: 'CFP root (Protocol/, Data/Images/)' })
-    .option('out', { type: 'string', default: path.join(repoRoot, 'runs', 'cfp-open-set'), describe: 'Work folder: links, run folders, weights, results' })
+    .option('cfp', {
+      type: 'string',
+      default: path.resolve(repoRoot, '..', 'shared', 'data', 'cfp'),
+      describe: 'CFP root (Protocol/, Data/Images/)',
+    })
+    .option('out', {
+      type: 'string',
+      default: path.join(repoRoot, 'runs', 'cfp-open-set'),
+      describe: 'Work folder: links, run folders, weights, results',
+    })
     .option('arch', { type: 'string', array: true, choices: ['resnet50', 'senet50'], default: ['resnet50'] })
     .option('first', { type: 'number', default: 1, describe: 'First training identity number' })
     .option('last', { type: 'number', default: 100, describe: 'Last training identity number' })
-    .option('test-fold', { type: 'string', default: '10', describe: 'CFP fold to evaluate on (its identities must not be trained on)' })
+    .option('test-fold', {
+      type: 'string',
+      default: '10',
+      describe: 'CFP fold to evaluate on (its identities must not be trained on)',
+    })
     .option('epochs', { type: 'number', default: 30 })
     .option('size', { type: 'number', default: 64, describe: 'Input side (training and evaluation)' })
     .option('batch', { type: 'number', default: 32 })
@@ -206,15 +313,37 @@ if (require.main === module) {
     .option('holdout', { type: 'number', default: 2, describe: 'Images per identity held out for closed-set top-1' })
     .option('seed', { type: 'number', default: 0 })
     .option('amp', { type: 'string', choices: ['auto', 'bf16', 'off'], default: 'auto' })
-    .option('channels-last', { type: 'boolean', default: false, describe: 'channels_last in training (off in the recorded runs)' })
+    .option('channels-last', {
+      type: 'boolean',
+      default: false,
+      describe: 'channels_last in training (off in the recorded runs)',
+    })
     .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation in the evaluation' })
-    .option('eval-only', { type: 'boolean', default: false, describe: 'Evaluate the runs an earlier call left in --out, without training' })
+    .option('eval-only', {
+      type: 'boolean',
+      default: false,
+      describe: 'Evaluate the runs an earlier call left in --out, without training',
+    })
     .strict()
     .parseSync();
   main({
-    cfp: argv.cfp, out: argv.out, arch: argv.arch as Arch[], first: argv.first, last: argv.last, testFold: argv['test-fold'],
-    epochs: argv.epochs, size: argv.size, batch: argv.batch, lr: argv.lr, warmup: argv.warmup, holdout: argv.holdout,
-    seed: argv.seed, amp: argv.amp, channelsLast: argv['channels-last'], flip: argv.flip, evalOnly: argv['eval-only'],
+    cfp: argv.cfp,
+    out: argv.out,
+    arch: argv.arch as Arch[],
+    first: argv.first,
+    last: argv.last,
+    testFold: argv['test-fold'],
+    epochs: argv.epochs,
+    size: argv.size,
+    batch: argv.batch,
+    lr: argv.lr,
+    warmup: argv.warmup,
+    holdout: argv.holdout,
+    seed: argv.seed,
+    amp: argv.amp,
+    channelsLast: argv['channels-last'],
+    flip: argv.flip,
+    evalOnly: argv['eval-only'],
   }).catch((e) => {
     console.error(`cfp-open-set: ${(e as Error).message}`);
     process.exit(1);

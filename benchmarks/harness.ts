@@ -47,7 +47,6 @@ export interface Suite {
   run(options: SuiteOptions): Promise<Row[]>;
 }
 
-
 /** Runs a command that prints one JSON line on stdout (its last line) and returns it parsed. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- another program's JSON line
 export function jsonLine(command: string, args: string[], cwd = repoRoot): Record<string, any> {
@@ -57,12 +56,19 @@ export function jsonLine(command: string, args: string[], cwd = repoRoot): Recor
   return JSON.parse(lines[lines.length - 1]);
 }
 
-export const ourCli = (args: string[]) => jsonLine(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args]);
-export const reference = (script: string, args: string[]) => jsonLine(systemPython, [path.join(referenceDir, script), ...args], referenceDir);
+export const ourCli = (args: string[]) =>
+  jsonLine(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args]);
+export const reference = (script: string, args: string[]) =>
+  jsonLine(systemPython, [path.join(referenceDir, script), ...args], referenceDir);
 
 /** Alternates ours and PyTorch `rounds` times on one config; medians of the given metric. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- another program's JSON line
-export function alternate(rounds: number, ours: () => Record<string, any>, theirs: () => Record<string, any>, metric: string, log: (l: string) => void) {
+export function alternate(
+  rounds: number,
+  ours: () => Record<string, unknown>,
+  theirs: () => Record<string, unknown>,
+  metric: string,
+  log: (l: string) => void,
+) {
   const a: number[] = [];
   const b: number[] = [];
   for (let r = 0; r < rounds; r++) {

@@ -20,10 +20,18 @@ async function main(): Promise<void> {
   const [root, size = '64', batch = '8', steps = '10'] = process.argv.slice(2);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon of any build root
   const b = require('node-gyp-build')(root) as NativeBinding;
-  const n = Number(batch), s = Number(size);
+  const n = Number(batch),
+    s = Number(size);
   const x = new Uint8Array(n * s * s * 3).map((_, i) => (i * 31) & 255);
   const y = Int32Array.from({ length: n }, (_, i) => i % 10);
-  const e = await b.createEngine({ numClasses: 10, seed: 0, amp: 'bf16', channelsLast: true, momentum: 0.9, weightDecay: 5e-4 });
+  const e = await b.createEngine({
+    numClasses: 10,
+    seed: 0,
+    amp: 'bf16',
+    channelsLast: true,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+  });
   const step = () => e.trainStep(x, [n, s, s, 3], y, { lr: 0.001 });
   const timed = async () => {
     const t = performance.now();
@@ -49,16 +57,18 @@ async function main(): Promise<void> {
   probing = false;
   lag.disable();
   const ms = (ns: number) => ns / 1e6;
-  console.log(JSON.stringify({
-    steps_per_s: alone,
-    steps_per_s_probed: probed,
-    lag_p50_ms: ms(lag.percentile(50)),
-    lag_p99_ms: ms(lag.percentile(99)),
-    lag_max_ms: ms(lag.max),
-    pool_n: pool.length,
-    pool_p50_ms: median(pool),
-    pool_max_ms: quantile(pool, 1),
-  }));
+  console.log(
+    JSON.stringify({
+      steps_per_s: alone,
+      steps_per_s_probed: probed,
+      lag_p50_ms: ms(lag.percentile(50)),
+      lag_p99_ms: ms(lag.percentile(99)),
+      lag_max_ms: ms(lag.max),
+      pool_n: pool.length,
+      pool_p50_ms: median(pool),
+      pool_max_ms: quantile(pool, 1),
+    }),
+  );
 }
 
 main().catch((e) => {

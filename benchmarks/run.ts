@@ -13,9 +13,14 @@ import { Row, Suite } from './harness';
 
 function loadSuites(): Suite[] {
   const dir = path.join(__dirname, 'suites');
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.js')).sort()
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- suites are found at run time
-    .map((f) => (require(path.join(dir, f)) as { default: Suite }).default);
+  return (
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .sort()
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- suites are found at run time
+      .map((f) => (require(path.join(dir, f)) as { default: Suite }).default)
+  );
 }
 
 function parseArgs() {
@@ -40,7 +45,8 @@ async function main(): Promise<void> {
   const suites = loadSuites();
   const only = argv.only?.split(',');
   const unknown = only?.filter((n) => !suites.some((s) => s.name === n));
-  if (unknown?.length) throw new Error(`unknown suite(s) ${unknown.join(', ')}; have ${suites.map((s) => s.name).join(', ')}`);
+  if (unknown?.length)
+    throw new Error(`unknown suite(s) ${unknown.join(', ')}; have ${suites.map((s) => s.name).join(', ')}`);
   const log = (line: string) => console.error(line);
   const rows: Row[] = [];
   for (const suite of suites) {
@@ -58,7 +64,9 @@ async function main(): Promise<void> {
   for (const r of rows) {
     const target = r.target !== undefined ? `≥ ${r.target}` : r.targetMax !== undefined ? `≤ ${r.targetMax}` : '';
     const baseline = r.baseline ? ` (${r.baseline})` : '';
-    console.log(`| ${r.suite} | ${r.config} | ${r.ours.toFixed(2)} ${r.unit} | ${r.pytorch.toFixed(2)} ${r.unit}${baseline} | ${r.ratio.toFixed(3)} | ${target} |`);
+    console.log(
+      `| ${r.suite} | ${r.config} | ${r.ours.toFixed(2)} ${r.unit} | ${r.pytorch.toFixed(2)} ${r.unit}${baseline} | ${r.ratio.toFixed(3)} | ${target} |`,
+    );
   }
   const out = argv.json;
   if (out) writeFileAtomic(out, JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2));

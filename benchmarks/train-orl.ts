@@ -44,8 +44,22 @@ export async function benchOrl(o: OrlOptions = {}): Promise<OrlResult> {
   let last: EvalRecord | undefined;
   try {
     const trainer = new Trainer({
-      data: orl, out, arch, epochs, seed, batchSize: 16, lr: 0.01, schedule: 'cosine', warmupEpochs: 2,
-      holdoutPerClass: 2, inputSize: 112, crop: 'none', amp: 'bf16', evalEvery: 1, logEvery: 1000, checkpointEvery: 1000,
+      data: orl,
+      out,
+      arch,
+      epochs,
+      seed,
+      batchSize: 16,
+      lr: 0.01,
+      schedule: 'cosine',
+      warmupEpochs: 2,
+      holdoutPerClass: 2,
+      inputSize: 112,
+      crop: 'none',
+      amp: 'bf16',
+      evalEvery: 1,
+      logEvery: 1000,
+      checkpointEvery: 1000,
     });
     trainer.on('log', () => undefined);
     trainer.on('eval', (r: EvalRecord) => {
@@ -57,17 +71,50 @@ export async function benchOrl(o: OrlOptions = {}): Promise<OrlResult> {
     fs.rmSync(out, { recursive: true, force: true });
   }
   log(`  pytorch: train_reference.py --arch ${arch} --epochs ${epochs} --seed ${seed}`);
-  const ref = reference('train_reference.py', ['--root', orl, '--arch', arch, '--lr', '0.01', '--bf16', '--channels-last', '--epochs', String(epochs), '--seed', String(seed)]);
+  const ref = reference('train_reference.py', [
+    '--root',
+    orl,
+    '--arch',
+    arch,
+    '--lr',
+    '0.01',
+    '--bf16',
+    '--channels-last',
+    '--epochs',
+    String(epochs),
+    '--seed',
+    String(seed),
+  ]);
   log(`  pytorch ${arch} seed ${seed}: top-1 ${ref.val_top1} at ${ref.seconds} s`);
-  return { ours: { top1: last!.val_top1, seconds: last!.seconds }, pytorch: { top1: Number(ref.val_top1), seconds: Number(ref.seconds) } };
+  return {
+    ours: { top1: last!.val_top1, seconds: last!.seconds },
+    pytorch: { top1: Number(ref.val_top1), seconds: Number(ref.seconds) },
+  };
 }
 
 /** As rows of `npm run bench`'s table: seconds (ours / PyTorch ≤ 1.05) and held-out top-1 (ours ≥ 0.90). */
 export function orlRows(r: OrlResult, arch: Arch, epochs: number, seed: number): Row[] {
   const name = arch === 'resnet50' ? 'ResNet-50' : 'SE-ResNet-50';
   return [
-    { suite: 'train-orl', config: `${name} 112px b16 ${epochs} ep seed ${seed}: seconds`, unit: 's', ours: r.ours.seconds, pytorch: r.pytorch.seconds, ratio: r.ours.seconds / r.pytorch.seconds, targetMax: 1.05, rounds: 1 },
-    { suite: 'train-orl', config: `${name} seed ${seed}: held-out top-1 (target: ours ≥ 0.90)`, unit: '', ours: r.ours.top1, pytorch: r.pytorch.top1, ratio: r.ours.top1 / r.pytorch.top1, rounds: 1 },
+    {
+      suite: 'train-orl',
+      config: `${name} 112px b16 ${epochs} ep seed ${seed}: seconds`,
+      unit: 's',
+      ours: r.ours.seconds,
+      pytorch: r.pytorch.seconds,
+      ratio: r.ours.seconds / r.pytorch.seconds,
+      targetMax: 1.05,
+      rounds: 1,
+    },
+    {
+      suite: 'train-orl',
+      config: `${name} seed ${seed}: held-out top-1 (target: ours ≥ 0.90)`,
+      unit: '',
+      ours: r.ours.top1,
+      pytorch: r.pytorch.top1,
+      ratio: r.ours.top1 / r.pytorch.top1,
+      rounds: 1,
+    },
   ];
 }
 
@@ -80,7 +127,13 @@ if (require.main === module) {
     .parseSync();
   benchOrl({ epochs: argv.epochs, seed: argv.seed, arch: argv.arch })
     .then((r) => {
-      console.log(JSON.stringify({ ...r, time_ratio: r.ours.seconds / r.pytorch.seconds, pass: r.ours.top1 >= 0.9 && r.ours.seconds <= 1.05 * r.pytorch.seconds }));
+      console.log(
+        JSON.stringify({
+          ...r,
+          time_ratio: r.ours.seconds / r.pytorch.seconds,
+          pass: r.ours.top1 >= 0.9 && r.ours.seconds <= 1.05 * r.pytorch.seconds,
+        }),
+      );
     })
     .catch((e) => {
       console.error(`train-orl: ${(e as Error).message}`);

@@ -28,7 +28,14 @@ async function demoCache(dir: string): Promise<string> {
   const data = path.join(dir, 'demo');
   await writeDemoDataset({ out: data, identities: 20, images: 30, size: 112 });
   const out = path.join(dir, 'demo.lmdb');
-  await prepareCache({ dataset: openDataset({ data }), dataPath: data, out, crop: 'loose', size: SIZE, encoding: 'raw' });
+  await prepareCache({
+    dataset: openDataset({ data }),
+    dataPath: data,
+    out,
+    crop: 'loose',
+    size: SIZE,
+    encoding: 'raw',
+  });
   return out;
 }
 
@@ -48,10 +55,26 @@ async function bareStep(steps: number, warm: number): Promise<number> {
 }
 
 /** images/s of Trainer steps on the cache (between step events, after `warm`), and RSS every `every` steps. */
-async function trainerSteps(cache: string, out: string, steps: number, warm: number, every = 50): Promise<{ rate: number; rss: number[] }> {
+async function trainerSteps(
+  cache: string,
+  out: string,
+  steps: number,
+  warm: number,
+  every = 50,
+): Promise<{ rate: number; rss: number[] }> {
   const trainer = new Trainer({
-    cache, out, batchSize: BATCH, lr: 0.001, epochs: 1000, maxSteps: warm + steps, holdoutPerClass: 0,
-    amp: 'bf16', logEvery: 1_000_000, checkpointEvery: 1_000_000, warmupEpochs: 0, schedule: 'cosine',
+    cache,
+    out,
+    batchSize: BATCH,
+    lr: 0.001,
+    epochs: 1000,
+    maxSteps: warm + steps,
+    holdoutPerClass: 0,
+    amp: 'bf16',
+    logEvery: 1_000_000,
+    checkpointEvery: 1_000_000,
+    warmupEpochs: 0,
+    schedule: 'cosine',
   });
   trainer.on('log', () => undefined);
   let t0 = 0;
@@ -87,7 +110,17 @@ export function benchOverhead(o: { steps: number; rounds: number; log: (l: strin
     }
     const a = median(ours);
     const b = median(bare);
-    return { suite: 'trainer-overhead', config: `Trainer on a raw cache vs the bare step on one batch, ResNet-50 ${SIZE}px b${BATCH} bf16, ${o.steps} steps`, unit: 'img/s', ours: a, pytorch: b, ratio: a / b, target: 0.97, baseline: 'bare native step', rounds: o.rounds };
+    return {
+      suite: 'trainer-overhead',
+      config: `Trainer on a raw cache vs the bare step on one batch, ResNet-50 ${SIZE}px b${BATCH} bf16, ${o.steps} steps`,
+      unit: 'img/s',
+      ours: a,
+      pytorch: b,
+      ratio: a / b,
+      target: 0.97,
+      baseline: 'bare native step',
+      rounds: o.rounds,
+    };
   });
 }
 
@@ -99,8 +132,20 @@ export function benchMemory(o: { steps: number; log: (l: string) => void }): Pro
     const warm = rss[Math.min(3, rss.length - 1)];
     const growth = Math.max(...rss.slice(3)) / warm - 1;
     o.log(`  RSS (MiB) every ${every} steps: ${rss.map((r) => (r / 2 ** 20).toFixed(0)).join(' ')}`);
-    o.log(`  after warm-up ${(warm / 2 ** 20).toFixed(0)} MiB, max growth ${(100 * growth).toFixed(2)}% over ${o.steps} steps (limit 5%)`);
-    return { suite: 'train-memory', config: `${o.steps} Trainer steps: RSS growth after warm-up`, unit: '', ours: growth, pytorch: 0.05, ratio: growth / 0.05, targetMax: 1, baseline: '5% limit', rounds: 1 };
+    o.log(
+      `  after warm-up ${(warm / 2 ** 20).toFixed(0)} MiB, max growth ${(100 * growth).toFixed(2)}% over ${o.steps} steps (limit 5%)`,
+    );
+    return {
+      suite: 'train-memory',
+      config: `${o.steps} Trainer steps: RSS growth after warm-up`,
+      unit: '',
+      ours: growth,
+      pytorch: 0.05,
+      ratio: growth / 0.05,
+      targetMax: 1,
+      baseline: '5% limit',
+      rounds: 1,
+    };
   });
 }
 
@@ -117,7 +162,12 @@ if (require.main === module) {
     : benchOverhead({ steps: argv.steps ?? 60, rounds: argv.rounds, log });
   run
     .then((row) => {
-      console.log(JSON.stringify({ ...row, pass: row.target !== undefined ? row.ratio >= row.target : row.ratio <= row.targetMax! }));
+      console.log(
+        JSON.stringify({
+          ...row,
+          pass: row.target !== undefined ? row.ratio >= row.target : row.ratio <= row.targetMax!,
+        }),
+      );
     })
     .catch((e) => {
       console.error(`train-overhead: ${(e as Error).message}`);

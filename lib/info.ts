@@ -69,7 +69,9 @@ export function info(): Info {
   const amx = flags.has('amx_bf16');
   const cudaDevices = n.cudaDevices.map((d) => ({ ...d, precisions: cudaPrecisions(d.capability) }));
   const cudaBf16 = n.cuda && cudaDevices.some((d) => d.precisions.includes('bf16'));
-  const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return {
     version,
     libtorch: n.libtorch,

@@ -71,7 +71,7 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   if (metadata.arch === 'resnet50' || metadata.arch === 'senet50') out.arch = metadata.arch;
   else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
   out.numClasses = metadata.num_classes ? Number(metadata.num_classes) : shapes['fc.weight']?.[0];
-  out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : shapes['embedding.0.weight']?.[0] ?? 0;
+  out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (shapes['embedding.0.weight']?.[0] ?? 0);
   if (metadata.normalization) out.normalization = JSON.parse(metadata.normalization) as Normalization;
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
   if (metadata.class_names) out.classNames = JSON.parse(metadata.class_names) as string[];
@@ -126,7 +126,10 @@ export class Model {
   }
 
   /** A model made to fit a weights file (safetensors with our metadata, or a PyTorch state_dict), loaded. */
-  static async fromFile(file: string, options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim'> = {}): Promise<Model> {
+  static async fromFile(
+    file: string,
+    options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim'> = {},
+  ): Promise<Model> {
     const described = await describeWeights(file);
     const model = await Model.create({ ...described, ...options } as ModelOptions);
     try {

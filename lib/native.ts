@@ -165,7 +165,12 @@ export interface NativeBinding {
    * skipped) on a pool of `threads` threads; resolves per spec with null (done) or why it could
    * not be done natively.
    */
-  decodeBatch(specs: (DecodeSpec | null)[], out: Uint8Array, size: number, options?: { threads?: number }): Promise<(string | null)[]>;
+  decodeBatch(
+    specs: (DecodeSpec | null)[],
+    out: Uint8Array,
+    size: number,
+    options?: { threads?: number },
+  ): Promise<(string | null)[]>;
   createEngine(options: EngineOptions): Promise<NativeEngine>;
   inspectWeights(file: string): Promise<WeightsInspection>;
   info(): NativeInfo;
@@ -185,7 +190,9 @@ const rebuildHint =
 export function explainLoadError(err: Error): Error {
   const message = err.message || String(err);
   if (/No native build was found/.test(message)) {
-    return new Error(`vgg2-torch: the native addon is not built (npm may have skipped its install script). ${rebuildHint}`);
+    return new Error(
+      `vgg2-torch: the native addon is not built (npm may have skipped its install script). ${rebuildHint}`,
+    );
   }
   const missing = /(libtorch[\w.]*|libc10[\w.]*)\.so[\w.]*: cannot open shared object file/.exec(message);
   if (missing) {

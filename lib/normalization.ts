@@ -17,7 +17,10 @@ export function resolveNormalization(n: NormalizationName | Normalization | unde
   if (n === undefined) return NORMALIZATIONS.tutorial as Normalization;
   if (typeof n === 'string') {
     const preset = (NORMALIZATIONS as Record<string, Normalization>)[n];
-    if (!preset) throw new RangeError(`unknown normalization '${n}' (expected ${Object.keys(NORMALIZATIONS).join(', ')} or { mean, std })`);
+    if (!preset)
+      throw new RangeError(
+        `unknown normalization '${n}' (expected ${Object.keys(NORMALIZATIONS).join(', ')} or { mean, std })`,
+      );
     return preset;
   }
   return n;

@@ -1,8 +1,9 @@
 // Per-environment state of the addon (worker threads and several Node environments may load it,
 // so no statics).
 #pragma once
-#include <memory>
 #include <napi.h>
+
+#include <memory>
 
 #include "jpeg/thread_pool.h"
 #include "settler.h"

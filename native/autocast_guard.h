@@ -2,8 +2,9 @@
 // each call sets it on the compute thread (task_thread.h) where it runs, and clears it after
 // (the next call on that thread may be of another model, or not autocast).
 #pragma once
-#include <optional>
 #include <ATen/autocast_mode.h>
+
+#include <optional>
 
 #include "compat.h"
 
@@ -11,7 +12,8 @@ namespace vgg2 {
 
 class AutocastGuard {
  public:
-  AutocastGuard(c10::DeviceType device, std::optional<at::ScalarType> dtype) : device_(device), active_(dtype.has_value()) {
+  AutocastGuard(c10::DeviceType device, std::optional<at::ScalarType> dtype)
+      : device_(device), active_(dtype.has_value()) {
     if (!active_) return;
     at::autocast::increment_nesting();
     compat::SetAutocast(device_, true, *dtype);

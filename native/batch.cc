@@ -42,7 +42,8 @@ InputBatch ParseInput(const Napi::Value& data, const Napi::Value& shape_value) {
     channels = s[1], h = s[2], w = s[3];
     if (channels != 3) ThrowRange(env, "float32 input is NCHW: shape[1] must be 3, got shape " + ShapeText(s));
   } else {
-    ThrowType(env, "input must be a Uint8Array/Buffer (uint8 NHWC) or a Float32Array (NCHW); other dtypes are not accepted");
+    ThrowType(env,
+              "input must be a Uint8Array/Buffer (uint8 NHWC) or a Float32Array (NCHW); other dtypes are not accepted");
   }
   if (h < kMinSide || w < kMinSide || h > kMaxSide || w > kMaxSide) {
     ThrowRange(env, "input height and width must be in [" + std::to_string(kMinSide) + ", " + std::to_string(kMaxSide) +
@@ -65,7 +66,8 @@ std::vector<int64_t> ParseLabels(const Napi::Value& value, int64_t n, int64_t nu
   }
   auto labels = value.As<Napi::Int32Array>();
   if (static_cast<int64_t>(labels.ElementLength()) != n) {
-    ThrowRange(env, "labels has " + std::to_string(labels.ElementLength()) + " entries for a batch of " + std::to_string(n));
+    ThrowRange(env,
+               "labels has " + std::to_string(labels.ElementLength()) + " entries for a batch of " + std::to_string(n));
   }
   std::vector<int64_t> out(n);
   for (int64_t i = 0; i < n; ++i) {

@@ -1,10 +1,11 @@
 // A batch as JS hands it over: uint8 RGB NHWC (a Buffer / Uint8Array) or float32 NCHW already
 // normalised (a Float32Array). Parsed and checked on the JS thread; read on the worker thread.
 #pragma once
+#include <ATen/core/Tensor.h>
+#include <napi.h>
+
 #include <cstdint>
 #include <vector>
-#include <napi.h>
-#include <ATen/core/Tensor.h>
 
 namespace vgg2 {
 

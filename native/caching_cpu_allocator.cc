@@ -1,15 +1,16 @@
 #include "caching_cpu_allocator.h"
 
+#include <c10/core/CPUAllocator.h>
+
 #include <cstdlib>
 #include <new>
-#include <c10/core/CPUAllocator.h>
 
 namespace vgg2 {
 
 namespace {
-constexpr size_t kAlignment = 64;            // c10's gAlignment
-constexpr size_t kLargeBlock = 256 * 1024;   // smaller blocks come from malloc's bins without faults
-constexpr size_t kGranule = 64 * 1024;       // large sizes are rounded up to this
+constexpr size_t kAlignment = 64;           // c10's gAlignment
+constexpr size_t kLargeBlock = 256 * 1024;  // smaller blocks come from malloc's bins without faults
+constexpr size_t kGranule = 64 * 1024;      // large sizes are rounded up to this
 
 size_t SizeClass(size_t bytes) { return (bytes + kGranule - 1) / kGranule * kGranule; }
 

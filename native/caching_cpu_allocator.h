@@ -9,11 +9,12 @@
 // The cache is bounded (VGG2_CPU_CACHE_MB, default 2048) and emptied by ReleaseCached() (on every
 // Engine dispose).
 #pragma once
+#include <c10/core/Allocator.h>
+
 #include <cstddef>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
-#include <c10/core/Allocator.h>
 
 #include "compat.h"
 
@@ -48,8 +49,8 @@ class CachingCpuAllocator final : public c10::Allocator {
   static void Free(void* ptr);
 
   mutable std::mutex mutex_;
-  std::unordered_map<void*, size_t> live_;                  // large blocks in use -> size class
-  std::unordered_map<size_t, std::vector<void*>> free_;     // size class -> cached blocks
+  std::unordered_map<void*, size_t> live_;               // large blocks in use -> size class
+  std::unordered_map<size_t, std::vector<void*>> free_;  // size class -> cached blocks
   size_t cached_bytes_ = 0;
   size_t limit_bytes_;
   size_t hits_ = 0;

@@ -1,10 +1,11 @@
 // The one place that knows the differences between LibTorch 1.13 and 2.x.
 #pragma once
 #include <ATen/autocast_mode.h>
+#include <c10/util/StringUtil.h>
 #include <torch/version.h>
+
 #include <string>
 #include <type_traits>
-#include <c10/util/StringUtil.h>
 
 #define VGG2_TORCH_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))

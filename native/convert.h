@@ -1,9 +1,10 @@
 // Small conversions between tensors / native values and JS values (JS thread only).
 #pragma once
+#include <ATen/core/Tensor.h>
+#include <napi.h>
+
 #include <string>
 #include <vector>
-#include <napi.h>
-#include <ATen/core/Tensor.h>
 
 #include "weights/named_tensors.h"
 

@@ -4,6 +4,7 @@
 #include "cuda_devices.h"
 
 #include <dlfcn.h>
+
 #include <mutex>
 
 namespace vgg2 {

@@ -1,9 +1,10 @@
 #include "cuda_setup.h"
 
+#include <ATen/Context.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <ATen/Context.h>
 
 namespace vgg2 {
 

@@ -1,9 +1,10 @@
 #include "device.h"
 
-#include <regex>
-#include <stdexcept>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include <regex>
+#include <stdexcept>
 
 namespace vgg2 {
 

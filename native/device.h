@@ -1,7 +1,8 @@
 // 'cpu' | 'cuda' | 'cuda:N' | 'auto' -> torch::Device, with the errors a user can act on.
 #pragma once
-#include <string>
 #include <c10/core/Device.h>
+
+#include <string>
 
 namespace vgg2 {
 

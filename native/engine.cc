@@ -85,7 +85,8 @@ Napi::Value Engine::QueueSave(const Napi::CallbackInfo& info, const char* method
     auto session = Live(info.Env());
     if (!info[0].IsString()) ThrowType(info.Env(), std::string(method) + "(path): path must be a string");
     auto metadata = ToMetadata(info[1]);
-    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata), checkpoint))
+    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata),
+                           checkpoint))
         ->Start();
   });
 }

@@ -2,8 +2,9 @@
 // worker and returns a Promise; dispose() drops the model at once (a call in flight keeps it
 // alive until it settles), and the finaliser is the safety net.
 #pragma once
-#include <memory>
 #include <napi.h>
+
+#include <memory>
 
 #include "session.h"
 

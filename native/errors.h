@@ -1,8 +1,9 @@
 // C++ exceptions -> JS errors: the first useful line, never a C++ backtrace.
 #pragma once
+#include <napi.h>
+
 #include <exception>
 #include <string>
-#include <napi.h>
 
 #include "error_text.h"
 

@@ -23,9 +23,7 @@ bool GradScaler::Unscale(const std::vector<at::Tensor>& params) {
   return found_inf_.item<float>() == 0.0f;
 }
 
-void GradScaler::Update() {
-  at::_amp_update_scale_(scale_, growth_tracker_, found_inf_, 2.0, 0.5, growth_interval_);
-}
+void GradScaler::Update() { at::_amp_update_scale_(scale_, growth_tracker_, found_inf_, 2.0, 0.5, growth_interval_); }
 
 double GradScaler::scale() const { return scale_.item<float>(); }
 

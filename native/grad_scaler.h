@@ -2,9 +2,10 @@
 // loss, unscale the gradients before the step, skip steps whose gradients hold inf/NaN and halve
 // the scale, double it after `growth_interval` clean steps.
 #pragma once
-#include <vector>
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
+
+#include <vector>
 
 namespace vgg2 {
 

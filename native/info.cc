@@ -1,10 +1,11 @@
 #include "info.h"
 
-#include <cstdlib>
-#include <string>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <torch/version.h>
+
+#include <cstdlib>
+#include <string>
 
 #include "caching_cpu_allocator.h"
 #include "cuda_devices.h"
@@ -38,10 +39,14 @@ void AddCudaInfo(Napi::Env env, Napi::Object out, bool cuda) {
     gpus.Set(gpus.Length(), g);
   }
   out.Set("cudaDevices", gpus);
-  out.Set("cudaDriver", driver.version ? Napi::Value(Napi::String::New(env, CudaVersionText(driver.version))) : env.Null());
+  out.Set("cudaDriver",
+          driver.version ? Napi::Value(Napi::String::New(env, CudaVersionText(driver.version))) : env.Null());
   const auto& context = at::globalContext();
-  out.Set("cudaRuntime", cuda ? Napi::Value(Napi::String::New(env, CudaVersionText(context.versionCUDART()))) : env.Null());
-  out.Set("cudnn", cuda && context.hasCuDNN() ? Napi::Value(Napi::String::New(env, CudnnVersionText(context.versionCuDNN()))) : env.Null());
+  out.Set("cudaRuntime",
+          cuda ? Napi::Value(Napi::String::New(env, CudaVersionText(context.versionCUDART()))) : env.Null());
+  out.Set("cudnn", cuda && context.hasCuDNN()
+                       ? Napi::Value(Napi::String::New(env, CudnnVersionText(context.versionCuDNN())))
+                       : env.Null());
   ConfigureCuda();
   const auto settings = CurrentCudaSettings();
   out.Set("cudnnBenchmark", settings.cudnn_benchmark);

@@ -17,9 +17,7 @@ std::string Format(double x) {
 std::string Got(const Napi::Value& value) { return ", got " + value.ToString().Utf8Value(); }
 }  // namespace
 
-bool Interval::Contains(double x) const {
-  return (min_open ? x > min : x >= min) && (max_open ? x < max : x <= max);
-}
+bool Interval::Contains(double x) const { return (min_open ? x > min : x >= min) && (max_open ? x < max : x <= max); }
 
 std::string Interval::Text() const {
   const bool low = std::isfinite(min), high = std::isfinite(max);
@@ -42,8 +40,8 @@ double ToNumber(const Napi::Value& value, const std::string& name, const Interva
 int64_t ToInt(const Napi::Value& value, const std::string& name, int64_t min, int64_t max) {
   const double x = ToNumber(value, name);
   if (x != std::floor(x) || x < static_cast<double>(min) || x > static_cast<double>(max)) {
-    ThrowRange(value.Env(), name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]" +
-                                Got(value));
+    ThrowRange(value.Env(),
+               name + " must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]" + Got(value));
   }
   return static_cast<int64_t>(x);
 }

@@ -3,12 +3,13 @@
 // or not an allowed word is a RangeError; every message names the option ("specs[2].width must ...").
 // JS thread only, before any native work.
 #pragma once
+#include <napi.h>
+
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
-#include <napi.h>
 
 namespace vgg2 {
 

@@ -1,4 +1,4 @@
 // Precompiled for every translation unit: torch/torch.h alone costs ~12 s to parse.
 #pragma once
-#include <torch/torch.h>
 #include <napi.h>
+#include <torch/torch.h>

@@ -1,12 +1,13 @@
 #include "session.h"
 
-#include <map>
-#include <stdexcept>
 #include <torch/nn/functional/loss.h>
 
+#include <map>
+#include <stdexcept>
+
 #include "autocast_guard.h"
-#include "cuda_setup.h"
 #include "compat.h"
+#include "cuda_setup.h"
 
 namespace vgg2 {
 
@@ -48,8 +49,12 @@ Session::Session(const SessionConfig& config) : config_(config) {
   for (const auto& p : model_->parameters()) parameter_count_ += p.numel();
   // Two groups, backbone then head, so that fine-tuning can give the backbone its own lr.
   std::vector<at::Tensor> backbone, head;
-  for (const auto& item : model_->named_parameters(true)) (IsHead(item.key()) ? head : backbone).push_back(item.value());
-  auto sgd = torch::optim::SGDOptions(0.1).momentum(config.momentum).weight_decay(config.weight_decay).nesterov(config.nesterov);
+  for (const auto& item : model_->named_parameters(true))
+    (IsHead(item.key()) ? head : backbone).push_back(item.value());
+  auto sgd = torch::optim::SGDOptions(0.1)
+                 .momentum(config.momentum)
+                 .weight_decay(config.weight_decay)
+                 .nesterov(config.nesterov);
   optimizer_ = std::make_unique<torch::optim::SGD>(
       std::vector<torch::optim::OptimizerParamGroup>{torch::optim::OptimizerParamGroup(backbone),
                                                      torch::optim::OptimizerParamGroup(head)},
@@ -57,17 +62,19 @@ Session::Session(const SessionConfig& config) : config_(config) {
   loss_ = std::make_unique<ClassifierLoss>(config.loss, config.model.num_classes, config.device);
   if (config.amp == "fp16") scaler_ = std::make_unique<GradScaler>(config.device);
   auto f32 = at::TensorOptions().dtype(at::kFloat);
-  mean_ = at::tensor(std::vector<float>(config.mean.begin(), config.mean.end()), f32).view({1, 3, 1, 1}).to(config.device);
-  inv_std_ = at::tensor(std::vector<float>(config.std.begin(), config.std.end()), f32).reciprocal().view({1, 3, 1, 1}).to(config.device);
+  mean_ =
+      at::tensor(std::vector<float>(config.mean.begin(), config.mean.end()), f32).view({1, 3, 1, 1}).to(config.device);
+  inv_std_ = at::tensor(std::vector<float>(config.std.begin(), config.std.end()), f32)
+                 .reciprocal()
+                 .view({1, 3, 1, 1})
+                 .to(config.device);
 }
 
 bool Session::IsHead(const std::string& name) const {
   return name.rfind("fc.", 0) == 0 || name.rfind("embedding.", 0) == 0;
 }
 
-at::Tensor Session::FcWeight() {
-  return model_->named_parameters(true)["fc.weight"];
-}
+at::Tensor Session::FcWeight() { return model_->named_parameters(true)["fc.weight"]; }
 
 std::optional<at::ScalarType> Session::AutocastType() const {
   if (config_.amp == "bf16") return at::kBFloat16;
@@ -114,8 +121,7 @@ ForwardResult Session::Forward(const InputBatch& batch) {
   return {host(out.logits), host(out.features), host(out.embedding)};
 }
 
-StepResult Session::TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels,
-                              const StepOptions& options) {
+StepResult Session::TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options) {
   std::lock_guard<std::mutex> lock(mutex_);
   try {
     return TrainStepLocked(batch, labels, options);
@@ -214,7 +220,8 @@ LoadReport Session::LoadStateDict(const TensorList& tensors, bool strict) {
       continue;
     }
     if (it->second.sizes() != dst.sizes()) {
-      report.mismatched.push_back(name + " " + c10::str(it->second.sizes()) + " in file vs " + c10::str(dst.sizes()) + " in model");
+      report.mismatched.push_back(name + " " + c10::str(it->second.sizes()) + " in file vs " + c10::str(dst.sizes()) +
+                                  " in model");
     } else {
       copies.emplace_back(dst, it->second);
     }
@@ -239,7 +246,8 @@ TensorList Session::OptimizerState() {
     auto it = state.find(compat::OptimizerStateKey<StateMap>(item.value()));
     if (it == state.end()) continue;
     const auto& buffer = static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer();
-    if (buffer.defined()) out.emplace_back(kOptimizerPrefix + item.key(), buffer.detach().to(at::kCPU).contiguous().clone());
+    if (buffer.defined())
+      out.emplace_back(kOptimizerPrefix + item.key(), buffer.detach().to(at::kCPU).contiguous().clone());
   }
   return out;
 }
@@ -257,7 +265,8 @@ void Session::LoadOptimizerState(const TensorList& tensors) {
     auto* p = params.find(name);
     if (!p) throw std::runtime_error("optimizer state for unknown parameter '" + name + "'");
     if (tensor.sizes() != p->sizes()) {
-      throw std::runtime_error("optimizer state for '" + name + "' has shape " + c10::str(tensor.sizes()) + ", parameter " + c10::str(p->sizes()));
+      throw std::runtime_error("optimizer state for '" + name + "' has shape " + c10::str(tensor.sizes()) +
+                               ", parameter " + c10::str(p->sizes()));
     }
   }
   auto& state = optimizer_->state();

@@ -1,13 +1,14 @@
 // A model on a device with its optimizer and loss scaler: the work behind every Engine method,
 // in plain C++ (no Node types), run on the compute thread (task_thread.h) one call at a time.
 #pragma once
+#include <torch/optim/sgd.h>
+
 #include <array>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
-#include <torch/optim/sgd.h>
 
 #include "batch.h"
 #include "grad_scaler.h"
@@ -36,7 +37,7 @@ struct SessionConfig {
 
 // trainStep's options, parsed by ParseStepOptions (step_options.h).
 struct StepOptions {
-  double lr = 0;  // required
+  double lr = 0;              // required
   bool apply = true;          // false: accumulate gradients only (gradient accumulation)
   double loss_divisor = 1.0;  // the number of accumulated micro-batches
   double label_smoothing = 0.0;

@@ -3,9 +3,10 @@
 // while a call is pending, so that a process neither exits before a promise settles nor is kept
 // alive by an idle addon.
 #pragma once
+#include <napi.h>
+
 #include <memory>
 #include <mutex>
-#include <napi.h>
 
 namespace vgg2 {
 

@@ -12,7 +12,9 @@ TaskThread& TaskThread::Decode() {
   return *instance;
 }
 
-TaskThread::TaskThread() { std::thread([this] { Loop(); }).detach(); }
+TaskThread::TaskThread() {
+  std::thread([this] { Loop(); }).detach();
+}
 
 void TaskThread::Post(std::function<void()> task) {
   {

@@ -1,9 +1,10 @@
 #include "threads.h"
 
+#include <ATen/Parallel.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <thread>
-#include <ATen/Parallel.h>
 
 #include "option_reader.h"
 

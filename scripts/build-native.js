@@ -38,11 +38,20 @@ try {
   fail(err.message);
 }
 env.CMAKE_BUILD_PARALLEL_LEVEL = env.CMAKE_BUILD_PARALLEL_LEVEL || String(os.cpus().length);
-const args = [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--directory', root, '--out', path.join(root, 'build')];
+const args = [
+  require.resolve('cmake-js/bin/cmake-js'),
+  'compile',
+  '--directory',
+  root,
+  '--out',
+  path.join(root, 'build'),
+];
 if (env.Torch_DIR) args.push(`--CDTorch_DIR=${env.Torch_DIR}`);
 const result = spawnSync(process.execPath, args, { stdio: 'inherit', env, cwd: root });
 if (result.status !== 0) {
-  fail('building the native addon failed (see the output above). On Debian/Ubuntu the build needs\n' +
-    '    sudo apt-get install build-essential cmake libtorch-dev libopenblas0-pthread\n' +
-    'then `npm rebuild vgg2-torch`.');
+  fail(
+    'building the native addon failed (see the output above). On Debian/Ubuntu the build needs\n' +
+      '    sudo apt-get install build-essential cmake libtorch-dev libopenblas0-pthread\n' +
+      'then `npm rebuild vgg2-torch`.',
+  );
 }

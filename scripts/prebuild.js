@@ -19,7 +19,9 @@ try {
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(work, 'node_modules'), 'dir');
   const env = { ...process.env, JOBS: String(os.cpus().length) };
   if (nodedir) env.npm_config_nodedir = nodedir;
-  console.error(`vgg2-torch prebuild: prebuildify --napi --strip in ${work}${nodedir ? ` (node headers from ${nodedir})` : ''}`);
+  console.error(
+    `vgg2-torch prebuild: prebuildify --napi --strip in ${work}${nodedir ? ` (node headers from ${nodedir})` : ''}`,
+  );
   const bin = require.resolve('prebuildify/bin.js', { paths: [root] });
   const r = spawnSync(process.execPath, [bin, '--napi', '--strip'], { cwd: work, env, stdio: 'inherit' });
   if (r.status !== 0) {
@@ -27,7 +29,8 @@ try {
     process.exit(r.status || 1);
   }
   fs.cpSync(path.join(work, 'prebuilds'), path.join(root, 'prebuilds'), { recursive: true });
-  for (const f of fs.readdirSync(path.join(root, 'prebuilds'), { recursive: true })) console.log(path.join('prebuilds', String(f)));
+  for (const f of fs.readdirSync(path.join(root, 'prebuilds'), { recursive: true }))
+    console.log(path.join('prebuilds', String(f)));
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }

@@ -21,20 +21,31 @@ function findLibTorch(env = process.env, exists = fs.existsSync) {
   if (env.LIBTORCH) {
     const root = path.resolve(env.LIBTORCH);
     if (!exists(path.join(root, 'share/cmake/Torch/TorchConfig.cmake'))) {
-      throw new Error(`LIBTORCH=${env.LIBTORCH} is not a LibTorch folder (no share/cmake/Torch/TorchConfig.cmake in it). ${NOT_FOUND}`);
+      throw new Error(
+        `LIBTORCH=${env.LIBTORCH} is not a LibTorch folder (no share/cmake/Torch/TorchConfig.cmake in it). ${NOT_FOUND}`,
+      );
     }
-    return { kind: 'LIBTORCH', cmakeDir: path.join(root, 'share/cmake/Torch'),
-      include: [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')], libdir: path.join(root, 'lib') };
+    return {
+      kind: 'LIBTORCH',
+      cmakeDir: path.join(root, 'share/cmake/Torch'),
+      include: [path.join(root, 'include'), path.join(root, 'include/torch/csrc/api/include')],
+      libdir: path.join(root, 'lib'),
+    };
   }
   const prefixes = [env.Torch_DIR, ...(env.CMAKE_PREFIX_PATH || '').split(':')].filter(Boolean);
   for (const p of prefixes) {
     for (const dir of [p, path.join(p, 'share/cmake/Torch'), path.join(p, 'lib/cmake/Torch')]) {
-      if (exists(path.join(dir, 'TorchConfig.cmake'))) return { kind: 'Torch_DIR', cmakeDir: dir, include: [], libdir: '' };
+      if (exists(path.join(dir, 'TorchConfig.cmake')))
+        return { kind: 'Torch_DIR', cmakeDir: dir, include: [], libdir: '' };
     }
   }
   if (exists(path.join(DEBIAN_CMAKE, 'TorchConfig.cmake'))) {
-    return { kind: 'debian', cmakeDir: DEBIAN_CMAKE,
-      include: ['/usr/include', '/usr/include/torch/csrc/api/include'], libdir: '/usr/lib/x86_64-linux-gnu' };
+    return {
+      kind: 'debian',
+      cmakeDir: DEBIAN_CMAKE,
+      include: ['/usr/include', '/usr/include/torch/csrc/api/include'],
+      libdir: '/usr/lib/x86_64-linux-gnu',
+    };
   }
   throw new Error(NOT_FOUND);
 }
@@ -47,7 +58,17 @@ if (require.main === module) {
   if (what === 'include') console.log(t.include.join(' '));
   else if (what === 'libdir') console.log(t.libdir);
   else if (what === 'libs') {
-    const libs = ['torch', 'torch_cpu', 'c10', 'torch_cuda', 'c10_cuda'].filter((l) => fs.existsSync(path.join(t.libdir, `lib${l}.so`)));
-    console.log([`-L${t.libdir}`, `-Wl,-rpath,${t.libdir}`, '-Wl,--no-as-needed', ...libs.map((l) => `-l${l}`), '-Wl,--as-needed'].join(' '));
+    const libs = ['torch', 'torch_cpu', 'c10', 'torch_cuda', 'c10_cuda'].filter((l) =>
+      fs.existsSync(path.join(t.libdir, `lib${l}.so`)),
+    );
+    console.log(
+      [
+        `-L${t.libdir}`,
+        `-Wl,-rpath,${t.libdir}`,
+        '-Wl,--no-as-needed',
+        ...libs.map((l) => `-l${l}`),
+        '-Wl,--as-needed',
+      ].join(' '),
+    );
   } else console.log(JSON.stringify(t));
 }

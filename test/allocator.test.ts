@@ -32,7 +32,10 @@ const b = require('node-gyp-build')(${JSON.stringify(repoRoot)});
 })();`;
 
 function run(env: Record<string, string>): Result {
-  const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, VGG2_THREADS: '1', ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', script], {
+    env: { ...process.env, VGG2_THREADS: '1', ...env },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout.trim());
 }

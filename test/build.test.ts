@@ -14,7 +14,9 @@ test('no LibTorch anywhere: the message names both ways to get one', () => {
 test('LIBTORCH wins over Debian, then Torch_DIR, then Debian', () => {
   const all = () => true;
   expect(findLibTorch({ LIBTORCH: '/opt/libtorch' }, all).cmakeDir).toBe('/opt/libtorch/share/cmake/Torch');
-  expect(findLibTorch({ Torch_DIR: '/opt/t/share/cmake/Torch' }, (p: string) => p.startsWith('/opt/t')).kind).toBe('Torch_DIR');
+  expect(findLibTorch({ Torch_DIR: '/opt/t/share/cmake/Torch' }, (p: string) => p.startsWith('/opt/t')).kind).toBe(
+    'Torch_DIR',
+  );
   expect(findLibTorch({}, (p: string) => p.startsWith('/usr/lib/x86_64-linux-gnu/cmake/Torch')).kind).toBe('debian');
 });
 
@@ -32,7 +34,11 @@ test('a LIBTORCH that is not a LibTorch folder fails the real install script wit
 test('the addon loads LibTorch through its RPATH / system paths, without LD_LIBRARY_PATH', () => {
   const env = { ...process.env };
   delete env.LD_LIBRARY_PATH;
-  const r = spawnSync(process.execPath, ['-e', `console.log(require('node-gyp-build')(${JSON.stringify(repoRoot)}).torchVersion)`], { env, encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', `console.log(require('node-gyp-build')(${JSON.stringify(repoRoot)}).torchVersion)`],
+    { env, encoding: 'utf8' },
+  );
   expect(r.stderr).toBe('');
   expect(r.stdout.trim()).toMatch(/^\d+\.\d+/);
 });
@@ -48,10 +54,14 @@ describe('load failures say what to do', () => {
     fs.copyFileSync(path.join(repoRoot, 'build', 'Release', 'vgg2_torch.node'), addon);
     // Re-point its LibTorch dependency at a version this machine does not have, as a binary built
     // on a machine with LibTorch 1.99 would be.
-    const needed = spawnSync('readelf', ['-d', addon], { encoding: 'utf8' }).stdout.match(/\[(libtorch\.so[^\]]*)\]/)![1];
+    const needed = spawnSync('readelf', ['-d', addon], { encoding: 'utf8' }).stdout.match(
+      /\[(libtorch\.so[^\]]*)\]/,
+    )![1];
     const r = spawnSync('patchelf', ['--replace-needed', needed, 'libtorch.so.1.99', addon], { encoding: 'utf8' });
     expect(r.status).toBe(0);
-    expect(() => loadBinding(root)).toThrow(/built against a LibTorch that can't be found now \(libtorch\.so\.1\.99[\s\S]*npm rebuild vgg2-torch/);
+    expect(() => loadBinding(root)).toThrow(
+      /built against a LibTorch that can't be found now \(libtorch\.so\.1\.99[\s\S]*npm rebuild vgg2-torch/,
+    );
   });
 
   test('no build at all: says the install script did not run and the command that builds it', () => {

@@ -29,11 +29,13 @@ test('concurrent steps and forwards run on one OpenMP team that does not sleep b
   const model = await Model.create({ arch: 'resnet50', numClasses: 4, seed: 0 });
   const { x, labels, shape } = colourBatch(4, 32, 4);
   // Warm-up: the task threads and their OpenMP team exist from here on.
-  for (let i = 0; i < 3; i++) await Promise.all([model.trainStep(x, shape, labels, { lr: 0.001 }), model.forward(x, shape)]);
+  for (let i = 0; i < 3; i++)
+    await Promise.all([model.trainStep(x, shape, labels, { lr: 0.001 }), model.forward(x, shape)]);
   const threads = threadCount();
   const before = voluntarySwitches();
   const steps = 8;
-  for (let i = 0; i < steps; i++) await Promise.all([model.trainStep(x, shape, labels, { lr: 0.001 }), model.forward(x, shape)]);
+  for (let i = 0; i < steps; i++)
+    await Promise.all([model.trainStep(x, shape, labels, { lr: 0.001 }), model.forward(x, shape)]);
   const perStep = (voluntarySwitches() - before) / steps;
   // A ResNet-50 step is hundreds of parallel ops; sleeping around each was 2,700 switches a step
   // (measured 7.6 with one team). The bound leaves room for a loaded machine, where a preempted

@@ -30,7 +30,9 @@ test('info() reports the CUDA fields, consistent with the devices list', () => {
   // This process's settings, from its environment as the switches below define them.
   const tf32 = process.env.VGG2_TF32;
   expect(i.cudnnBenchmark).toBe(process.env.VGG2_CUDNN_BENCHMARK !== '0');
-  expect(i.tf32).toEqual(tf32 === undefined ? { conv: true, matmul: false } : { conv: tf32 !== '0', matmul: tf32 !== '0' });
+  expect(i.tf32).toEqual(
+    tf32 === undefined ? { conv: true, matmul: false } : { conv: tf32 !== '0', matmul: tf32 !== '0' },
+  );
   const cudaNames = i.devices.filter((d) => d.startsWith('cuda:'));
   if (i.cuda) {
     expect(cudaNames.length).toBe(i.cudaDevices.length);
@@ -60,7 +62,10 @@ test('cuDNN benchmark is on by default, TF32 follows LibTorch (conv on, matmul o
   const defaults = childInfo({});
   expect(defaults.cudnnBenchmark).toBe(true);
   expect(defaults.tf32).toEqual({ conv: true, matmul: false });
-  expect(childInfo({ VGG2_CUDNN_BENCHMARK: '0', VGG2_TF32: '0' })).toMatchObject({ cudnnBenchmark: false, tf32: { conv: false, matmul: false } });
+  expect(childInfo({ VGG2_CUDNN_BENCHMARK: '0', VGG2_TF32: '0' })).toMatchObject({
+    cudnnBenchmark: false,
+    tf32: { conv: false, matmul: false },
+  });
   expect(childInfo({ VGG2_TF32: '1' }).tf32).toEqual({ conv: true, matmul: true });
 });
 
@@ -75,7 +80,9 @@ test('`vgg2-torch info` prints the CUDA line, and --json the CUDA fields', async
   }
   const i = info();
   const cudaLine = lines.find((l) => l.startsWith('CUDA '));
-  expect(cudaLine).toMatch(i.cuda ? /yes \(CUDA \d+\.\d+, cuDNN/ : i.cudaDevices.length ? /CPU-only; rebuild with LIBTORCH=/ : /\bno$/);
+  expect(cudaLine).toMatch(
+    i.cuda ? /yes \(CUDA \d+\.\d+, cuDNN/ : i.cudaDevices.length ? /CPU-only; rebuild with LIBTORCH=/ : /\bno$/,
+  );
   expect(lines.some((l) => l.startsWith('cuDNN benchmark'))).toBe(i.cuda);
   const json = JSON.parse(lines[lines.length - 1]);
   expect(json.cudaDevices).toEqual(i.cudaDevices);
@@ -83,14 +90,17 @@ test('`vgg2-torch info` prints the CUDA line, and --json the CUDA fields', async
 });
 
 // Runs wherever this LibTorch has CUDA (the GPU check runs the fuller version: scripts/gpu-check.sh).
-(info().cuda ? test : test.skip)('CUDA: fp16 steps with loss scaling and bf16 steps reduce the loss on the GPU', async () => {
-  const { x, labels, shape } = colourBatch(16, 64, 4);
-  for (const amp of ['fp16', 'bf16'] as const) {
-    const model = await Model.create({ numClasses: 4, device: 'cuda', amp, channelsLast: true, seed: 0 });
-    const losses: number[] = [];
-    for (let i = 0; i < 10; i++) losses.push((await model.trainStep(x, shape, labels, { lr: 0.002 })).loss);
-    expect(losses.every(Number.isFinite)).toBe(true);
-    expect(losses[9]).toBeLessThan(losses[0]);
-    model.dispose();
-  }
-});
+(info().cuda ? test : test.skip)(
+  'CUDA: fp16 steps with loss scaling and bf16 steps reduce the loss on the GPU',
+  async () => {
+    const { x, labels, shape } = colourBatch(16, 64, 4);
+    for (const amp of ['fp16', 'bf16'] as const) {
+      const model = await Model.create({ numClasses: 4, device: 'cuda', amp, channelsLast: true, seed: 0 });
+      const losses: number[] = [];
+      for (let i = 0; i < 10; i++) losses.push((await model.trainStep(x, shape, labels, { lr: 0.002 })).loss);
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses[9]).toBeLessThan(losses[0]);
+      model.dispose();
+    }
+  },
+);

@@ -21,7 +21,21 @@ describe.each(cases)('%s at %d px matches PyTorch', (arch, size) => {
   let model: Model;
 
   beforeAll(async () => {
-    python(['oracle.py', '--arch', arch, '--classes', '100', '--size', String(size), '--batch', '2', '--seed', '3', '--out', dir]);
+    python([
+      'oracle.py',
+      '--arch',
+      arch,
+      '--classes',
+      '100',
+      '--size',
+      String(size),
+      '--batch',
+      '2',
+      '--seed',
+      '3',
+      '--out',
+      dir,
+    ]);
     model = await Model.fromFile(path.join(dir, 'weights.pth'));
   });
   afterAll(() => model?.dispose());
@@ -37,7 +51,12 @@ describe.each(cases)('%s at %d px matches PyTorch', (arch, size) => {
     writeNpy(path.join(dir, 'ours_features.npy'), { shape: [2, 2048], data: out.features });
     writeNpy(path.join(dir, 'ours_logits.npy'), { shape: [2, 100], data: out.logits });
     for (const name of ['features', 'logits']) {
-      const report = python([path.join(referenceDir, 'compare.py'), path.join(dir, `${name}.npy`), path.join(dir, `ours_${name}.npy`), '1e-4']);
+      const report = python([
+        path.join(referenceDir, 'compare.py'),
+        path.join(dir, `${name}.npy`),
+        path.join(dir, `ours_${name}.npy`),
+        '1e-4',
+      ]);
       // compare.py exits non-zero over the tolerance (python() throws then); check its number too.
       const err = Number(/relative error (\S+)/.exec(report)?.[1]);
       expect(err).toBeGreaterThanOrEqual(0);

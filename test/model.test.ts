@@ -30,13 +30,27 @@ describe("torchvision's names and initialisation", () => {
     const d = tensors.get(name)!.data as Float32Array;
     const mean = d.reduce((s, v) => s + v, 0) / d.length;
     const std = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / d.length);
-    return { mean, std, min: d.reduce((a, v) => Math.min(a, v), Infinity), max: d.reduce((a, v) => Math.max(a, v), -Infinity) };
+    return {
+      mean,
+      std,
+      min: d.reduce((a, v) => Math.min(a, v), Infinity),
+      max: d.reduce((a, v) => Math.max(a, v), -Infinity),
+    };
   };
 
   test('parameter and buffer names', () => {
-    for (const name of ['conv1.weight', 'bn1.running_mean', 'bn1.num_batches_tracked', 'layer1.0.conv2.weight',
-      'layer1.0.downsample.0.weight', 'layer1.0.downsample.1.num_batches_tracked', 'layer4.2.se.fc.0.weight',
-      'layer4.2.se.fc.2.bias', 'fc.weight', 'fc.bias']) {
+    for (const name of [
+      'conv1.weight',
+      'bn1.running_mean',
+      'bn1.num_batches_tracked',
+      'layer1.0.conv2.weight',
+      'layer1.0.downsample.0.weight',
+      'layer1.0.downsample.1.num_batches_tracked',
+      'layer4.2.se.fc.0.weight',
+      'layer4.2.se.fc.2.bias',
+      'fc.weight',
+      'fc.bias',
+    ]) {
       expect(tensors.has(name)).toBe(true);
     }
     expect(tensors.get('layer2.0.conv2.weight')!.shape).toEqual([128, 128, 3, 3]); // stride on the 3x3 conv (v1.5)
@@ -44,7 +58,11 @@ describe("torchvision's names and initialisation", () => {
   });
 
   test('convs: Kaiming normal, fan-out, ReLU gain', () => {
-    for (const [name, fanOut] of [['conv1.weight', 64 * 49], ['layer3.0.conv2.weight', 256 * 9], ['layer4.0.conv3.weight', 2048]] as const) {
+    for (const [name, fanOut] of [
+      ['conv1.weight', 64 * 49],
+      ['layer3.0.conv2.weight', 256 * 9],
+      ['layer4.0.conv3.weight', 2048],
+    ] as const) {
       const s = stats(name);
       expect(Math.abs(s.mean)).toBeLessThan(0.05 * Math.sqrt(2 / fanOut) + 1e-4);
       expect(s.std / Math.sqrt(2 / fanOut)).toBeGreaterThan(0.95);
@@ -59,13 +77,17 @@ describe("torchvision's names and initialisation", () => {
     const bound = 1 / Math.sqrt(2048);
     expect(fc.max).toBeLessThanOrEqual(bound);
     expect(fc.min).toBeGreaterThanOrEqual(-bound);
-    expect(fc.std).toBeGreaterThan(bound / Math.sqrt(3) * 0.95); // uniform(-b, b) has std b/sqrt(3)
+    expect(fc.std).toBeGreaterThan((bound / Math.sqrt(3)) * 0.95); // uniform(-b, b) has std b/sqrt(3)
   });
 });
 
 test('any input size >= 32, square or not, through the same model', async () => {
   const model = await Model.create({ numClasses: 4, seed: 2 });
-  for (const [h, w] of [[32, 32], [37, 53], [112, 96]]) {
+  for (const [h, w] of [
+    [32, 32],
+    [37, 53],
+    [112, 96],
+  ]) {
     const x = new Uint8Array(2 * h * w * 3).fill(90);
     const out = await model.forward(x, [2, h, w, 3]);
     expect(out.features.length).toBe(2 * 2048);

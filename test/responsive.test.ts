@@ -65,10 +65,17 @@ const pool = (t0) => new Promise((ok, fail) =>
 
 test('a pending call keeps the process alive until it settles; an idle addon does not', () => {
   // Nothing else holds the event loop: exiting before the promise settled would print nothing.
-  expect(run(`b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then((e) => e.forward(x, shape))
-    .then((r) => console.log('settled', r.logits.length));`)).toMatch(/^settled \d+/);
+  expect(
+    run(`b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then((e) => e.forward(x, shape))
+    .then((r) => console.log('settled', r.logits.length));`),
+  ).toMatch(/^settled \d+/);
   // Idle with a live engine: the process ends on its own (spawnSync's timeout would kill it).
-  expect(run(`b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then(() => console.log('idle'));`, 60_000)).toBe('idle\n');
+  expect(
+    run(
+      `b.createEngine({ numClasses: 4, seed: 0, momentum: 0.9, weightDecay: 5e-4 }).then(() => console.log('idle'));`,
+      60_000,
+    ),
+  ).toBe('idle\n');
 });
 
 test('work that finishes after its environment is gone is dropped without a crash', () => {

@@ -46,7 +46,8 @@ test('uint8 NHWC input is normalised on the device like (x - 127.5) / 128 in flo
   const f = new Float32Array(2 * 3 * size * size);
   for (let n = 0; n < 2; n++)
     for (let c = 0; c < 3; c++)
-      for (let p = 0; p < size * size; p++) f[(n * 3 + c) * size * size + p] = (x[(n * size * size + p) * 3 + c] - 127.5) / 128;
+      for (let p = 0; p < size * size; p++)
+        f[(n * 3 + c) * size * size + p] = (x[(n * size * size + p) * 3 + c] - 127.5) / 128;
   const a = await model.forward(x, shape);
   const b = await model.forward(f, [2, 3, size, size]);
   for (let i = 0; i < a.logits.length; i++) expect(Math.abs(a.logits[i] - b.logits[i])).toBeLessThan(1e-4);
@@ -88,7 +89,8 @@ test('gradient accumulation: k micro-batches with apply:false then apply:true eq
     if (/running_|num_batches/.test(name)) continue;
     const u = tb.get(name)!.data as Float32Array;
     const v = t.data as Float32Array;
-    let diff = 0, norm = 0;
+    let diff = 0,
+      norm = 0;
     for (let i = 0; i < v.length; i++) {
       diff += (v[i] - u[i]) ** 2;
       norm += u[i] ** 2;

@@ -9,7 +9,13 @@ import { readSafetensors } from './helpers/safetensors';
 const dir = tmpDir('weights');
 
 test('save -> load round-trips exactly, BatchNorm running statistics included', async () => {
-  const a = await Model.create({ arch: 'senet50', numClasses: 6, seed: 5, inputSize: 64, classNames: ['a', 'b', 'c', 'd', 'e', 'f'] });
+  const a = await Model.create({
+    arch: 'senet50',
+    numClasses: 6,
+    seed: 5,
+    inputSize: 64,
+    classNames: ['a', 'b', 'c', 'd', 'e', 'f'],
+  });
   const { x, labels, shape } = colourBatch(4, 32, 6);
   await a.trainStep(x, shape, labels, { lr: 0.01 }); // moves weights and running stats away from init
   const file = path.join(dir, 'a.safetensors');
@@ -75,7 +81,9 @@ describe('strict loading lists what does not fit', () => {
 
   test('a shape mismatch names the tensor and both shapes', async () => {
     const m = await Model.create({ numClasses: 12 });
-    await expect(m.load(small)).rejects.toThrow(/shape mismatch: fc\.weight \[10, 2048\] in file vs \[12, 2048\] in model/);
+    await expect(m.load(small)).rejects.toThrow(
+      /shape mismatch: fc\.weight \[10, 2048\] in file vs \[12, 2048\] in model/,
+    );
     m.dispose();
   });
 
@@ -105,7 +113,10 @@ describe('bad weights files are errors, never crashes', () => {
   beforeAll(async () => {
     model = await Model.create({ numClasses: 10 });
     const out = tmpDir('oracle-small');
-    python(['oracle.py', '--arch', 'resnet50', '--classes', '10', '--size', '32', '--batch', '1', '--out', out], referenceDir);
+    python(
+      ['oracle.py', '--arch', 'resnet50', '--classes', '10', '--size', '32', '--batch', '1', '--out', out],
+      referenceDir,
+    );
     pth = path.join(out, 'weights.pth');
   });
   afterAll(() => model.dispose());
@@ -132,11 +143,16 @@ describe('bad weights files are errors, never crashes', () => {
     const st = path.join(dir, 'full.safetensors');
     await model.save(st);
     const stFull = fs.readFileSync(st);
-    for (const [bytes, ext] of [[full, 'pth'], [stFull, 'safetensors']] as const) {
+    for (const [bytes, ext] of [
+      [full, 'pth'],
+      [stFull, 'safetensors'],
+    ] as const) {
       for (const frac of [0.001, 0.01, 0.3, 0.9, 0.999]) {
         const f = path.join(dir, `cut-${frac}.${ext}`);
         fs.writeFileSync(f, bytes.subarray(0, Math.floor(bytes.length * frac)));
-        await expect(model.load(f)).rejects.toThrow(/(cannot load|truncated|safetensors|not a weights file|header|failed)/i);
+        await expect(model.load(f)).rejects.toThrow(
+          /(cannot load|truncated|safetensors|not a weights file|header|failed)/i,
+        );
       }
     }
   });
@@ -148,20 +164,39 @@ describe('bad weights files are errors, never crashes', () => {
     const cases: Array<[string, Buffer | string, number, RegExp]> = [
       ['duplicate tensor', `{"a":${f32},"a":${f32}}`, 4, /header: duplicate key "a"/],
       ['duplicate metadata key', '{"__metadata__":{"k":"1","k":"2"}}', 0, /header: duplicate key "k"/],
-      ['duplicate field of an entry', `{"a":${entry('[1]', '[0, 4]', '"dtype":"F32",')}}`, 4,
-        /header: duplicate key "dtype"/],
+      [
+        'duplicate field of an entry',
+        `{"a":${entry('[1]', '[0, 4]', '"dtype":"F32",')}}`,
+        4,
+        /header: duplicate key "dtype"/,
+      ],
       ['data after the JSON', '{} {}', 0, /header: .*syntax error/],
-      ['invalid UTF-8',
-        Buffer.concat([Buffer.from('{"__metadata__":{"k":"'), Buffer.from([0xff]), Buffer.from('"}}')]), 0,
-        /header: .*UTF-8/],
+      [
+        'invalid UTF-8',
+        Buffer.concat([Buffer.from('{"__metadata__":{"k":"'), Buffer.from([0xff]), Buffer.from('"}}')]),
+        0,
+        /header: .*UTF-8/,
+      ],
       ['nesting too deep', `{"__metadata__":{"k":${'['.repeat(80)}${']'.repeat(80)}}}`, 0, /nesting deeper than 64/],
-      ['metadata value not a string', '{"__metadata__":{"k":1}}', 0,
-        /__metadata__ value for 'k' is a number, not a string/],
+      [
+        'metadata value not a string',
+        '{"__metadata__":{"k":1}}',
+        0,
+        /__metadata__ value for 'k' is a number, not a string/,
+      ],
       ['fractional dimension', `{"a":${entry('[1.0]', '[0, 4]')}}`, 4, /shape entries must be non-negative integers/],
-      ['negative offset', `{"a":${entry('[1]', '[-4, 0]')}}`, 4,
-        /data_offsets must be \[begin, end\] non-negative integers/],
-      ['offsets that disagree with the shape', `{"a":${entry('[2]', '[0, 4]')}}`, 4,
-        /data_offsets span 4 bytes, but dtype and shape need 8/],
+      [
+        'negative offset',
+        `{"a":${entry('[1]', '[-4, 0]')}}`,
+        4,
+        /data_offsets must be \[begin, end\] non-negative integers/,
+      ],
+      [
+        'offsets that disagree with the shape',
+        `{"a":${entry('[2]', '[0, 4]')}}`,
+        4,
+        /data_offsets span 4 bytes, but dtype and shape need 8/,
+      ],
       ['tensors that do not cover the data', `{"a":${f32}}`, 8, /4 trailing bytes in the data buffer/],
     ];
     for (const [name, header, dataBytes, message] of cases) {

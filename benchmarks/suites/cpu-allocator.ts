@@ -9,7 +9,10 @@ import { Row, Suite, median, repoRoot } from '../harness';
 
 function step(args: string[], cacheMb?: string): Record<string, number> {
   const env = { ...process.env, ...(cacheMb === undefined ? {} : { VGG2_CPU_CACHE_MB: cacheMb }) };
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'bench', 'train', ...args], { env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'bench', 'train', ...args], {
+    env,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`bench train failed (${r.status}):\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
@@ -23,20 +26,44 @@ const suite: Suite = {
     const threads = String(os.cpus().length);
     const steps = smoke ? '1' : quick ? '3' : '8';
     for (const amp of ['off', 'bf16']) {
-      const args = ['--arch', 'resnet50', '--size', '112', '--batch', '16', '--threads', threads, '--steps', steps,
-        '--warmup', smoke ? '1' : '3', ...(amp === 'bf16' ? ['--amp', 'bf16', '--channels-last'] : [])];
+      const args = [
+        '--arch',
+        'resnet50',
+        '--size',
+        '112',
+        '--batch',
+        '16',
+        '--threads',
+        threads,
+        '--steps',
+        steps,
+        '--warmup',
+        smoke ? '1' : '3',
+        ...(amp === 'bf16' ? ['--amp', 'bf16', '--channels-last'] : []),
+      ];
       const on: Record<string, number>[] = [];
       const off: Record<string, number>[] = [];
       for (let r = 0; r < (smoke ? 1 : rounds); r++) {
         on.push(step(args));
         off.push(step(args, '0'));
-        log(`  round ${r + 1}: cache ${on[r].img_per_s} img/s (${on[r].page_faults_per_step} faults/step), ` +
-          `no cache ${off[r].img_per_s} img/s (${off[r].page_faults_per_step} faults/step)`);
+        log(
+          `  round ${r + 1}: cache ${on[r].img_per_s} img/s (${on[r].page_faults_per_step} faults/step), ` +
+            `no cache ${off[r].img_per_s} img/s (${off[r].page_faults_per_step} faults/step)`,
+        );
       }
       const ours = median(on.map((m) => m.img_per_s));
       const base = median(off.map((m) => m.img_per_s));
-      rows.push({ suite: 'cpu-allocator', config: `resnet50 ${amp === 'bf16' ? 'bf16 + channels_last' : 'fp32'}`, unit: 'img/s',
-        ours, pytorch: base, ratio: ours / base, target: 1.0, baseline: 'without the cache', rounds });
+      rows.push({
+        suite: 'cpu-allocator',
+        config: `resnet50 ${amp === 'bf16' ? 'bf16 + channels_last' : 'fp32'}`,
+        unit: 'img/s',
+        ours,
+        pytorch: base,
+        ratio: ours / base,
+        target: 1.0,
+        baseline: 'without the cache',
+        rounds,
+      });
     }
     return rows;
   },

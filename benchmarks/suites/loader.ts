@@ -12,7 +12,19 @@ import { Row, Suite, alternate, ourCli, reference, repoRoot } from '../harness';
 const cfp = path.resolve(repoRoot, '..', 'shared', 'data', 'cfp', 'Data', 'Images');
 
 function prepare(out: string, raw: boolean): void {
-  const args = [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'prepare', '--data', cfp, '--out', out, '--crop', 'none', '--size', '112', ...(raw ? ['--raw'] : [])];
+  const args = [
+    path.join(repoRoot, 'bin', 'vgg2-torch.js'),
+    'prepare',
+    '--data',
+    cfp,
+    '--out',
+    out,
+    '--crop',
+    'none',
+    '--size',
+    '112',
+    ...(raw ? ['--raw'] : []),
+  ];
   const r = spawnSync(process.execPath, args, { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`prepare ${out} failed (${r.status}):\n${r.stderr}`);
 }
@@ -42,8 +54,22 @@ const suite: Suite = {
       const rows: Row[] = [];
       for (const c of configs) {
         log(`loader: ${c.label}`);
-        const m = alternate(rounds, () => ourCli(['bench', 'loader', ...c.args, ...common, '--workers', workers]), theirs, 'img_per_s', log);
-        rows.push({ suite: 'loader', config: c.label, unit: 'img/s', ...m, ratio: m.ours / m.pytorch, target: c.target, rounds });
+        const m = alternate(
+          rounds,
+          () => ourCli(['bench', 'loader', ...c.args, ...common, '--workers', workers]),
+          theirs,
+          'img_per_s',
+          log,
+        );
+        rows.push({
+          suite: 'loader',
+          config: c.label,
+          unit: 'img/s',
+          ...m,
+          ratio: m.ours / m.pytorch,
+          target: c.target,
+          rounds,
+        });
       }
       return rows;
     } finally {

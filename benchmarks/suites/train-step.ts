@@ -17,17 +17,39 @@ const suite: Suite = {
     const threads = String(os.cpus().length);
     const steps = quick ? '3' : '10';
     for (const c of configs) {
-      const common = ['--arch', c.arch, '--size', '112', '--batch', '16', '--threads', threads, '--steps', steps, '--warmup', '3'];
+      const common = [
+        '--arch',
+        c.arch,
+        '--size',
+        '112',
+        '--batch',
+        '16',
+        '--threads',
+        threads,
+        '--steps',
+        steps,
+        '--warmup',
+        '3',
+      ];
       const label = `${c.arch} ${c.amp ? 'bf16 + channels_last' : 'fp32'}`;
       log(`train-step: ${label}`);
       const m = alternate(
         rounds,
         () => ourCli(['bench', 'train', ...common, ...(c.amp ? ['--amp', 'bf16', '--channels-last'] : [])]),
-        () => reference('torch_bench.py', ['--mode', 'train', ...common, ...(c.amp ? ['--bf16', '--channels-last'] : [])]),
+        () =>
+          reference('torch_bench.py', ['--mode', 'train', ...common, ...(c.amp ? ['--bf16', '--channels-last'] : [])]),
         'img_per_s',
         log,
       );
-      rows.push({ suite: 'train-step', config: label, unit: 'img/s', ...m, ratio: m.ours / m.pytorch, target: 0.98, rounds });
+      rows.push({
+        suite: 'train-step',
+        config: label,
+        unit: 'img/s',
+        ...m,
+        ratio: m.ours / m.pytorch,
+        target: 0.98,
+        rounds,
+      });
     }
     return rows;
   },

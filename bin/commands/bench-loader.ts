@@ -14,17 +14,30 @@ const command: CommandModule<object, LoaderArgs> = {
       .option('size', { type: 'number', default: 112, describe: 'output height and width (px)' })
       .option('batch', { type: 'number', default: 32, describe: 'batch size' })
       .option('workers', { type: 'number', describe: 'native decoding threads (default: every core)' })
-      .option('decoder', { choices: ['native', 'sharp'] as const, describe: 'default: native when built with TurboJPEG' })
+      .option('decoder', {
+        choices: ['native', 'sharp'] as const,
+        describe: 'default: native when built with TurboJPEG',
+      })
       .option('batches', { type: 'number', default: 40, describe: 'timed batches (after 3 warm-up ones)' })
       .check((a) => {
         if (!a.data === !a.cache) throw new Error('give exactly one of --data or --cache');
-        for (const k of ['size', 'batch', 'batches'] as const) if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
-        if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1)) throw new Error('--workers must be a positive integer');
+        for (const k of ['size', 'batch', 'batches'] as const)
+          if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
+        if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1))
+          throw new Error('--workers must be a positive integer');
         return true;
       })
       .strict() as unknown as Argv<LoaderArgs>,
   handler: async (a) => {
-    const result = await benchLoader({ data: a.data, cache: a.cache, size: a.size, batch: a.batch, workers: a.workers, decoder: a.decoder, batches: a.batches });
+    const result = await benchLoader({
+      data: a.data,
+      cache: a.cache,
+      size: a.size,
+      batch: a.batch,
+      workers: a.workers,
+      decoder: a.decoder,
+      batches: a.batches,
+    });
     console.log(JSON.stringify(result));
   },
 };

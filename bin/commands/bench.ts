@@ -25,7 +25,11 @@ function stepOptions(y: Argv): Argv<StepArgs> {
     .option('size', { type: 'number', default: 112, describe: 'input height and width (px)' })
     .option('batch', { type: 'number', default: 16, describe: 'batch size' })
     .option('classes', { type: 'number', default: 8631, describe: 'classifier size' })
-    .option('amp', { choices: ['off', 'bf16'] as const, default: 'off' as const, describe: 'mixed precision (CPU: bf16 autocast)' })
+    .option('amp', {
+      choices: ['off', 'bf16'] as const,
+      default: 'off' as const,
+      describe: 'mixed precision (CPU: bf16 autocast)',
+    })
     .option('channels-last', { type: 'boolean', default: false, describe: 'channels_last memory format' })
     .option('threads', { type: 'number', describe: 'LibTorch threads (default: VGG2_THREADS or every core)' })
     .option('steps', { type: 'number', default: 10, describe: 'timed steps (the median is reported)' })
@@ -45,11 +49,25 @@ function stepOptions(y: Argv): Argv<StepArgs> {
 function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
   return {
     command: mode,
-    describe: mode === 'train' ? 'Throughput of one training step (forward, loss, backward, SGD)' : 'Throughput of one inference forward',
+    describe:
+      mode === 'train'
+        ? 'Throughput of one training step (forward, loss, backward, SGD)'
+        : 'Throughput of one inference forward',
     builder: stepOptions,
     handler: async (a) => {
       const result = await benchStep(
-        { arch: a.arch, mode, size: a.size, batch: a.batch, classes: a.classes, amp: a.amp, channelsLast: a['channels-last'], threads: a.threads, steps: a.steps, warmup: a.warmup },
+        {
+          arch: a.arch,
+          mode,
+          size: a.size,
+          batch: a.batch,
+          classes: a.classes,
+          amp: a.amp,
+          channelsLast: a['channels-last'],
+          threads: a.threads,
+          steps: a.steps,
+          warmup: a.warmup,
+        },
         a.verbose ? (line) => console.error(line) : undefined,
       );
       console.log(JSON.stringify(result));
@@ -60,7 +78,8 @@ function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
 const command: CommandModule = {
   command: 'bench <what>',
   describe: 'Measure throughput (one JSON line on stdout): train | infer | loader',
-  builder: (y) => y.command(stepCommand('train')).command(stepCommand('infer')).command(benchLoader).demandCommand(1).strict(),
+  builder: (y) =>
+    y.command(stepCommand('train')).command(stepCommand('infer')).command(benchLoader).demandCommand(1).strict(),
   handler: () => {},
 };
 

@@ -11,12 +11,21 @@ interface Args {
 
 const cmd: CommandModule<object, Args> = {
   command: 'check-data',
-  describe: 'Check a download: MD5 sums, every listed image present and decodable, boxes inside images, identities consistent',
+  describe:
+    'Check a download: MD5 sums, every listed image present and decodable, boxes inside images, identities consistent',
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root or image folder' })
-      .option('images', { type: 'string', describe: 'VGGFace2: images folder when not <data>/<split>', default: undefined })
-      .option('md5', { type: 'string', describe: 'md5sum-format file of the archives (names relative to it)', default: undefined })
+      .option('images', {
+        type: 'string',
+        describe: 'VGGFace2: images folder when not <data>/<split>',
+        default: undefined,
+      })
+      .option('md5', {
+        type: 'string',
+        describe: 'md5sum-format file of the archives (names relative to it)',
+        default: undefined,
+      })
       .option('concurrency', { type: 'number', default: 8, describe: 'Images decoded at once' })
       .strict(),
   handler: async (argv) => {
@@ -34,7 +43,9 @@ const cmd: CommandModule<object, Args> = {
         process.stderr.write(`\rcheck-data: ${done}/${total} images   `);
       },
     });
-    process.stderr.write(`\n${r.datasets.join('\n')}\ncheck-data: ${r.checkedImages} images, ${r.checkedArchives} archives checked\n`);
+    process.stderr.write(
+      `\n${r.datasets.join('\n')}\ncheck-data: ${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
+    );
     if (issues.count() > 0) throw new Error(`check-data found ${issues.count()} problems:\n${issues.summary()}`);
     process.stderr.write('check-data: no problems found\n');
   },

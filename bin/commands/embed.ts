@@ -39,23 +39,40 @@ const cmd: CommandModule<object, Args> = {
   builder: (y) =>
     embeddingOptions(y)
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
-      .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
+      .option('arch', {
+        choices: ['resnet50', 'senet50'] as const,
+        describe: 'Architecture, for files without metadata',
+      })
       .option('data', { type: 'string', describe: 'VGGFace2 root, image folder or cache' })
       .option('images', { type: 'string', describe: 'A text file listing image paths, one per line' })
       .option('split', { choices: ['train', 'test'] as const, default: 'test' as const, describe: 'VGGFace2 split' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output: .npy (matrix), .safetensors (matrix, labels, paths) or .jsonl (path, label, embedding)' })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Output: .npy (matrix), .safetensors (matrix, labels, paths) or .jsonl (path, label, embedding)',
+      })
       .check((a) => {
         if (!a.data === !a.images) throw new Error('give exactly one of --data and --images');
-        if (!/\.(npy|safetensors|jsonl)$/.test(a.out)) throw new Error('--out must end in .npy, .safetensors or .jsonl');
+        if (!/\.(npy|safetensors|jsonl)$/.test(a.out))
+          throw new Error('--out must end in .npy, .safetensors or .jsonl');
         return true;
       })
       .strict(),
   handler: async (argv) => {
     const issues = new Issues();
-    const ds: Dataset = argv.images ? new ImageListDataset(readImageList(argv.images), argv.images) : openDataset({ data: argv.data!, split: argv.split, issues });
+    const ds: Dataset = argv.images
+      ? new ImageListDataset(readImageList(argv.images), argv.images)
+      : openDataset({ data: argv.data!, split: argv.split, issues });
     const { model } = await loadForEval(argv.weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
     try {
-      const e = await embedDataset(model, ds, { size: argv.size, crop: argv.crop, batchSize: argv.batch, flip: argv.flip, output: argv.output, issues });
+      const e = await embedDataset(model, ds, {
+        size: argv.size,
+        crop: argv.crop,
+        batchSize: argv.batch,
+        flip: argv.flip,
+        output: argv.output,
+        issues,
+      });
       const paths = Array.from(e.indices, (i) => ds.relPath(i));
       writeEmbeddings(argv.out, e, paths);
       if (issues.count()) console.error(issues.summary());

@@ -19,6 +19,9 @@ export function embeddingOptions<T>(y: Argv<T>) {
     .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
     .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
     .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation (original + mirrored)' })
-    .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding layer (default: embedding when present)' })
+    .option('output', {
+      choices: ['features', 'embedding'] as const,
+      describe: 'Pooled features or the embedding layer (default: embedding when present)',
+    })
     .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' });
 }

@@ -31,23 +31,61 @@ interface Args extends EmbeddingArgs {
 
 const cmd: CommandModule<object, Args> = {
   command: 'eval',
-  describe: 'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
+  describe:
+    'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
   builder: (y) =>
     embeddingOptions(y)
-      .option('weights', { type: 'string', array: true, demandOption: true, describe: 'Weights file(s); several give a side-by-side comparison' })
-      .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
-      .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root, image folder or cache; CFP root; LFW image root; a .bin file' })
+      .option('weights', {
+        type: 'string',
+        array: true,
+        demandOption: true,
+        describe: 'Weights file(s); several give a side-by-side comparison',
+      })
+      .option('arch', {
+        choices: ['resnet50', 'senet50'] as const,
+        describe: 'Architecture, for files without metadata',
+      })
+      .option('data', {
+        type: 'string',
+        demandOption: true,
+        describe: 'VGGFace2 root, image folder or cache; CFP root; LFW image root; a .bin file',
+      })
       .option('protocol', { choices: PROTOCOLS, demandOption: true, describe: 'What to measure' })
-      .option('images', { type: 'string', describe: 'VGGFace2: images folder when apart from the metadata; verify: root of the pairs list paths' })
-      .option('pairs', { type: 'string', describe: 'verify: labelled pairs list (A B LABEL); pairs: pairs.txt (default <data>/pairs.txt)' })
-      .option('holdout', { type: 'number', default: 2, describe: 'classify: images held out per identity (as in training)' })
-      .option('seed', { type: 'number', default: 0, describe: 'classify: split seed (as in training); identify: choice of unknown identities' })
+      .option('images', {
+        type: 'string',
+        describe: 'VGGFace2: images folder when apart from the metadata; verify: root of the pairs list paths',
+      })
+      .option('pairs', {
+        type: 'string',
+        describe: 'verify: labelled pairs list (A B LABEL); pairs: pairs.txt (default <data>/pairs.txt)',
+      })
+      .option('holdout', {
+        type: 'number',
+        default: 2,
+        describe: 'classify: images held out per identity (as in training)',
+      })
+      .option('seed', {
+        type: 'number',
+        default: 0,
+        describe: 'classify: split seed (as in training); identify: choice of unknown identities',
+      })
       .option('gallery-per-id', { type: 'number', default: 1, describe: 'identify: gallery images per identity' })
-      .option('unknown', { type: 'number', default: 0, describe: 'identify: identities kept out of the gallery (open set: TPIR@FPIR)' })
-      .option('folds', { type: 'string', array: true, describe: 'cfp: only these folds, e.g. --folds 10 (default: every fold with images)' })
+      .option('unknown', {
+        type: 'number',
+        default: 0,
+        describe: 'identify: identities kept out of the gallery (open set: TPIR@FPIR)',
+      })
+      .option('folds', {
+        type: 'string',
+        array: true,
+        describe: 'cfp: only these folds, e.g. --folds 10 (default: every fold with images)',
+      })
       .option('report', { type: 'string', describe: 'Write a self-contained HTML report here' })
       .option('json', { type: 'string', describe: 'Write the results as JSON here' })
-      .option('run', { type: 'string', describe: 'A training run folder (metrics.jsonl): its curves go into the report' })
+      .option('run', {
+        type: 'string',
+        describe: 'A training run folder (metrics.jsonl): its curves go into the report',
+      })
       .strict(),
   handler: async (argv) => {
     const training = argv.run ? readTrainingLog(argv.run) : undefined;
@@ -90,7 +128,13 @@ const cmd: CommandModule<object, Args> = {
     for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
     const json = records.length === 1 ? records[0] : records;
     if (argv.json) writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
-    if (argv.report) await writeReport(argv.report, { records, results, training, trainingConfig: argv.run ? readRunConfig(argv.run) : undefined });
+    if (argv.report)
+      await writeReport(argv.report, {
+        records,
+        results,
+        training,
+        trainingConfig: argv.run ? readRunConfig(argv.run) : undefined,
+      });
   },
 };
 

@@ -9,8 +9,10 @@ interface Args {
 function cudaLine(i: Info): string {
   if (i.cuda) return `yes (CUDA ${i.cudaRuntime}, cuDNN ${i.cudnn ?? 'none'}, driver ${i.cudaDriver})`;
   if (i.cudaDevices.length) {
-    return `no: the driver reports ${i.cudaDevices.length} GPU(s) but this LibTorch is CPU-only; rebuild with ` +
-      "LIBTORCH=$(python3 -c 'import torch,os; print(os.path.dirname(torch.__file__))') npm run build:native";
+    return (
+      `no: the driver reports ${i.cudaDevices.length} GPU(s) but this LibTorch is CPU-only; rebuild with ` +
+      "LIBTORCH=$(python3 -c 'import torch,os; print(os.path.dirname(torch.__file__))') npm run build:native"
+    );
   }
   return 'no';
 }
@@ -38,12 +40,20 @@ const command: CommandModule<object, Args> = {
       ...(i.cuda
         ? ([
             ['cuDNN benchmark', `${i.cudnnBenchmark ? 'on' : 'off'} (VGG2_CUDNN_BENCHMARK=0 turns it off)`],
-            ['TF32', `convolutions ${i.tf32.conv ? 'on' : 'off'}, matmuls ${i.tf32.matmul ? 'on' : 'off'} (VGG2_TF32=0|1)`],
+            [
+              'TF32',
+              `convolutions ${i.tf32.conv ? 'on' : 'off'}, matmuls ${i.tf32.matmul ? 'on' : 'off'} (VGG2_TF32=0|1)`,
+            ],
           ] as Array<[string, string]>)
         : []),
       ['threads', `${i.threads} of ${i.cores} cores (VGG2_THREADS or --threads to change)`],
       ['CPU', i.cpu.model],
-      ['bf16', i.bf16 ? `yes (${[i.cpu.avx512bf16 && 'AVX-512 BF16', i.cpu.amx && 'AMX', i.cuda && 'CUDA'].filter(Boolean).join(', ')})` : 'autocast only (no bf16 hardware)'],
+      [
+        'bf16',
+        i.bf16
+          ? `yes (${[i.cpu.avx512bf16 && 'AVX-512 BF16', i.cpu.amx && 'AMX', i.cuda && 'CUDA'].filter(Boolean).join(', ')})`
+          : 'autocast only (no bf16 hardware)',
+      ],
       ['int8 engines', i.quantizedEngines.filter((e) => e !== 'NoQEngine').join(', ') || 'none'],
       ['oneDNN (MKL-DNN)', i.mkldnn ? 'yes' : 'no'],
     ];

@@ -25,17 +25,40 @@ const cmd: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root or image folder' })
-      .option('images', { type: 'string', describe: "VGGFace2: folder of the split's identity folders (default <data>/<split>)", default: undefined })
+      .option('images', {
+        type: 'string',
+        describe: "VGGFace2: folder of the split's identity folders (default <data>/<split>)",
+        default: undefined,
+      })
       .option('split', { choices: ['train', 'test'] as const, default: 'train' as const, describe: 'VGGFace2 split' })
       .option('out', { type: 'string', demandOption: true, describe: 'Cache file to write (LMDB)' })
-      .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'loose box ×1.3, 5-point alignment, or whole image' })
-      .option('size', { type: 'number', default: 224, describe: 'Network input size (stored images: short side size·256/224, or size² aligned)' })
+      .option('crop', {
+        choices: ['loose', 'align', 'none'] as const,
+        default: 'loose' as const,
+        describe: 'loose box ×1.3, 5-point alignment, or whole image',
+      })
+      .option('size', {
+        type: 'number',
+        default: 224,
+        describe: 'Network input size (stored images: short side size·256/224, or size² aligned)',
+      })
       .option('box-extend', { type: 'number', default: 0.3, describe: 'Loose-box enlargement (w, h × (1 + e))' })
       .option('quality', { type: 'number', default: 95, describe: 'JPEG quality of stored images' })
-      .option('raw', { type: 'boolean', default: false, describe: 'Store raw uint8 RGB instead of JPEG (bigger, exact, faster to read)' })
-      .option('strict', { type: 'boolean', default: false, describe: 'Fail on the first bad file or line instead of skipping it' })
+      .option('raw', {
+        type: 'boolean',
+        default: false,
+        describe: 'Store raw uint8 RGB instead of JPEG (bigger, exact, faster to read)',
+      })
+      .option('strict', {
+        type: 'boolean',
+        default: false,
+        describe: 'Fail on the first bad file or line instead of skipping it',
+      })
       .option('concurrency', { type: 'number', default: 8, describe: 'Images decoded at once' })
-      .option('decoder', { choices: ['native', 'sharp'] as const, describe: 'JPEG resize: native (as the loader, default when built with TurboJPEG) or sharp' })
+      .option('decoder', {
+        choices: ['native', 'sharp'] as const,
+        describe: 'JPEG resize: native (as the loader, default when built with TurboJPEG) or sharp',
+      })
       .strict(),
   handler: async (argv) => {
     const issues = new Issues({ strict: argv.strict });
@@ -68,10 +91,14 @@ const cmd: CommandModule<object, Args> = {
           if (now - last < 500 && done < total) return;
           last = now;
           const rate = done / Math.max(1e-3, (now - t0) / 1000);
-          process.stderr.write(`\rprepare: ${done}/${total} (${((100 * done) / total).toFixed(1)}%) ${rate.toFixed(0)} img/s   `);
+          process.stderr.write(
+            `\rprepare: ${done}/${total} (${((100 * done) / total).toFixed(1)}%) ${rate.toFixed(0)} img/s   `,
+          );
         },
       });
-      process.stderr.write(`\nprepare: ${r.written} written, ${r.resumed} already there, ${r.bad} unusable; ${r.complete ? 'complete' : 'incomplete (run again to resume)'}\n`);
+      process.stderr.write(
+        `\nprepare: ${r.written} written, ${r.resumed} already there, ${r.bad} unusable; ${r.complete ? 'complete' : 'incomplete (run again to resume)'}\n`,
+      );
       if (issues.count()) process.stderr.write(`prepare: problems:\n${issues.summary()}\n`);
     } finally {
       process.off('SIGINT', onSigint);

@@ -1,5 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { ConfigError, DEMO_DEFAULTS, readConfigFile, trainConfigSchema, type TrainConfigInput } from '../../lib/train/config';
+import {
+  ConfigError,
+  DEMO_DEFAULTS,
+  readConfigFile,
+  trainConfigSchema,
+  type TrainConfigInput,
+} from '../../lib/train/config';
 import { attachProgress } from '../../lib/train/progress';
 import { configForResume, Trainer } from '../../lib/train/trainer';
 import { addFlags, flagValues, schemaFlags } from './schema-flags';
@@ -46,7 +52,9 @@ function handleSignals(stop: AbortController, resumeHint: () => string): () => v
       process.stderr.write(`\n${signal} again: exiting now. ${resumeHint()}\n`);
       process.exit(130);
     }
-    process.stderr.write(`\n${signal}: stopping at the next step boundary and saving a checkpoint (Ctrl-C again to exit at once)\n`);
+    process.stderr.write(
+      `\n${signal}: stopping at the next step boundary and saving a checkpoint (Ctrl-C again to exit at once)\n`,
+    );
     stop.abort();
   };
   process.on('SIGINT', on);
@@ -72,7 +80,11 @@ const cmd: CommandModule<object, Args> = {
       trainer = new Trainer(config, { resume: checkpoint ?? true });
     } else trainer = new Trainer(configFromArgs(argv));
     const tty = process.stderr.isTTY === true;
-    const detach = attachProgress(trainer, process.stderr, argv.progress === 'auto' ? (tty ? 'bar' : 'lines') : argv.progress);
+    const detach = attachProgress(
+      trainer,
+      process.stderr,
+      argv.progress === 'auto' ? (tty ? 'bar' : 'lines') : argv.progress,
+    );
     const stop = new AbortController();
     const resumeHint = () => `Resume with: npx vgg2-torch train --resume ${JSON.stringify(trainer.run.dir)}`;
     const release = handleSignals(stop, resumeHint);
@@ -81,16 +93,25 @@ const cmd: CommandModule<object, Args> = {
       detach();
       const s = r.state;
       if (r.status === 'stopped') {
-        process.stderr.write(`stopped at step ${s.step}/${s.totalSteps}; checkpoint ${r.checkpoint}\n${resumeHint()}\n`);
+        process.stderr.write(
+          `stopped at step ${s.step}/${s.totalSteps}; checkpoint ${r.checkpoint}\n${resumeHint()}\n`,
+        );
         process.exitCode = 130;
         return;
       }
       if (r.status === 'already-complete') {
-        process.stderr.write(`the run in ${r.runDir} is already complete: ${r.model}\n${r.report ? `report: ${r.report}\n` : ''}`);
+        process.stderr.write(
+          `the run in ${r.runDir} is already complete: ${r.model}\n${r.report ? `report: ${r.report}\n` : ''}`,
+        );
         return;
       }
-      const val = s.valTop1 !== undefined ? `, held-out top-1 ${(100 * s.valTop1).toFixed(1)}% top-5 ${(100 * (s.valTop5 ?? 0)).toFixed(1)}%` : '';
-      process.stderr.write(`done: ${s.step} steps in ${s.seconds.toFixed(1)} s${val}\nmodel: ${r.model}\n${r.report ? `report: ${r.report}\n` : ''}run folder: ${r.runDir}\n`);
+      const val =
+        s.valTop1 !== undefined
+          ? `, held-out top-1 ${(100 * s.valTop1).toFixed(1)}% top-5 ${(100 * (s.valTop5 ?? 0)).toFixed(1)}%`
+          : '';
+      process.stderr.write(
+        `done: ${s.step} steps in ${s.seconds.toFixed(1)} s${val}\nmodel: ${r.model}\n${r.report ? `report: ${r.report}\n` : ''}run folder: ${r.runDir}\n`,
+      );
     } finally {
       detach();
       release();

@@ -28,7 +28,8 @@ function readBoxes(file: string): Map<string, Box> {
   const out = new Map<string, Box>();
   eachCsvRow(file, new Issues({ strict: true }), 5, (f, line) => {
     const [x, y, w, h] = f.slice(1, 5).map(num);
-    if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) throw new Error(`${file}:${line}: expected NAME_ID,X,Y,W,H with a positive width and height`);
+    if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0)
+      throw new Error(`${file}:${line}: expected NAME_ID,X,Y,W,H with a positive width and height`);
     out.set(f[0], { x, y, w, h });
   });
   return out;
@@ -42,30 +43,56 @@ const cmd: CommandModule<object, Args> = {
       .positional('a', { type: 'string', demandOption: true, describe: 'First image' })
       .positional('b', { type: 'string', demandOption: true, describe: 'Second image' })
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
-      .option('arch', { choices: ['resnet50', 'senet50'] as const, describe: 'Architecture, for files without metadata' })
-      .option('threshold', { type: 'number', describe: "Same when similarity ≥ this (default: the weights' verify_threshold metadata)" })
-      .option('boxes', { type: 'string', describe: 'Face boxes, CSV NAME_ID,X,Y,W,H (NAME_ID = file name without extension); default: centre crop' })
+      .option('arch', {
+        choices: ['resnet50', 'senet50'] as const,
+        describe: 'Architecture, for files without metadata',
+      })
+      .option('threshold', {
+        type: 'number',
+        describe: "Same when similarity ≥ this (default: the weights' verify_threshold metadata)",
+      })
+      .option('boxes', {
+        type: 'string',
+        describe: 'Face boxes, CSV NAME_ID,X,Y,W,H (NAME_ID = file name without extension); default: centre crop',
+      })
       .option('size', { type: 'number', describe: "Input size (default: the model's)" })
       .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation' })
-      .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding layer' })
+      .option('output', {
+        choices: ['features', 'embedding'] as const,
+        describe: 'Pooled features or the embedding layer',
+      })
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object' })
       .strict(),
   handler: async (argv) => {
     const boxes = argv.boxes ? readBoxes(argv.boxes) : undefined;
     const files = [argv.a, argv.b];
     const faceBoxes = files.map((f) => boxes?.get(path.basename(f, path.extname(f))));
-    if (boxes) faceBoxes.forEach((b, k) => { if (!b) throw new Error(`${argv.boxes}: no box for ${path.basename(files[k], path.extname(files[k]))}`); });
+    if (boxes)
+      faceBoxes.forEach((b, k) => {
+        if (!b) throw new Error(`${argv.boxes}: no box for ${path.basename(files[k], path.extname(files[k]))}`);
+      });
     const { model, metadata } = await loadForEval(argv.weights, { arch: argv.arch, inputSize: argv.size });
     try {
       const issues = new Issues({ strict: true });
-      const e = await embedDataset(model, new ImageListDataset(files, 'verify', undefined, undefined, faceBoxes), { size: argv.size, flip: argv.flip, output: argv.output, crop: boxes ? 'loose' : 'none', issues });
+      const e = await embedDataset(model, new ImageListDataset(files, 'verify', undefined, undefined, faceBoxes), {
+        size: argv.size,
+        flip: argv.flip,
+        output: argv.output,
+        crop: boxes ? 'loose' : 'none',
+        issues,
+      });
       const similarity = dot(e.data, 0, e.data, 1, e.dim);
-      const threshold = argv.threshold ?? (metadata.verify_threshold !== undefined ? Number(metadata.verify_threshold) : undefined);
+      const threshold =
+        argv.threshold ?? (metadata.verify_threshold !== undefined ? Number(metadata.verify_threshold) : undefined);
       const same = threshold === undefined ? undefined : similarity >= threshold;
-      if (argv.json) console.log(JSON.stringify({ a: argv.a, b: argv.b, similarity, threshold: threshold ?? null, same: same ?? null }));
+      if (argv.json)
+        console.log(
+          JSON.stringify({ a: argv.a, b: argv.b, similarity, threshold: threshold ?? null, same: same ?? null }),
+        );
       else {
         console.log(`cosine similarity ${similarity.toFixed(4)}`);
-        if (same === undefined) console.log('no threshold given (--threshold) or stored with the weights (verify_threshold): no decision');
+        if (same === undefined)
+          console.log('no threshold given (--threshold) or stored with the weights (verify_threshold): no decision');
         else console.log(`${same ? 'same person' : 'different people'} (threshold ${threshold})`);
       }
     } finally {

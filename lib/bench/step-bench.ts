@@ -39,14 +39,19 @@ export interface StepBenchResult {
 
 export async function benchStep(o: StepBenchOptions, log: (line: string) => void = () => {}): Promise<StepBenchResult> {
   if (o.threads) setThreads(o.threads);
-  const model = await Model.create({ arch: o.arch, numClasses: o.classes, amp: o.amp, channelsLast: o.channelsLast, seed: 0 });
+  const model = await Model.create({
+    arch: o.arch,
+    numClasses: o.classes,
+    amp: o.amp,
+    channelsLast: o.channelsLast,
+    seed: 0,
+  });
   try {
     const shape = [o.batch, 3, o.size, o.size];
     const x = gaussianArray(o.batch * 3 * o.size * o.size, 0);
     const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7919) % o.classes);
-    const step = o.mode === 'train'
-      ? () => model.trainStep(x, shape, labels, { lr: 0.1 })
-      : () => model.forward(x, shape);
+    const step =
+      o.mode === 'train' ? () => model.trainStep(x, shape, labels, { lr: 0.1 }) : () => model.forward(x, shape);
     for (let i = 0; i < o.warmup; i++) await step();
     const times: number[] = [];
     const faults0 = process.resourceUsage().minorPageFault;

@@ -1,7 +1,9 @@
 /** 5-point face alignment: least-squares similarity (Umeyama, no reflection) onto the ArcFace template. */
 
 /** The usual 112×112 template: left eye, right eye, nose tip, left and right mouth corners. */
-export const TEMPLATE_112: readonly number[] = [38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041];
+export const TEMPLATE_112: readonly number[] = [
+  38.2946, 51.6963, 73.5318, 51.5014, 56.0252, 71.7366, 41.5493, 92.3655, 70.7299, 92.2041,
+];
 
 /** The template scaled to a size×size output. */
 export function templateFor(size: number): number[] {
@@ -23,17 +25,24 @@ export interface Similarity {
 export function umeyama(src: ArrayLike<number>, dst: ArrayLike<number>): Similarity {
   const n = src.length / 2;
   if (n < 2 || dst.length !== src.length) throw new Error('umeyama: need ≥ 2 matching points');
-  let msx = 0, msy = 0, mdx = 0, mdy = 0;
+  let msx = 0,
+    msy = 0,
+    mdx = 0,
+    mdy = 0;
   for (let k = 0; k < n; k++) {
     msx += src[2 * k] / n;
     msy += src[2 * k + 1] / n;
     mdx += dst[2 * k] / n;
     mdy += dst[2 * k + 1] / n;
   }
-  let ss = 0, dot = 0, cross = 0;
+  let ss = 0,
+    dot = 0,
+    cross = 0;
   for (let k = 0; k < n; k++) {
-    const sx = src[2 * k] - msx, sy = src[2 * k + 1] - msy;
-    const dx = dst[2 * k] - mdx, dy = dst[2 * k + 1] - mdy;
+    const sx = src[2 * k] - msx,
+      sy = src[2 * k + 1] - msy;
+    const dx = dst[2 * k] - mdx,
+      dy = dst[2 * k + 1] - mdy;
     ss += sx * sx + sy * sy;
     dot += sx * dx + sy * dy;
     cross += sx * dy - sy * dx;
@@ -46,7 +55,8 @@ export function umeyama(src: ArrayLike<number>, dst: ArrayLike<number>): Similar
 
 export function applySimilarity(t: Similarity, pts: ArrayLike<number>): number[] {
   const out: number[] = [];
-  for (let k = 0; k < pts.length; k += 2) out.push(t.a * pts[k] - t.b * pts[k + 1] + t.tx, t.b * pts[k] + t.a * pts[k + 1] + t.ty);
+  for (let k = 0; k < pts.length; k += 2)
+    out.push(t.a * pts[k] - t.b * pts[k + 1] + t.tx, t.b * pts[k] + t.a * pts[k + 1] + t.ty);
   return out;
 }
 
@@ -57,14 +67,29 @@ export function applySimilarity(t: Similarity, pts: ArrayLike<number>): number[]
  * pass only the fractional part of the translation and locate the window by the integer part.
  * The window may stick out of sharp's output (face near the border): the caller pads.
  */
-export function sharpAffinePlan(t: Similarity, width: number, height: number): { matrix: [number, number, number, number]; odx: number; ody: number; left: number; top: number } {
+export function sharpAffinePlan(
+  t: Similarity,
+  width: number,
+  height: number,
+): { matrix: [number, number, number, number]; odx: number; ody: number; left: number; top: number } {
   let minX = Infinity;
   let minY = Infinity;
-  for (const [x, y] of [[0, 0], [width, 0], [0, height], [width, height]]) {
+  for (const [x, y] of [
+    [0, 0],
+    [width, 0],
+    [0, height],
+    [width, height],
+  ]) {
     minX = Math.min(minX, t.a * x - t.b * y);
     minY = Math.min(minY, t.b * x + t.a * y);
   }
   const ix = Math.floor(t.tx);
   const iy = Math.floor(t.ty);
-  return { matrix: [t.a, -t.b, t.b, t.a], odx: t.tx - ix, ody: t.ty - iy, left: -Math.floor(minX + 0.5) - ix, top: -Math.floor(minY + 0.5) - iy };
+  return {
+    matrix: [t.a, -t.b, t.b, t.a],
+    odx: t.tx - ix,
+    ody: t.ty - iy,
+    left: -Math.floor(minX + 0.5) - ix,
+    top: -Math.floor(minY + 0.5) - iy,
+  };
 }

@@ -19,7 +19,11 @@ export interface AugmentOptions {
 }
 
 /** Defaults = train_reference.py: flip, random crop, gray p = 0.2. */
-export const TRAIN_AUGMENT: Required<Pick<AugmentOptions, 'flip' | 'randomCrop' | 'grayProb'>> = { flip: true, randomCrop: true, grayProb: 0.2 };
+export const TRAIN_AUGMENT: Required<Pick<AugmentOptions, 'flip' | 'randomCrop' | 'grayProb'>> = {
+  flip: true,
+  randomCrop: true,
+  grayProb: 0.2,
+};
 
 /** Everything random about one sample's transform. */
 export interface AugmentParams {
@@ -36,7 +40,15 @@ export interface AugmentParams {
   angle: number;
 }
 
-export const IDENTITY_AUGMENT: AugmentParams = { flip: false, gray: false, brightness: 1, contrast: 1, saturation: 1, scale: 1, angle: 0 };
+export const IDENTITY_AUGMENT: AugmentParams = {
+  flip: false,
+  gray: false,
+  brightness: 1,
+  contrast: 1,
+  saturation: 1,
+  scale: 1,
+  angle: 0,
+};
 
 /**
  * Parameters for sample `index` in `epoch`. Each quantity always consumes the same number of
@@ -48,7 +60,7 @@ export function augmentParams(opts: AugmentOptions, seed: number, epoch: number,
   const jitter = (s: number | undefined, x: number) => (s ? 1 - s + 2 * s * x : 1);
   const flip = opts.flip ?? TRAIN_AUGMENT.flip;
   return {
-    crop: opts.randomCrop ?? TRAIN_AUGMENT.randomCrop ? [u[0], u[1]] : undefined,
+    crop: (opts.randomCrop ?? TRAIN_AUGMENT.randomCrop) ? [u[0], u[1]] : undefined,
     flip: flip && u[2] < 0.5,
     gray: u[3] < (opts.grayProb ?? TRAIN_AUGMENT.grayProb),
     brightness: jitter(opts.brightness, u[4]),

@@ -51,7 +51,12 @@ export function shortSideDims(width: number, height: number, short: number): { w
  * Top-left corner of a size×size crop of a width×height image: random from fractions u, v in
  * [0, 1) (training), or centred (evaluation, torchvision's CenterCrop rounding).
  */
-export function cropOrigin(width: number, height: number, size: number, uv?: [number, number]): { left: number; top: number } {
+export function cropOrigin(
+  width: number,
+  height: number,
+  size: number,
+  uv?: [number, number],
+): { left: number; top: number } {
   if (width < size || height < size) throw new Error(`crop ${size} larger than image ${width}×${height}`);
   if (uv) return { left: Math.floor(uv[0] * (width - size + 1)), top: Math.floor(uv[1] * (height - size + 1)) };
   return { left: Math.round((width - size) / 2), top: Math.round((height - size) / 2) };

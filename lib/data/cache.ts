@@ -42,7 +42,10 @@ const RAW = 1;
 const JPEG = 2;
 const HEADER = 6; // format u8, channels u8, width u16, height u16
 
-function openEnv(file: string, readOnly: boolean): { env: RootDatabase; images: Database<Buffer, number>; info: Database<unknown, number | string> } {
+function openEnv(
+  file: string,
+  readOnly: boolean,
+): { env: RootDatabase; images: Database<Buffer, number>; info: Database<unknown, number | string> } {
   const env = open({ path: file, maxDbs: 4, compression: false, readOnly });
   return {
     env,
@@ -67,7 +70,12 @@ export function isCachePath(p: string): boolean {
 
 /** Identity of a dataset's sample list, cheap even for 3.1M images (size, classes, sampled paths). */
 export function datasetFingerprint(ds: Dataset): string {
-  const parts = [String(ds.size), String(ds.classes.length), ds.classes.slice(0, 3).join(','), ds.classes.slice(-3).join(',')];
+  const parts = [
+    String(ds.size),
+    String(ds.classes.length),
+    ds.classes.slice(0, 3).join(','),
+    ds.classes.slice(-3).join(','),
+  ];
   const step = Math.max(1, Math.floor(ds.size / 64));
   for (let i = 0; i < ds.size; i += step) parts.push(`${ds.relPath(i)}:${ds.labels[i]}`);
   return createHash('sha1').update(parts.join('\n')).digest('hex');
@@ -83,7 +91,12 @@ async function encode(base: BaseImage, s: CacheSettings): Promise<Buffer> {
   head[1] = 3;
   head.writeUInt16LE(base.width, 2);
   head.writeUInt16LE(base.height, 4);
-  const body = s.encoding === 'raw' ? base.data : await sharp(base.data, { raw: { width: base.width, height: base.height, channels: 3 } }).jpeg({ quality: s.quality, chromaSubsampling: '4:4:4' }).toBuffer();
+  const body =
+    s.encoding === 'raw'
+      ? base.data
+      : await sharp(base.data, { raw: { width: base.width, height: base.height, channels: 3 } })
+          .jpeg({ quality: s.quality, chromaSubsampling: '4:4:4' })
+          .toBuffer();
   return Buffer.concat([head, body]);
 }
 
@@ -96,14 +109,20 @@ export interface CacheRecord {
 }
 
 function parseRecord(rec: Buffer): CacheRecord {
-  return { encoding: rec[0] === RAW ? 'raw' : 'jpeg', width: rec.readUInt16LE(2), height: rec.readUInt16LE(4), body: rec.subarray(HEADER) };
+  return {
+    encoding: rec[0] === RAW ? 'raw' : 'jpeg',
+    width: rec.readUInt16LE(2),
+    height: rec.readUInt16LE(4),
+    body: rec.subarray(HEADER),
+  };
 }
 
 async function decode(r: CacheRecord): Promise<BaseImage> {
   const { width, height } = r;
   if (r.encoding === 'raw') return { data: r.body, width, height };
   const { data, info } = await sharp(r.body).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-  if (info.width !== width || info.height !== height || info.channels !== 3) throw new Error('cache record: JPEG does not match its header');
+  if (info.width !== width || info.height !== height || info.channels !== 3)
+    throw new Error('cache record: JPEG does not match its header');
   return { data, width, height };
 }
 
@@ -151,20 +170,48 @@ export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
   const ds = o.dataset;
   const issues = o.issues ?? new Issues();
   const binding = o.decoder === 'sharp' ? undefined : nativeDecoder();
-  if (o.decoder === 'native' && !binding) throw new Error(`decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`);
-  const settings: CacheSettings = { crop: o.crop, size: o.size, boxExtend: o.boxExtend ?? 0.3, encoding: o.encoding ?? 'jpeg', quality: o.quality ?? 95, resize: binding ? 'native' : 'sharp' };
-  const source = { data: path.resolve(o.dataPath), description: ds.description, size: ds.size, fingerprint: datasetFingerprint(ds) };
+  if (o.decoder === 'native' && !binding)
+    throw new Error(
+      `decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`,
+    );
+  const settings: CacheSettings = {
+    crop: o.crop,
+    size: o.size,
+    boxExtend: o.boxExtend ?? 0.3,
+    encoding: o.encoding ?? 'jpeg',
+    quality: o.quality ?? 95,
+    resize: binding ? 'native' : 'sharp',
+  };
+  const source = {
+    data: path.resolve(o.dataPath),
+    description: ds.description,
+    size: ds.size,
+    fingerprint: datasetFingerprint(ds),
+  };
   const { env, images, info } = openEnv(o.out, false);
   try {
     const old = info.get('meta') as CacheMeta | undefined;
     if (old) {
-      if (old.version !== CACHE_FORMAT_VERSION) throw new Error(`${o.out}: cache format version ${old.version}, this version writes ${CACHE_FORMAT_VERSION}; delete it or use another --out`);
+      if (old.version !== CACHE_FORMAT_VERSION)
+        throw new Error(
+          `${o.out}: cache format version ${old.version}, this version writes ${CACHE_FORMAT_VERSION}; delete it or use another --out`,
+        );
       if (settingsText(old.settings) !== settingsText(settings))
-        throw new Error(`${o.out} was made with ${settingsText(old.settings)}, not ${settingsText(settings)}; refusing to mix them (delete it or use another --out)`);
+        throw new Error(
+          `${o.out} was made with ${settingsText(old.settings)}, not ${settingsText(settings)}; refusing to mix them (delete it or use another --out)`,
+        );
       if (old.source.fingerprint !== source.fingerprint)
-        throw new Error(`${o.out} was made from another dataset (${old.source.description}); refusing to mix them (delete it or use another --out)`);
+        throw new Error(
+          `${o.out} was made from another dataset (${old.source.description}); refusing to mix them (delete it or use another --out)`,
+        );
     }
-    const meta: CacheMeta = old ?? { version: CACHE_FORMAT_VERSION, settings, source, classes: [...ds.classes], complete: false };
+    const meta: CacheMeta = old ?? {
+      version: CACHE_FORMAT_VERSION,
+      settings,
+      source,
+      classes: [...ds.classes],
+      complete: false,
+    };
     if (!old) await info.put('meta', meta);
     const face: FaceOptions = { crop: settings.crop, size: settings.size, boxExtend: settings.boxExtend };
     let next = 0;
@@ -182,7 +229,10 @@ export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
           let kind = '';
           try {
             const src = ds.source(i);
-            rec = await encode(await (binding ? loadBaseNative(binding, src, face, issues) : loadBase(src, face, issues)), settings);
+            rec = await encode(
+              await (binding ? loadBaseNative(binding, src, face, issues) : loadBase(src, face, issues)),
+              settings,
+            );
           } catch (e) {
             if (!(e instanceof DataError)) throw e;
             issues.add(e.kind, e.detail);
@@ -273,7 +323,9 @@ export class CacheDataset implements Dataset {
   checkSettings(face: FaceOptions): void {
     const s = this.meta.settings;
     if (face.crop !== s.crop || face.size !== s.size || (face.boxExtend ?? 0.3) !== s.boxExtend)
-      throw new Error(`${this.file} holds crop=${s.crop} size=${s.size} box-extend=${s.boxExtend} images, not crop=${face.crop} size=${face.size} box-extend=${face.boxExtend ?? 0.3}; prepare another cache`);
+      throw new Error(
+        `${this.file} holds crop=${s.crop} size=${s.size} box-extend=${s.boxExtend} images, not crop=${face.crop} size=${face.size} box-extend=${face.boxExtend ?? 0.3}; prepare another cache`,
+      );
   }
 
   /** The stored record of sample i (synchronous: LMDB reads are memory-mapped). */

@@ -19,7 +19,12 @@ export function findMaybeGz(base: string): string | undefined {
  * Byte ranges of the non-empty lines of a buffer (CR stripped), without making a string per
  * line: the 3.1M-line train list stays one buffer plus two offset arrays.
  */
-export function lineRanges(buf: Buffer): { starts: Uint32Array; ends: Uint32Array; lineNos: Uint32Array; count: number } {
+export function lineRanges(buf: Buffer): {
+  starts: Uint32Array;
+  ends: Uint32Array;
+  lineNos: Uint32Array;
+  count: number;
+} {
   // Upper bound on the number of lines: count newlines natively via indexOf.
   let n = 0;
   for (let p = buf.indexOf(10); p !== -1; p = buf.indexOf(10, p + 1)) n++;

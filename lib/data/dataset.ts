@@ -25,7 +25,14 @@ export interface OpenOptions {
 export function openDataset(opts: OpenOptions): Dataset {
   const issues = opts.issues ?? new Issues();
   if (isCachePath(opts.data)) return new CacheDataset(opts.data);
-  if (isVggFace2Root(opts.data)) return new VggFace2Dataset({ root: opts.data, images: opts.images, split: opts.split, onlyExisting: opts.onlyExisting, issues });
+  if (isVggFace2Root(opts.data))
+    return new VggFace2Dataset({
+      root: opts.data,
+      images: opts.images,
+      split: opts.split,
+      onlyExisting: opts.onlyExisting,
+      issues,
+    });
   return new ImageFolderDataset({ root: opts.data, boxes: opts.boxes, landmarks: opts.landmarks, issues });
 }
 
@@ -111,7 +118,8 @@ export function closedSetSplit(ds: Dataset, perClass: number, seed = 0): { train
  */
 export function openSetSplit(ds: Dataset, heldOut: number, seed = 0): { train: Subset; test: Subset } {
   const groups = byClass(ds);
-  if (heldOut < 1 || heldOut >= groups.length) throw new Error(`open-set split: held-out identities must be in 1..${groups.length - 1}`);
+  if (heldOut < 1 || heldOut >= groups.length)
+    throw new Error(`open-set split: held-out identities must be in 1..${groups.length - 1}`);
   const order = new Rng(seed, 0x0be5).shuffle(groups.map((_, c) => c));
   const testSet = new Set(order.slice(0, heldOut));
   const testClasses = groups.map((_, c) => c).filter((c) => testSet.has(c));
@@ -119,6 +127,11 @@ export function openSetSplit(ds: Dataset, heldOut: number, seed = 0): { train: S
   const pick = (cs: number[]) => Int32Array.from(cs.flatMap((c) => groups[c]).sort((a, b) => a - b));
   return {
     train: new Subset(ds, pick(trainClasses), `open-set train (seed ${seed})`, trainClasses),
-    test: new Subset(ds, pick(testClasses), `open-set test (${heldOut} identities held out, seed ${seed})`, testClasses),
+    test: new Subset(
+      ds,
+      pick(testClasses),
+      `open-set test (${heldOut} identities held out, seed ${seed})`,
+      testClasses,
+    ),
   };
 }

@@ -38,7 +38,16 @@ export function nativeAugmentable(p: AugmentParams): boolean {
   return p.scale === 1 && p.angle === 0 && p.saturation === 1;
 }
 
-function windowSpec(data: Buffer, kind: DecodeSpec['kind'], width: number, height: number, region: Region, resized: { width: number; height: number }, size: number, p: AugmentParams): DecodeSpec {
+function windowSpec(
+  data: Buffer,
+  kind: DecodeSpec['kind'],
+  width: number,
+  height: number,
+  region: Region,
+  resized: { width: number; height: number },
+  size: number,
+  p: AugmentParams,
+): DecodeSpec {
   const o = cropOrigin(resized.width, resized.height, size, p.crop);
   const { gain, bias } = linearTone(p);
   return {
@@ -90,7 +99,12 @@ export function planRecord(rec: CacheRecord, size: number, p: AugmentParams): De
  * else sharp's: `prepare` stores these, so that a cache holds what the native loader computes
  * live (the loader's window is a crop of exactly this image).
  */
-export async function loadBaseNative(binding: NativeBinding, src: SampleSource, face: FaceOptions, issues?: Issues): Promise<BaseImage> {
+export async function loadBaseNative(
+  binding: NativeBinding,
+  src: SampleSource,
+  face: FaceOptions,
+  issues?: Issues,
+): Promise<BaseImage> {
   const [base] = await loadBasesNative(binding, [src], face, issues);
   if (base instanceof Error) throw base;
   return base;
@@ -109,14 +123,16 @@ export async function loadBasesNative(
   threads?: number,
 ): Promise<(BaseImage | Error)[]> {
   const plans = await Promise.all(
-    srcs.map(async (src) => {
-      const buf = await readImageFile(src.path);
-      const notes: [IssueKind, string][] = [];
-      const note = (kind: IssueKind, detail: string) => notes.push([kind, detail]);
-      const jpeg = sniffFormat(buf.subarray(0, 16)) === 'jpeg';
-      const spec = jpeg ? planJpeg(buf, src, face, IDENTITY_AUGMENT, note, 'whole') : undefined;
-      return { src, buf, notes, spec };
-    }).map((p) => p.catch((e: Error) => e)),
+    srcs
+      .map(async (src) => {
+        const buf = await readImageFile(src.path);
+        const notes: [IssueKind, string][] = [];
+        const note = (kind: IssueKind, detail: string) => notes.push([kind, detail]);
+        const jpeg = sniffFormat(buf.subarray(0, 16)) === 'jpeg';
+        const spec = jpeg ? planJpeg(buf, src, face, IDENTITY_AUGMENT, note, 'whole') : undefined;
+        return { src, buf, notes, spec };
+      })
+      .map((p) => p.catch((e: Error) => e)),
   );
   let bytes = 0;
   const specs = plans.map((p) => {

@@ -80,7 +80,13 @@ function makeIdentity(k: number, n: number, seed: number): Identity {
 }
 
 /** One face image: SVG source plus the true loose box and 5 landmarks (pixel-index coordinates). */
-function drawFace(p: Identity, size: number, r: Rng, pose: number, mature: boolean): { svg: string; box: number[]; landmarks: number[] } {
+function drawFace(
+  p: Identity,
+  size: number,
+  r: Rng,
+  pose: number,
+  mature: boolean,
+): { svg: string; box: number[]; landmarks: number[] } {
   const [y0, y1] = POSES[pose].yaw;
   const yaw = (r.next() < 0.5 ? -1 : 1) * r.range(y0, y1);
   const ry = size * r.range(0.26, 0.34); // face half-height
@@ -95,7 +101,11 @@ function drawFace(p: Identity, size: number, r: Rng, pose: number, mature: boole
   const eyeY = -0.18 * ry;
   const half = p.eyeGap * rx * 2 * 0.5;
   const squeeze = (side: number) => 1 - 0.6 * Math.max(0, side * Math.sin(yaw)); // far eye narrows
-  const eyes = [-1, 1].map((side) => ({ x: shift + side * half * (1 - 0.35 * Math.abs(Math.sin(yaw))), y: eyeY, s: squeeze(side) }));
+  const eyes = [-1, 1].map((side) => ({
+    x: shift + side * half * (1 - 0.35 * Math.abs(Math.sin(yaw))),
+    y: eyeY,
+    s: squeeze(side),
+  }));
   const nose = { x: shift * 1.35, y: eyeY + p.noseLen * ry * 2 };
   const mouthY = nose.y + 0.22 * ry;
   const mw = p.mouthW * rx * (1 - 0.3 * Math.abs(Math.sin(yaw)));
@@ -110,29 +120,57 @@ function drawFace(p: Identity, size: number, r: Rng, pose: number, mature: boole
   const hairRy = ry * (p.hairStyle === 2 ? 1.25 : 1.1);
   const hairCy = p.hairStyle === 1 ? 0.1 * ry : -0.12 * ry;
   parts.push(`<ellipse cx="${shift * -0.3}" cy="${hairCy}" rx="${hairRx}" ry="${hairRy}" fill="${p.hair}"/>`);
-  if (hairGrey) parts.push(`<ellipse cx="${shift * -0.3}" cy="${hairCy}" rx="${hairRx}" ry="${hairRy}" fill="#bbb" opacity="${hairGrey}"/>`);
+  if (hairGrey)
+    parts.push(
+      `<ellipse cx="${shift * -0.3}" cy="${hairCy}" rx="${hairRx}" ry="${hairRy}" fill="#bbb" opacity="${hairGrey}"/>`,
+    );
   parts.push(`<ellipse cx="0" cy="${0.08 * ry}" rx="${rx}" ry="${ry * 0.92}" fill="${p.skin}"/>`);
-  if (p.beard) parts.push(`<ellipse cx="${shift}" cy="${0.62 * ry}" rx="${rx * 0.7}" ry="${ry * 0.32}" fill="${p.hair}" opacity="0.85"/>`);
+  if (p.beard)
+    parts.push(
+      `<ellipse cx="${shift}" cy="${0.62 * ry}" rx="${rx * 0.7}" ry="${ry * 0.32}" fill="${p.hair}" opacity="0.85"/>`,
+    );
   for (const e of eyes) {
     parts.push(`<ellipse cx="${e.x}" cy="${e.y}" rx="${eyeR * 1.5 * e.s}" ry="${eyeR}" fill="white"/>`);
-    parts.push(`<circle cx="${e.x + 0.3 * eyeR * Math.sin(yaw)}" cy="${e.y}" r="${eyeR * 0.7 * Math.max(0.5, e.s)}" fill="${p.eye}"/>`);
-    parts.push(`<rect x="${e.x - eyeR * 1.6 * e.s}" y="${e.y - eyeR * 2.2}" width="${eyeR * 3.2 * e.s}" height="${eyeR * 0.6}" fill="${p.hair}"/>`);
-    if (p.glasses) parts.push(`<circle cx="${e.x}" cy="${e.y}" r="${eyeR * 1.9}" fill="none" stroke="#222" stroke-width="${Math.max(1, eyeR * 0.35)}"/>`);
+    parts.push(
+      `<circle cx="${e.x + 0.3 * eyeR * Math.sin(yaw)}" cy="${e.y}" r="${eyeR * 0.7 * Math.max(0.5, e.s)}" fill="${p.eye}"/>`,
+    );
+    parts.push(
+      `<rect x="${e.x - eyeR * 1.6 * e.s}" y="${e.y - eyeR * 2.2}" width="${eyeR * 3.2 * e.s}" height="${eyeR * 0.6}" fill="${p.hair}"/>`,
+    );
+    if (p.glasses)
+      parts.push(
+        `<circle cx="${e.x}" cy="${e.y}" r="${eyeR * 1.9}" fill="none" stroke="#222" stroke-width="${Math.max(1, eyeR * 0.35)}"/>`,
+      );
   }
-  parts.push(`<path d="M ${shift * 0.9} ${eyeY + eyeR} L ${nose.x + 0.12 * rx * Math.sign(yaw || 1)} ${nose.y} L ${nose.x - 0.05 * rx} ${nose.y}" stroke="#734" stroke-width="${Math.max(1, ry * 0.04)}" fill="none"/>`);
-  parts.push(`<path d="M ${mouth[0]} ${mouthY} Q ${(mouth[0] + mouth[1]) / 2} ${mouthY + 0.08 * ry} ${mouth[1]} ${mouthY}" stroke="${p.lip}" stroke-width="${Math.max(1.2, ry * 0.07)}" fill="none"/>`);
+  parts.push(
+    `<path d="M ${shift * 0.9} ${eyeY + eyeR} L ${nose.x + 0.12 * rx * Math.sign(yaw || 1)} ${nose.y} L ${nose.x - 0.05 * rx} ${nose.y}" stroke="#734" stroke-width="${Math.max(1, ry * 0.04)}" fill="none"/>`,
+  );
+  parts.push(
+    `<path d="M ${mouth[0]} ${mouthY} Q ${(mouth[0] + mouth[1]) / 2} ${mouthY + 0.08 * ry} ${mouth[1]} ${mouthY}" stroke="${p.lip}" stroke-width="${Math.max(1.2, ry * 0.07)}" fill="none"/>`,
+  );
   if (mature)
-    for (const s of [-1, 1]) parts.push(`<path d="M ${shift + s * 0.55 * rx} ${0.2 * ry} q ${s * 0.1 * rx} ${0.12 * ry} 0 ${0.25 * ry}" stroke="#543" stroke-width="1" fill="none" opacity="0.6"/>`);
+    for (const s of [-1, 1])
+      parts.push(
+        `<path d="M ${shift + s * 0.55 * rx} ${0.2 * ry} q ${s * 0.1 * rx} ${0.12 * ry} 0 ${0.25 * ry}" stroke="#543" stroke-width="1" fill="none" opacity="0.6"/>`,
+      );
   parts.push('</g>');
   // Lighting: a left/right gradient of light or shadow over everything.
-  parts.push(`<defs><linearGradient id="l" x1="0" x2="1"><stop offset="0" stop-color="${light > 0 ? 'white' : 'black'}" stop-opacity="${Math.abs(light) * 0.5}"/><stop offset="1" stop-color="black" stop-opacity="0"/></linearGradient></defs>`);
+  parts.push(
+    `<defs><linearGradient id="l" x1="0" x2="1"><stop offset="0" stop-color="${light > 0 ? 'white' : 'black'}" stop-opacity="${Math.abs(light) * 0.5}"/><stop offset="1" stop-color="black" stop-opacity="0"/></linearGradient></defs>`,
+  );
   parts.push(`<rect width="${size}" height="${size}" fill="url(#l)"/>`);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">${parts.join('')}</svg>`;
   // Landmarks in image coordinates (roll about the face centre); SVG's pixel i is centred at i + 0.5.
   const c = Math.cos((roll * Math.PI) / 180);
   const s = Math.sin((roll * Math.PI) / 180);
   const toImg = (x: number, y: number) => [cx + c * x - s * y - 0.5, cy + s * x + c * y - 0.5];
-  const landmarks = [...toImg(eyes[0].x, eyes[0].y), ...toImg(eyes[1].x, eyes[1].y), ...toImg(nose.x, nose.y), ...toImg(mouth[0], mouthY), ...toImg(mouth[1], mouthY)];
+  const landmarks = [
+    ...toImg(eyes[0].x, eyes[0].y),
+    ...toImg(eyes[1].x, eyes[1].y),
+    ...toImg(nose.x, nose.y),
+    ...toImg(mouth[0], mouthY),
+    ...toImg(mouth[1], mouthY),
+  ];
   // Loose box: the head's extent (like VGGFace2's detector boxes), not clipped to the image.
   const bw = 2 * rx * 1.05;
   const bh = 2 * ry * 1.05;
@@ -156,7 +194,10 @@ export async function writeDemoDataset(o: DemoOptions): Promise<DemoResult> {
   fs.mkdirSync(path.join(o.out, 'bb_landmark'), { recursive: true });
   const lists = { train: [] as string[], test: [] as string[] };
   const bb = { train: ['NAME_ID,X,Y,W,H'], test: ['NAME_ID,X,Y,W,H'] };
-  const lm = { train: ['NAME_ID,P1X,P1Y,P2X,P2Y,P3X,P3Y,P4X,P4Y,P5X,P5Y'], test: ['NAME_ID,P1X,P1Y,P2X,P2Y,P3X,P3Y,P4X,P4Y,P5X,P5Y'] };
+  const lm = {
+    train: ['NAME_ID,P1X,P1Y,P2X,P2Y,P3X,P3Y,P4X,P4Y,P5X,P5Y'],
+    test: ['NAME_ID,P1X,P1Y,P2X,P2Y,P3X,P3Y,P4X,P4Y,P5X,P5Y'],
+  };
   const poseTemp: string[] = [];
   const ageTemp: string[] = [];
   const t = Math.max(1, Math.floor(m / 6)); // template size: 3 poses × 2 templates (ages: 2 × 2)
@@ -174,7 +215,11 @@ export async function writeDemoDataset(o: DemoOptions): Promise<DemoResult> {
       const mature = Math.floor(j / 3) % 2 === 1;
       const { svg, box, landmarks } = drawFace(p, size, r, pose, mature);
       const rel = `${p.id}/${String(j + 1).padStart(4, '0')}_01.jpg`;
-      jobs.push(sharp(Buffer.from(svg)).jpeg({ quality: 92 }).toFile(path.join(o.out, split, rel)));
+      jobs.push(
+        sharp(Buffer.from(svg))
+          .jpeg({ quality: 92 })
+          .toFile(path.join(o.out, split, rel)),
+      );
       lists[split].push(rel);
       const nameId = `"${rel.replace(/\.jpg$/, '')}"`;
       bb[split].push(`${nameId},${box.join(',')}`);
@@ -189,7 +234,10 @@ export async function writeDemoDataset(o: DemoOptions): Promise<DemoResult> {
       for (const g of byAge) ageTemp.push(...g.slice(0, 2 * t));
     }
   }
-  const meta = ['Class_ID, Name, Sample_Num, Flag, Gender', ...ids.map((p) => `${p.id}, "${p.name}", ${m}, ${p.flag}, ${p.gender}`)];
+  const meta = [
+    'Class_ID, Name, Sample_Num, Flag, Gender',
+    ...ids.map((p) => `${p.id}, "${p.name}", ${m}, ${p.flag}, ${p.gender}`),
+  ];
   const write = (rel: string, lines: string[]) => fs.writeFileSync(path.join(o.out, rel), lines.join('\n') + '\n');
   write('meta/identity_meta.csv', meta);
   write('meta/train_list.txt', lists.train);

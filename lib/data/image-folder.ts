@@ -32,7 +32,8 @@ export class ImageFolderDataset implements Dataset {
   constructor(opts: ImageFolderOptions) {
     const issues = opts.issues ?? new Issues();
     this.root = path.resolve(opts.root);
-    if (!fs.existsSync(this.root) || !fs.statSync(this.root).isDirectory()) throw new Error(`${opts.root}: no such directory`);
+    if (!fs.existsSync(this.root) || !fs.statSync(this.root).isDirectory())
+      throw new Error(`${opts.root}: no such directory`);
     const classes = fs
       .readdirSync(this.root, { withFileTypes: true })
       .filter((d) => !d.name.startsWith('.') && isDir(this.root, d))
@@ -67,7 +68,12 @@ export class ImageFolderDataset implements Dataset {
     this.paths = paths;
     this.labels = Int32Array.from(labels);
     this.size = paths.length;
-    this.annotations = loadAnnotations(this.size, (i) => this.paths[i], { boxes: opts.boxes, landmarks: opts.landmarks }, issues);
+    this.annotations = loadAnnotations(
+      this.size,
+      (i) => this.paths[i],
+      { boxes: opts.boxes, landmarks: opts.landmarks },
+      issues,
+    );
     this.description = `image folder ${opts.root}: ${this.size} images, ${kept.length} identities`;
   }
 
@@ -88,7 +94,9 @@ export class ImageFolderDataset implements Dataset {
 function isDir(parent: string, d: fs.Dirent): boolean {
   if (d.isDirectory()) return true;
   // Follow symlinks to folders (datasets are often assembled from links).
-  return d.isSymbolicLink() && fs.statSync(path.join(parent, d.name), { throwIfNoEntry: false })?.isDirectory() === true;
+  return (
+    d.isSymbolicLink() && fs.statSync(path.join(parent, d.name), { throwIfNoEntry: false })?.isDirectory() === true
+  );
 }
 
 /** Relative paths (with '/') of all non-hidden files below root/rel, sorted, depth-first. */

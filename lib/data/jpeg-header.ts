@@ -63,7 +63,16 @@ export function readJpegHeader(buf: Uint8Array): JpegHeader | undefined {
     const len = (buf[i + 2] << 8) | buf[i + 3];
     const end = i + 2 + len;
     if (len < 2 || end > buf.length) return undefined;
-    if (marker === 0xe1 && len >= 8 && buf[i + 4] === 0x45 && buf[i + 5] === 0x78 && buf[i + 6] === 0x69 && buf[i + 7] === 0x66 && buf[i + 8] === 0 && buf[i + 9] === 0)
+    if (
+      marker === 0xe1 &&
+      len >= 8 &&
+      buf[i + 4] === 0x45 &&
+      buf[i + 5] === 0x78 &&
+      buf[i + 6] === 0x69 &&
+      buf[i + 7] === 0x66 &&
+      buf[i + 8] === 0 &&
+      buf[i + 9] === 0
+    )
       orientation = exifOrientation(buf, i + 10, end);
     if (isFrameMarker(marker)) {
       if (len < 8) return undefined;

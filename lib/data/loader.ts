@@ -102,10 +102,18 @@ export class Loader implements AsyncIterable<Batch> {
     this.base = baseSource(dataset, opts, this.issues);
     if (opts.decoder !== 'sharp') {
       const binding = nativeDecoder();
-      if (binding) this.native = new NativeRenderer(dataset, opts, this.issues, binding, { threads: opts.decodeThreads, memory: opts.memoryCache });
-      else if (opts.decoder === 'native') throw new Error(`decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`);
+      if (binding)
+        this.native = new NativeRenderer(dataset, opts, this.issues, binding, {
+          threads: opts.decodeThreads,
+          memory: opts.memoryCache,
+        });
+      else if (opts.decoder === 'native')
+        throw new Error(
+          `decoder 'native': the addon is not built with TurboJPEG (apt-get install libturbojpeg0-dev, then npm run build:native)`,
+        );
     }
-    this.sampler = opts.sampler ?? new ShuffleSampler(dataset.size, opts.batchSize, { seed: opts.seed, shuffle: opts.train });
+    this.sampler =
+      opts.sampler ?? new ShuffleSampler(dataset.size, opts.batchSize, { seed: opts.seed, shuffle: opts.train });
     this.sem = new Semaphore(opts.concurrency ?? 2 * os.availableParallelism());
     this.prefetch = Math.max(1, opts.prefetch ?? 2);
     const buffers = this.prefetch + Math.max(1, opts.held ?? 1);
@@ -134,11 +142,18 @@ export class Loader implements AsyncIterable<Batch> {
   }
 
   private advance(p: Position): Position {
-    return p.batch + 1 < this.sampler.batchesPerEpoch ? { epoch: p.epoch, batch: p.batch + 1 } : { epoch: p.epoch + 1, batch: 0 };
+    return p.batch + 1 < this.sampler.batchesPerEpoch
+      ? { epoch: p.epoch, batch: p.batch + 1 }
+      : { epoch: p.epoch + 1, batch: 0 };
   }
 
   private pump(): void {
-    while (!this.closed && this.free.length > 0 && this.pending.length < this.prefetch && this.nextToStart.epoch < this.epochs) {
+    while (
+      !this.closed &&
+      this.free.length > 0 &&
+      this.pending.length < this.prefetch &&
+      this.nextToStart.epoch < this.epochs
+    ) {
       const pos = this.nextToStart;
       this.nextToStart = this.advance(pos);
       const buf = this.free.pop()!;
@@ -165,8 +180,12 @@ export class Loader implements AsyncIterable<Batch> {
     const { size, train, augment = {}, seed = 0 } = this.opts;
     const indices = this.sampler.batch(pos.epoch, pos.batch);
     const stride = size * size * 3;
-    const params = Array.from(indices, (idx) => (train ? augmentParams(augment, seed, pos.epoch, idx) : IDENTITY_AUGMENT));
-    const first: SlotResult[] = this.native ? await this.native.render(indices, params, data) : Array.from(indices, () => ({}));
+    const params = Array.from(indices, (idx) =>
+      train ? augmentParams(augment, seed, pos.epoch, idx) : IDENTITY_AUGMENT,
+    );
+    const first: SlotResult[] = this.native
+      ? await this.native.render(indices, params, data)
+      : Array.from(indices, () => ({}));
     const ok = await Promise.all(
       first.map((r, slot) => {
         if (r === true) return true;
@@ -174,7 +193,9 @@ export class Loader implements AsyncIterable<Batch> {
         return this.sem.run(async () => {
           try {
             const idx = indices[slot];
-            const base = r.buffer ? await decodeBase(r.buffer, this.dataset.source(idx), this.opts, this.issues) : await this.base(idx);
+            const base = r.buffer
+              ? await decodeBase(r.buffer, this.dataset.source(idx), this.opts, this.issues)
+              : await this.base(idx);
             await renderInto(base, size, params[slot], data, slot * stride);
             return true;
           } catch (e) {
@@ -205,7 +226,9 @@ export class Loader implements AsyncIterable<Batch> {
       const head = this.pending.shift();
       if (!head) {
         if (this.closed || this.nextToStart.epoch >= this.epochs) return;
-        throw new Error(`all batch buffers are held by the consumer: call loader.release(batch) after each step (or raise 'held')`);
+        throw new Error(
+          `all batch buffers are held by the consumer: call loader.release(batch) after each step (or raise 'held')`,
+        );
       }
       const batch = await head.batch;
       this.nextToYield = this.advance(head.pos);

@@ -88,7 +88,15 @@ export class NativeRenderer {
     if (this.record) return { spec: planRecord(this.record(idx), this.face.size, p), notes: [] };
     if (base instanceof Error) throw base;
     // A window of a whole base is the same bytes as the one-pass decode below (docs/loader.md).
-    if (base) return { spec: planRecord({ encoding: 'raw', body: base.data, width: base.width, height: base.height }, this.face.size, p), notes: [] };
+    if (base)
+      return {
+        spec: planRecord(
+          { encoding: 'raw', body: base.data, width: base.width, height: base.height },
+          this.face.size,
+          p,
+        ),
+        notes: [],
+      };
     const src = this.dataset.source(idx);
     const buffer = await readImageFile(src.path);
     if (sniffFormat(buffer.subarray(0, 16)) !== 'jpeg') return { buffer };
@@ -104,7 +112,9 @@ export class NativeRenderer {
       Array.from(indices, (idx, slot) => this.plan(idx, params[slot], bases[slot]).catch((e: Error) => e)),
     );
     const specs = plans.map((x) => (x instanceof Error || !('spec' in x) ? null : x.spec));
-    const failed = specs.some((s) => s) ? await this.binding.decodeBatch(specs, out, this.face.size, { threads: this.threads }) : [];
+    const failed = specs.some((s) => s)
+      ? await this.binding.decodeBatch(specs, out, this.face.size, { threads: this.threads })
+      : [];
     return plans.map((x, slot): SlotResult => {
       if (x instanceof Error || !('spec' in x)) return x;
       if (failed[slot] !== null) return { buffer: x.buffer };

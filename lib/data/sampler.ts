@@ -38,7 +38,8 @@ export class ShuffleSampler implements Sampler {
     this.shuffle = opts.shuffle ?? true;
     const dropLast = opts.dropLast ?? this.shuffle;
     this.batchesPerEpoch = dropLast ? Math.floor(size / batchSize) : Math.ceil(size / batchSize);
-    if (this.batchesPerEpoch === 0) throw new Error(`dataset of ${size} images is smaller than one batch of ${batchSize}`);
+    if (this.batchesPerEpoch === 0)
+      throw new Error(`dataset of ${size} images is smaller than one batch of ${batchSize}`);
   }
 
   private perm(epoch: number): Int32Array {
@@ -97,11 +98,13 @@ export class BalancedSampler implements Sampler {
     for (let c = 0; c < classes; c++) if (counts[c + 1] > counts[c]) nonEmpty.push(c);
     this.nonEmpty = Int32Array.from(nonEmpty);
     this.batchesPerEpoch = Math.floor(nonEmpty.length / opts.classesPerBatch);
-    if (this.batchesPerEpoch === 0) throw new Error(`${nonEmpty.length} identities, fewer than ${opts.classesPerBatch} per batch`);
+    if (this.batchesPerEpoch === 0)
+      throw new Error(`${nonEmpty.length} identities, fewer than ${opts.classesPerBatch} per batch`);
   }
 
   private order(epoch: number): Int32Array {
-    if (this.cached?.epoch !== epoch) this.cached = { epoch, order: new Rng(this.seed, epoch, 0xc1a5).shuffle(this.nonEmpty.slice()) };
+    if (this.cached?.epoch !== epoch)
+      this.cached = { epoch, order: new Rng(this.seed, epoch, 0xc1a5).shuffle(this.nonEmpty.slice()) };
     return this.cached.order;
   }
 

@@ -10,7 +10,15 @@ import sharp from 'sharp';
 import { landmarksUsable } from './annotations';
 import { sharpAffinePlan, templateFor, umeyama, type Similarity } from './align';
 import type { AugmentParams } from './augment';
-import { clampBox, cropOrigin, DEFAULT_BOX_EXTEND, extendBox, resizeShortSide, shortSideDims, type Region } from './boxes';
+import {
+  clampBox,
+  cropOrigin,
+  DEFAULT_BOX_EXTEND,
+  extendBox,
+  resizeShortSide,
+  shortSideDims,
+  type Region,
+} from './boxes';
 import { DataError, Issues, type IssueKind } from './issues';
 import { sniffFormat } from './magic';
 import type { BaseImage, CropMode, SampleSource } from './types';
@@ -71,21 +79,40 @@ export async function loadBase(src: SampleSource, opts: FaceOptions, issues?: Is
  * with crop 'none'). Throws DataError when the box misses the image; a partly-outside box is
  * clamped and noted.
  */
-export function faceRegion(src: SampleSource, width: number, height: number, opts: FaceOptions, note?: (kind: IssueKind, detail: string) => void): Region {
+export function faceRegion(
+  src: SampleSource,
+  width: number,
+  height: number,
+  opts: FaceOptions,
+  note?: (kind: IssueKind, detail: string) => void,
+): Region {
   if (opts.crop === 'none' || !src.box) return { left: 0, top: 0, width, height };
   const raw = clampBox(src.box, width, height);
-  if (!raw.region) throw new DataError('box-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
-  if (!raw.inside) note?.('box-partly-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
+  if (!raw.region)
+    throw new DataError('box-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
+  if (!raw.inside)
+    note?.('box-partly-outside', `${src.path}: box ${JSON.stringify(src.box)} vs image ${width}×${height}`);
   return clampBox(extendBox(src.box, opts.boxExtend ?? DEFAULT_BOX_EXTEND), width, height).region ?? raw.region;
 }
 
 /** Stage 1 from the file's bytes (already read). */
-export async function decodeBase(buf: Buffer, src: SampleSource, opts: FaceOptions, issues?: Issues): Promise<BaseImage> {
+export async function decodeBase(
+  buf: Buffer,
+  src: SampleSource,
+  opts: FaceOptions,
+  issues?: Issues,
+): Promise<BaseImage> {
   return decoding(src.path, async () => {
     const short = resizeShortSide(opts.size);
     // Whole image: sharp sizes it from the header itself, saving a metadata pass (hot path).
     if ((opts.crop === 'none' || !src.box) && !(opts.crop === 'align' && src.landmarks)) {
-      return sharpRaw(sharp(buf, SHARP_INPUT).rotate().resize(short, short, { fit: 'outside' }).flatten({ background: BLACK }).toColourspace('srgb'));
+      return sharpRaw(
+        sharp(buf, SHARP_INPUT)
+          .rotate()
+          .resize(short, short, { fit: 'outside' })
+          .flatten({ background: BLACK })
+          .toColourspace('srgb'),
+      );
     }
     const meta = await sharp(buf, SHARP_INPUT).metadata();
     const width = meta.autoOrient?.width ?? meta.width;
@@ -98,14 +125,25 @@ export async function decodeBase(buf: Buffer, src: SampleSource, opts: FaceOptio
     const region = faceRegion(src, width, height, opts, (kind, detail) => issues?.add(kind, detail));
     const dims = shortSideDims(region.width, region.height, short);
     const out = await sharpRaw(
-      sharp(buf, SHARP_INPUT).rotate().extract(region).resize(dims.width, dims.height, { fit: 'fill' }).flatten({ background: BLACK }).toColourspace('srgb'),
+      sharp(buf, SHARP_INPUT)
+        .rotate()
+        .extract(region)
+        .resize(dims.width, dims.height, { fit: 'fill' })
+        .flatten({ background: BLACK })
+        .toColourspace('srgb'),
     );
     return { data: out.data, width: out.width, height: out.height };
   });
 }
 
 /** Align a face so that its 5 points land on the size×size template. */
-async function alignFace(buf: Buffer, width: number, height: number, landmarks: ArrayLike<number>, size: number): Promise<BaseImage> {
+async function alignFace(
+  buf: Buffer,
+  width: number,
+  height: number,
+  landmarks: ArrayLike<number>,
+  size: number,
+): Promise<BaseImage> {
   const dst = templateFor(size);
   let t = umeyama(landmarks, dst);
   const scale = Math.hypot(t.a, t.b);
@@ -158,7 +196,13 @@ export function linearTone(p: AugmentParams): { gain: number; bias: number } {
  * Stage 2: augment a base image and write size×size×3 bytes into out at byteOffset.
  * Scale/rotation act about the image centre, before the crop.
  */
-export async function renderInto(base: BaseImage, size: number, p: AugmentParams, out: Buffer, byteOffset: number): Promise<void> {
+export async function renderInto(
+  base: BaseImage,
+  size: number,
+  p: AugmentParams,
+  out: Buffer,
+  byteOffset: number,
+): Promise<void> {
   let img = base;
   if (p.scale !== 1 || p.angle !== 0) {
     const th = (p.angle * Math.PI) / 180;
@@ -169,7 +213,12 @@ export async function renderInto(base: BaseImage, size: number, p: AugmentParams
     img = await warp(base, { a, b, tx: cx - (a * cx - b * cy), ty: cy - (b * cx + a * cy) }, base.width, base.height);
   }
   const o = cropOrigin(img.width, img.height, size, p.crop);
-  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({ left: o.left, top: o.top, width: size, height: size });
+  let s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).extract({
+    left: o.left,
+    top: o.top,
+    width: size,
+    height: size,
+  });
   if (p.flip) s = s.flop();
   if (p.brightness !== 1 || p.contrast !== 1) {
     const { gain, bias } = linearTone(p);

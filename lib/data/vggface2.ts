@@ -142,7 +142,11 @@ export class VggFace2Dataset implements Dataset {
         continue;
       }
       let label: number;
-      if (prevSlash !== -1 && slash - s === prevSlash - prevStart && buf.compare(buf, prevStart, prevSlash, s, slash) === 0) {
+      if (
+        prevSlash !== -1 &&
+        slash - s === prevSlash - prevStart &&
+        buf.compare(buf, prevStart, prevSlash, s, slash) === 0
+      ) {
         label = prevLabel;
       } else {
         const id = buf.toString('utf8', s, slash);
@@ -181,7 +185,12 @@ export class VggFace2Dataset implements Dataset {
     this.annotations =
       opts.annotations === false
         ? new Annotations()
-        : loadAnnotations(kept, (i) => this.relPath(i), { boxes: files.boxes[split], landmarks: files.landmarks[split] }, issues);
+        : loadAnnotations(
+            kept,
+            (i) => this.relPath(i),
+            { boxes: files.boxes[split], landmarks: files.landmarks[split] },
+            issues,
+          );
     this.description =
       `VGGFace2 ${split} split at ${opts.root} (images ${this.imagesRoot}): ${kept} images, ${this.classes.length} identities` +
       (this.annotations.boxes ? ', loose boxes' : '') +
@@ -236,7 +245,10 @@ export interface Template {
  * divided by the number of templates (5 in the release, smaller in demo data).
  */
 export function readTemplates(file: string, kind: 'pose' | 'age', issues: Issues): Template[] {
-  const kinds: TemplateKind[] = kind === 'pose' ? ['front', 'front', 'three-quarter', 'three-quarter', 'profile', 'profile'] : ['young', 'young', 'mature', 'mature'];
+  const kinds: TemplateKind[] =
+    kind === 'pose'
+      ? ['front', 'front', 'three-quarter', 'three-quarter', 'profile', 'profile']
+      : ['young', 'young', 'mature', 'mature'];
   const text = readMaybeGz(file).toString('utf8');
   const blocks: { id: string; lines: string[]; line: number }[] = [];
   text.split('\n').forEach((raw, k) => {
@@ -255,7 +267,10 @@ export function readTemplates(file: string, kind: 'pose' | 'age', issues: Issues
   const out: Template[] = [];
   for (const b of blocks) {
     if (b.lines.length % kinds.length !== 0) {
-      issues.add('malformed-line', `${file}:${b.line}: ${b.id} has ${b.lines.length} images, not a multiple of ${kinds.length}`);
+      issues.add(
+        'malformed-line',
+        `${file}:${b.line}: ${b.id} has ${b.lines.length} images, not a multiple of ${kinds.length}`,
+      );
       continue;
     }
     const t = b.lines.length / kinds.length;

@@ -36,7 +36,8 @@ export function aggregateTemplates(faces: Float32Array, dim: number, members: Te
   const media = new Map<string, Float32Array[]>();
   const templateOf = new Map<string, string>();
   members.forEach((m, k) => {
-    if (m.row < 0 || (m.row + 1) * dim > unit.length) throw new RangeError(`template ${m.template}: face row ${m.row} out of range`);
+    if (m.row < 0 || (m.row + 1) * dim > unit.length)
+      throw new RangeError(`template ${m.template}: face row ${m.row} out of range`);
     // Media keys are per template: the same photo in two templates is averaged into each.
     const key = `${m.template}\u0000${m.media ?? `#${k}`}`;
     templateOf.set(key, m.template);

@@ -45,7 +45,8 @@ export interface PixelBatch {
 
 export function resolveOutput(model: Model, output?: EmbeddingOutput): EmbeddingOutput {
   const hasEmbedding = model.describe().embeddingDim > 0;
-  if (output === 'embedding' && !hasEmbedding) throw new Error('this model has no embedding layer: use output "features"');
+  if (output === 'embedding' && !hasEmbedding)
+    throw new Error('this model has no embedding layer: use output "features"');
   return output ?? (hasEmbedding ? 'embedding' : 'features');
 }
 
@@ -79,7 +80,8 @@ export async function embedBatch(
 ): Promise<BatchOutputs> {
   const shape = [b.n, b.size, b.size, 3];
   const x = b.data.subarray(0, b.n * b.size * b.size * 3);
-  const pick = (o: { features: Float32Array; embedding?: Float32Array }) => (output === 'embedding' ? o.embedding! : o.features);
+  const pick = (o: { features: Float32Array; embedding?: Float32Array }) =>
+    output === 'embedding' ? o.embedding! : o.features;
   const first = await model.forward(x, shape);
   const vectors = Float32Array.from(pick(first));
   if (flip) {
@@ -163,7 +165,12 @@ export async function embedDataset(model: Model, dataset: Dataset, opts: EmbedOp
  * Embeds encoded images held in memory (insightface .bin files: aligned 112×112 faces), resized
  * to the input size; an undecodable image is an error naming its position.
  */
-export async function embedEncoded(model: Model, images: Uint8Array[], what: string, opts: EmbedOptions = {}): Promise<Embeddings> {
+export async function embedEncoded(
+  model: Model,
+  images: Uint8Array[],
+  what: string,
+  opts: EmbedOptions = {},
+): Promise<Embeddings> {
   const output = resolveOutput(model, opts.output);
   const size = opts.size ?? model.inputSize;
   const batchSize = opts.batchSize ?? 32;
@@ -176,7 +183,13 @@ export async function embedEncoded(model: Model, images: Uint8Array[], what: str
     await Promise.all(
       Array.from({ length: n }, async (_, k) => {
         try {
-          const px = await sharp(images[start + k], { failOn: 'truncated' }).rotate().resize(size, size, { fit: 'cover' }).removeAlpha().toColourspace('srgb').raw().toBuffer();
+          const px = await sharp(images[start + k], { failOn: 'truncated' })
+            .rotate()
+            .resize(size, size, { fit: 'cover' })
+            .removeAlpha()
+            .toColourspace('srgb')
+            .raw()
+            .toBuffer();
           if (px.length !== stride) throw new Error(`decoded to ${px.length} bytes, expected ${stride} (RGB)`);
           data.set(px, k * stride);
         } catch (e) {

@@ -35,14 +35,22 @@ export interface EvalOptions extends Omit<EmbedOptions, 'onProgress'> {
 
 export async function evaluate(model: Model, opts: EvalOptions): Promise<ProtocolResult> {
   const issues = opts.issues ?? new Issues();
-  const embedOpts = { size: opts.size, crop: opts.crop, batchSize: opts.batchSize, flip: opts.flip, output: opts.output, issues };
+  const embedOpts = {
+    size: opts.size,
+    crop: opts.crop,
+    batchSize: opts.batchSize,
+    flip: opts.flip,
+    output: opts.output,
+    issues,
+  };
   const embed: Embedder = (ds: Dataset) => embedDataset(model, ds, embedOpts);
   if (!fs.existsSync(opts.data)) throw new Error(`${opts.data}: no such file or directory`);
   const open = (split?: 'train' | 'test') => openDataset({ data: opts.data, images: opts.images, split, issues });
   switch (opts.protocol) {
     case 'classify': {
       const { test } = closedSetSplit(open('train'), opts.holdout ?? 2, opts.seed ?? 0);
-      if (test.size === 0) throw new Error(`classify: no held-out images (every identity has at most ${opts.holdout ?? 2} images)`);
+      if (test.size === 0)
+        throw new Error(`classify: no held-out images (every identity has at most ${opts.holdout ?? 2} images)`);
       return classifyProtocol(model, test, { ...embedOpts, issues });
     }
     case 'verify': {
@@ -52,7 +60,11 @@ export async function evaluate(model: Model, opts: EvalOptions): Promise<Protoco
     }
     case 'identify': {
       const ds = open('test');
-      return identifyProtocol(ds, await embed(ds), { galleryPerId: opts.galleryPerId, unknown: opts.unknown, seed: opts.seed });
+      return identifyProtocol(ds, await embed(ds), {
+        galleryPerId: opts.galleryPerId,
+        unknown: opts.unknown,
+        seed: opts.seed,
+      });
     }
     case 'pose':
     case 'age':

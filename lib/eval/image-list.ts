@@ -11,7 +11,13 @@ export class ImageListDataset implements Dataset {
   private readonly paths: string[];
 
   /** `labels` index `classes`; without them every image is of one unnamed class. `boxes[i]`: face box of image i. */
-  constructor(paths: string[], what: string, labels?: ArrayLike<number>, classes?: readonly string[], private readonly boxes?: (Box | undefined)[]) {
+  constructor(
+    paths: string[],
+    what: string,
+    labels?: ArrayLike<number>,
+    classes?: readonly string[],
+    private readonly boxes?: (Box | undefined)[],
+  ) {
     if (paths.length === 0) throw new Error(`${what}: no images`);
     this.paths = paths.map((p) => path.resolve(p));
     this.size = paths.length;

@@ -7,9 +7,17 @@ export interface LoadedModel {
   metadata: Record<string, string>;
 }
 
-export async function loadForEval(weights: string, opts: { arch?: Arch; device?: string; inputSize?: number } = {}): Promise<LoadedModel> {
+export async function loadForEval(
+  weights: string,
+  opts: { arch?: Arch; device?: string; inputSize?: number } = {},
+): Promise<LoadedModel> {
   const described = await describeWeights(weights);
-  const model = await Model.create({ ...described, ...(opts.arch ? { arch: opts.arch } : {}), device: opts.device, inputSize: opts.inputSize ?? described.inputSize });
+  const model = await Model.create({
+    ...described,
+    ...(opts.arch ? { arch: opts.arch } : {}),
+    device: opts.device,
+    inputSize: opts.inputSize ?? described.inputSize,
+  });
   try {
     const { metadata } = await model.load(weights);
     return { model, metadata };

@@ -50,7 +50,13 @@ export function roc(scores: ArrayLike<number>, same: Labels): Roc {
     far.push(fp / impostor);
     tar.push(tp / genuine);
   }
-  return { thresholds: Float64Array.from(th), far: Float64Array.from(far), tar: Float64Array.from(tar), genuine, impostor };
+  return {
+    thresholds: Float64Array.from(th),
+    far: Float64Array.from(far),
+    tar: Float64Array.from(tar),
+    genuine,
+    impostor,
+  };
 }
 
 /** Area under the ROC (trapezoids; ties count half, as the Mann-Whitney statistic). */
@@ -192,7 +198,8 @@ export interface ScoreMatrix {
  */
 export function ranks(m: ScoreMatrix, probeLabels: ArrayLike<number>, galleryLabels: ArrayLike<number>): Int32Array {
   if (m.gallery === 0 || galleryLabels.length === 0) throw new RangeError('identification needs a non-empty gallery');
-  if (probeLabels.length !== m.probes || galleryLabels.length !== m.gallery) throw new RangeError('score matrix and labels disagree in size');
+  if (probeLabels.length !== m.probes || galleryLabels.length !== m.gallery)
+    throw new RangeError('score matrix and labels disagree in size');
   const ids = [...new Set(Array.from(galleryLabels))];
   const col = new Map(ids.map((id, k) => [id, k]));
   const best = new Float64Array(ids.length);
@@ -238,10 +245,16 @@ export interface OpenSetPoint {
  * FPIR = share of non-mated probes that raise one; TPIR = share of mated probes whose rank-1
  * identity is right and scores ≥ threshold. Read at the lowest threshold with FPIR ≤ target.
  */
-export function tpirAtFpir(m: ScoreMatrix, probeLabels: ArrayLike<number>, galleryLabels: ArrayLike<number>, targets: number[]): OpenSetPoint[] {
+export function tpirAtFpir(
+  m: ScoreMatrix,
+  probeLabels: ArrayLike<number>,
+  galleryLabels: ArrayLike<number>,
+  targets: number[],
+): OpenSetPoint[] {
   const rankOf = ranks(m, probeLabels, galleryLabels);
   const top = new Float64Array(m.probes).fill(-Infinity);
-  for (let p = 0; p < m.probes; p++) for (let g = 0; g < m.gallery; g++) top[p] = Math.max(top[p], m.scores[p * m.gallery + g]);
+  for (let p = 0; p < m.probes; p++)
+    for (let g = 0; g < m.gallery; g++) top[p] = Math.max(top[p], m.scores[p * m.gallery + g]);
   const hits: number[] = [];
   const nonMated: number[] = [];
   for (let p = 0; p < m.probes; p++) {
@@ -250,7 +263,9 @@ export function tpirAtFpir(m: ScoreMatrix, probeLabels: ArrayLike<number>, galle
   }
   const mated = m.probes - nonMated.length;
   if (nonMated.length === 0 || mated === 0) {
-    throw new RangeError(`open-set identification needs mated and non-mated probes (got ${mated} mated, ${nonMated.length} non-mated)`);
+    throw new RangeError(
+      `open-set identification needs mated and non-mated probes (got ${mated} mated, ${nonMated.length} non-mated)`,
+    );
   }
   // The empirical curve: one point per distinct top score, as for the ROC.
   const cands = [...new Set([...hits, ...nonMated])].sort((a, b) => b - a);

@@ -5,18 +5,37 @@ import type { MetricValue, ProtocolName, ProtocolResult } from './protocols/type
 export interface EvalRecord {
   protocol: ProtocolName;
   weights: string;
-  model: { arch: string; num_classes: number; embedding_dim: number; input_size: number; output: string; flip: boolean };
+  model: {
+    arch: string;
+    num_classes: number;
+    embedding_dim: number;
+    input_size: number;
+    output: string;
+    flip: boolean;
+  };
   data: string;
   metrics: Record<string, MetricValue>;
   folds: Record<string, number | string>[];
 }
 
-export function toRecord(weights: string, model: Model, r: ProtocolResult, how: { output: string; flip: boolean; size: number }): EvalRecord {
+export function toRecord(
+  weights: string,
+  model: Model,
+  r: ProtocolResult,
+  how: { output: string; flip: boolean; size: number },
+): EvalRecord {
   const d = model.describe();
   return {
     protocol: r.protocol,
     weights,
-    model: { arch: d.arch, num_classes: d.numClasses, embedding_dim: d.embeddingDim, input_size: how.size, output: how.output, flip: how.flip },
+    model: {
+      arch: d.arch,
+      num_classes: d.numClasses,
+      embedding_dim: d.embeddingDim,
+      input_size: how.size,
+      output: how.output,
+      flip: how.flip,
+    },
     data: r.data,
     metrics: r.metrics,
     folds: r.folds,

@@ -18,7 +18,16 @@ export function writeEmbeddings(file: string, e: Embeddings, paths: string[]): v
       { format: 'vgg2-torch-embeddings', paths: JSON.stringify(paths) },
     );
   } else if (file.endsWith('.jsonl')) {
-    body = paths.map((p, r) => JSON.stringify({ path: p, label: e.labels[r], embedding: Array.from(e.data.subarray(r * e.dim, (r + 1) * e.dim)) })).join('\n') + '\n';
+    body =
+      paths
+        .map((p, r) =>
+          JSON.stringify({
+            path: p,
+            label: e.labels[r],
+            embedding: Array.from(e.data.subarray(r * e.dim, (r + 1) * e.dim)),
+          }),
+        )
+        .join('\n') + '\n';
   } else throw new Error(`${file}: unknown output format (use .npy, .safetensors or .jsonl)`);
   writeFileAtomic(file, body);
 }

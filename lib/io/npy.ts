@@ -25,7 +25,11 @@ export function parseNpy(buf: Buffer, name = 'array'): NpyArray {
   if (!descr || !DESCR[descr] || fortran || shapeText === undefined) {
     throw new Error(`${name}: unsupported .npy header ${header.trim()} (need little-endian f4/f8/i4/i8, C order)`);
   }
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const { ctor, bytes } = DESCR[descr];
   const offset = start + headerLen;
@@ -41,7 +45,9 @@ export function readNpy(file: string): NpyArray {
 export function encodeNpy(array: NpyArray): Buffer {
   // By tag, not instanceof: arrays made by the addon may come from another realm (vm contexts).
   const tag = Object.prototype.toString.call(array.data).slice(8, -1);
-  const descr = ({ Float32Array: '<f4', Float64Array: '<f8', Int32Array: '<i4', BigInt64Array: '<i8' } as Record<string, string>)[tag];
+  const descr = (
+    { Float32Array: '<f4', Float64Array: '<f8', Int32Array: '<i4', BigInt64Array: '<i8' } as Record<string, string>
+  )[tag];
   if (!descr) throw new TypeError(`encodeNpy: unsupported array type ${tag}`);
   const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;

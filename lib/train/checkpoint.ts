@@ -31,7 +31,10 @@ export interface TrainerCheckpointState {
   /** The data order and augmentation are functions of (seed, epoch, index): this seed is all the RNG state there is. */
   seed: number;
   /** Loss / accuracy sums of the current log window and epoch. */
-  sums: { window: { loss: number; top1: number; images: number; steps: number }; epoch: { loss: number; steps: number; images: number } };
+  sums: {
+    window: { loss: number; top1: number; images: number; steps: number };
+    epoch: { loss: number; steps: number; images: number };
+  };
   config: TrainConfig;
   metrics: MetricRecord[];
 }

@@ -37,10 +37,7 @@ export const trainConfigSchema = z
       .min(1)
       .optional()
       .describe("VGGFace2: folder of the train split's identity folders (default <data>/train)"),
-    demo: z
-      .boolean()
-      .default(false)
-      .describe('Synthetic demo data (made once in --demo-dir) and small settings'),
+    demo: z.boolean().default(false).describe('Synthetic demo data (made once in --demo-dir) and small settings'),
     demoDir: z
       .string()
       .min(1)
@@ -54,9 +51,7 @@ export const trainConfigSchema = z
     arch: z.enum(['resnet50', 'senet50']).default('resnet50').describe('Network'),
     embeddingDim: int(0).default(0).describe('Low-dimensional embedding before the classifier (0: none)'),
     epochs: int(1).default(90).describe('Epochs'),
-    maxSteps: int(1)
-      .optional()
-      .describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
+    maxSteps: int(1).optional().describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
     batchSize: int(1).default(256).describe('Images per batch'),
     accumulate: int(1)
       .default(1)
@@ -83,8 +78,16 @@ export const trainConfigSchema = z
       .boolean()
       .default(false)
       .describe('Inverse-frequency class weights in the cross-entropy (unbalanced identities)'),
-    marginScale: z.number().positive().optional().describe(`ArcFace / CosFace scale s [default: ${RECIPE_DEFAULTS.marginScale}]`),
-    margin: z.number().min(0).optional().describe(
+    marginScale: z
+      .number()
+      .positive()
+      .optional()
+      .describe(`ArcFace / CosFace scale s [default: ${RECIPE_DEFAULTS.marginScale}]`),
+    margin: z
+      .number()
+      .min(0)
+      .optional()
+      .describe(
         `ArcFace / CosFace margin m [default: ${RECIPE_DEFAULTS.margin.arcface} ArcFace, ${RECIPE_DEFAULTS.margin.cosface} CosFace]`,
       ),
     amp: z
@@ -108,8 +111,9 @@ export const trainConfigSchema = z
     workers: int(1).optional().describe('Images decoded at once [default: 2 × cores]'),
     memoryCacheMb: int(0)
       .default(1024)
-      .describe('Decoded images kept in memory across epochs, MB (0: decode every epoch; LMDB caches are read in '
-        + 'place)'),
+      .describe(
+        'Decoded images kept in memory across epochs, MB (0: decode every epoch; LMDB caches are read in ' + 'place)',
+      ),
     balanced: z
       .boolean()
       .default(false)
@@ -129,8 +133,10 @@ export const trainConfigSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Fine-tune from these weights (safetensors, PyTorch state_dict or checkpoint); a classifier of '
-        + 'another size is replaced'),
+      .describe(
+        'Fine-tune from these weights (safetensors, PyTorch state_dict or checkpoint); a classifier of ' +
+          'another size is replaced',
+      ),
     freezeBackbone: z.boolean().default(false).describe('Fine-tuning: train the classifier only'),
     backboneLrScale: z
       .number()
@@ -145,7 +151,12 @@ export const trainConfigSchema = z
 /** What a user writes: every key optional. */
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 /** After defaults: what the Trainer runs and config.json records. */
-export type TrainConfig = z.output<typeof trainConfigSchema> & { lr: number; out: string; marginScale: number; margin: number };
+export type TrainConfig = z.output<typeof trainConfigSchema> & {
+  lr: number;
+  out: string;
+  marginScale: number;
+  margin: number;
+};
 
 /** The demo's small settings: a few CPU minutes, held-out top-1 far above chance. */
 export const DEMO_DEFAULTS: Partial<TrainConfigInput> = {
@@ -202,11 +213,14 @@ export function readConfigFile(file: string): TrainConfigInput {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError(
+      `cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     const value: unknown = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true });
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('the top level must be a mapping of keys to values');
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error('the top level must be a mapping of keys to values');
     return value as TrainConfigInput;
   } catch (e) {
     throw new ConfigError(`${file}: ${(e as Error).message.split('\n')[0]}`);
@@ -226,13 +240,20 @@ export function resolveConfig(input: TrainConfigInput, where = 'config'): TrainC
   const raw = input.demo ? { ...DEMO_DEFAULTS, ...input } : input;
   const c = parseConfig(raw, where);
   const problems: string[] = [];
-  if (!c.demo && !c.data && !c.cache) problems.push(`${where}: give 'data' (dataset folder), 'cache' (prepared LMDB) or 'demo: true'`);
-  if ([c.demo, !!c.data, !!c.cache].filter(Boolean).length > 1) problems.push(`${where}: 'data', 'cache' and 'demo' are alternatives: give one`);
-  if (c.balanced && c.batchSize % c.imagesPerClass !== 0) problems.push(`${where}.batchSize: must be a multiple of imagesPerClass (${c.imagesPerClass}) for balanced batches, got ${c.batchSize}`);
+  if (!c.demo && !c.data && !c.cache)
+    problems.push(`${where}: give 'data' (dataset folder), 'cache' (prepared LMDB) or 'demo: true'`);
+  if ([c.demo, !!c.data, !!c.cache].filter(Boolean).length > 1)
+    problems.push(`${where}: 'data', 'cache' and 'demo' are alternatives: give one`);
+  if (c.balanced && c.batchSize % c.imagesPerClass !== 0)
+    problems.push(
+      `${where}.batchSize: must be a multiple of imagesPerClass (${c.imagesPerClass}) for balanced batches, got ${c.batchSize}`,
+    );
   if (c.freezeBackbone && !c.init) problems.push(`${where}.freezeBackbone: needs 'init' (weights to fine-tune)`);
   const sorted = [...c.milestones].sort((a, b) => a - b);
-  if (sorted.some((m, i) => m !== c.milestones[i])) problems.push(`${where}.milestones: must be increasing, got ${JSON.stringify(c.milestones)}`);
-  if (c.augment.scale && c.augment.scale[0] > c.augment.scale[1]) problems.push(`${where}.augment.scale: [min, max] with min ≤ max`);
+  if (sorted.some((m, i) => m !== c.milestones[i]))
+    problems.push(`${where}.milestones: must be increasing, got ${JSON.stringify(c.milestones)}`);
+  if (c.augment.scale && c.augment.scale[0] > c.augment.scale[1])
+    problems.push(`${where}.augment.scale: [min, max] with min ≤ max`);
   if (problems.length) throw new ConfigError(problems.join('\n'));
   return {
     ...c,

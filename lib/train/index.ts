@@ -1,7 +1,15 @@
 /** Training: the Trainer, its config schema, schedules and checkpoints. */
 export { Trainer, configForResume } from './trainer';
 export type { FitResult, StepEvent, TrainerOptions, TrainerState } from './trainer';
-export { ConfigError, DEMO_DEFAULTS, defaultLr, parseConfig, readConfigFile, resolveConfig, trainConfigSchema } from './config';
+export {
+  ConfigError,
+  DEMO_DEFAULTS,
+  defaultLr,
+  parseConfig,
+  readConfigFile,
+  resolveConfig,
+  trainConfigSchema,
+} from './config';
 export type { TrainConfig, TrainConfigInput } from './config';
 export { INITIAL_PLATEAU, lrAt, plateauUpdate, warmupSteps } from './schedule';
 export type { PlateauState, ScheduleSpec } from './schedule';

@@ -80,7 +80,13 @@ export class RunFolder {
 
   /** report.html: the loss, lr and accuracy curves and a summary, by the evaluation report's code. */
   async writeReport(records: readonly MetricRecord[], config: object, title: string): Promise<string> {
-    await writeReport(this.reportFile, { records: [], results: [], training: [...records], trainingConfig: config as Record<string, unknown>, title });
+    await writeReport(this.reportFile, {
+      records: [],
+      results: [],
+      training: [...records],
+      trainingConfig: config as Record<string, unknown>,
+      title,
+    });
     return this.reportFile;
   }
 }

@@ -59,7 +59,11 @@ export function lrAt(s: ScheduleSpec, step: number, plateau: PlateauState = INIT
 }
 
 /** The plateau rule after an evaluation with validation error `error` (lower is better). */
-export function plateauUpdate(s: Pick<ScheduleSpec, 'gamma' | 'patience'>, state: PlateauState, error: number): PlateauState {
+export function plateauUpdate(
+  s: Pick<ScheduleSpec, 'gamma' | 'patience'>,
+  state: PlateauState,
+  error: number,
+): PlateauState {
   if (error < state.best) return { ...state, best: error, bad: 0 };
   const bad = state.bad + 1;
   if (bad > s.patience) return { factor: state.factor * s.gamma, best: state.best, bad: 0 };

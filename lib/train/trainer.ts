@@ -83,11 +83,15 @@ export function configForResume(target: string): { config: TrainConfigInput; che
   if (!stat) throw new Error(`--resume ${target}: no such run folder or checkpoint`);
   if (stat.isDirectory()) {
     const config = new RunFolder(target).readConfig();
-    if (!config) throw new Error(`--resume ${target}: no config.json in this folder (is it a run folder made with --out?)`);
+    if (!config)
+      throw new Error(`--resume ${target}: no config.json in this folder (is it a run folder made with --out?)`);
     return { config: { ...(config as TrainConfigInput), out: path.resolve(target) } };
   }
   const state = peekState(target);
-  return { config: { ...state.config, out: path.resolve(path.dirname(target), '..') }, checkpoint: path.resolve(target) };
+  return {
+    config: { ...state.config, out: path.resolve(path.dirname(target), '..') },
+    checkpoint: path.resolve(target),
+  };
 }
 
 /** What one fit's steps share. */
@@ -133,7 +137,10 @@ export class Trainer extends EventEmitter {
   private secondsBase = 0;
   private fitStart = 0;
   /** Sums of the log window and the epoch so far (saved, so that a resumed run logs the same numbers). */
-  private sums: TrainerCheckpointState['sums'] = { window: { loss: 0, top1: 0, images: 0, steps: 0 }, epoch: { loss: 0, steps: 0, images: 0 } };
+  private sums: TrainerCheckpointState['sums'] = {
+    window: { loss: 0, top1: 0, images: 0, steps: 0 },
+    epoch: { loss: 0, steps: 0, images: 0 },
+  };
 
   constructor(config: TrainConfigInput, options: TrainerOptions = {}) {
     super();
@@ -179,7 +186,9 @@ export class Trainer extends EventEmitter {
       margin: c.margin,
       classWeights: c.classWeights ? inverseFrequencyWeights(data.train.labels, classes) : undefined,
     });
-    this.log(`model: ${c.arch}, ${classes} classes, ${model.config.device}, amp ${amp}, channels_last ${channelsLast}, loss ${c.loss}`);
+    this.log(
+      `model: ${c.arch}, ${classes} classes, ${model.config.device}, amp ${amp}, channels_last ${channelsLast}, loss ${c.loss}`,
+    );
     if (c.init) await this.loadInit(model, classes);
     return { model, backboneLrScale: c.freezeBackbone ? 0 : c.backboneLrScale };
   }
@@ -188,17 +197,32 @@ export class Trainer extends EventEmitter {
   private async loadInit(model: Model, classes: number): Promise<void> {
     const file = this.config.init!;
     const described = await describeWeights(file);
-    if (described.arch && described.arch !== this.config.arch) throw new ConfigError(`init ${file} is a ${described.arch}, not a ${this.config.arch}`);
+    if (described.arch && described.arch !== this.config.arch)
+      throw new ConfigError(`init ${file} is a ${described.arch}, not a ${this.config.arch}`);
     const r = await model.load(file, { strict: false });
     const head = (n: string) => n.startsWith('fc.');
     const bad = [...r.missing, ...r.unexpected, ...r.mismatched].filter((n) => !head(n));
     if (bad.length) throw new Error(`init ${file} does not fit the model: ${bad.slice(0, 5).join('; ')}`);
-    this.log(r.mismatched.length || r.missing.length ? `init: ${file} (backbone; new ${classes}-class classifier)` : `init: ${file} (all weights)`);
+    this.log(
+      r.mismatched.length || r.missing.length
+        ? `init: ${file} (backbone; new ${classes}-class classifier)`
+        : `init: ${file} (all weights)`,
+    );
   }
 
   private schedule(stepsPerEpoch: number): ScheduleSpec {
     const c = this.config;
-    return { kind: c.schedule, lr: c.lr, stepsPerEpoch, epochs: c.epochs, warmupEpochs: c.warmupEpochs, milestones: c.milestones, gamma: c.gamma, minLr: c.minLr, patience: c.patience };
+    return {
+      kind: c.schedule,
+      lr: c.lr,
+      stepsPerEpoch,
+      epochs: c.epochs,
+      warmupEpochs: c.warmupEpochs,
+      milestones: c.milestones,
+      gamma: c.gamma,
+      minLr: c.minLr,
+      patience: c.patience,
+    };
   }
 
   private checkpointState(done: boolean): TrainerCheckpointState {
@@ -298,7 +322,11 @@ export class Trainer extends EventEmitter {
     const loader = this.trainLoader(data, wrapSampler(inner, stepsPerEpoch * c.accumulate), memory);
     const now = performance.now();
     const run: Run = {
-      model, data, memory, backboneLrScale, loader,
+      model,
+      data,
+      memory,
+      backboneLrScale,
+      loader,
       batches: loader[Symbol.asyncIterator](),
       spec: this.schedule(stepsPerEpoch),
       lastCheckpointStep: -1,
@@ -483,9 +511,24 @@ export class Trainer extends EventEmitter {
   }
 
   /** Validation after epoch e; true when held-out top-1 improved on the best so far. */
-  private async validate(model: Model, data: TrainData, memory: MemoryCache, e: number, lr: number, trainLoss: number, imagesPerS: number): Promise<boolean> {
+  private async validate(
+    model: Model,
+    data: TrainData,
+    memory: MemoryCache,
+    e: number,
+    lr: number,
+    trainLoss: number,
+    imagesPerS: number,
+  ): Promise<boolean> {
     const c = this.config;
-    const acc = await heldOutAccuracy(model, data.val!, data.face, c.evalBatchSize ?? Math.max(c.batchSize, 32), this.issues, { concurrency: c.workers, memoryCache: memory });
+    const acc = await heldOutAccuracy(
+      model,
+      data.val!,
+      data.face,
+      c.evalBatchSize ?? Math.max(c.batchSize, 32),
+      this.issues,
+      { concurrency: c.workers, memoryCache: memory },
+    );
     const rec: EvalRecord = {
       type: 'eval',
       epoch: e,
@@ -497,12 +540,15 @@ export class Trainer extends EventEmitter {
       val_top1: round(acc.top1, 4),
       val_top5: round(acc.top5, 4),
       val_images: acc.images,
-      ...(acc.verification ? { val_verify_auc: round(acc.verification.auc, 4), val_verify_eer: round(acc.verification.eer, 4) } : {}),
+      ...(acc.verification
+        ? { val_verify_auc: round(acc.verification.auc, 4), val_verify_eer: round(acc.verification.eer, 4) }
+        : {}),
     };
     this.record(rec);
     Object.assign(this.state, { valTop1: acc.top1, valTop5: acc.top5 });
     this.emit('eval', rec);
-    if (c.schedule === 'plateau') this.plateau = plateauUpdate(this.schedule(this.state.stepsPerEpoch), this.plateau, 1 - acc.top1);
+    if (c.schedule === 'plateau')
+      this.plateau = plateauUpdate(this.schedule(this.state.stepsPerEpoch), this.plateau, 1 - acc.top1);
     const improved = !this.best || acc.top1 > this.best.val_top1;
     if (improved) this.best = { val_top1: acc.top1, step: this.state.step };
     return improved;

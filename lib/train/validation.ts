@@ -30,7 +30,11 @@ export interface Accuracy {
 export const VERIFY_IMAGES = 1000;
 
 /** AUC and EER of cosine similarity over every pair of rows of `features` (n × dim; normalised here). */
-export function pairVerification(features: Float32Array, labels: ArrayLike<number>, dim: number): Verification | undefined {
+export function pairVerification(
+  features: Float32Array,
+  labels: ArrayLike<number>,
+  dim: number,
+): Verification | undefined {
   const n = labels.length;
   l2NormalizeRows(features, dim);
   const pairs = (n * (n - 1)) / 2;
@@ -50,7 +54,12 @@ export function pairVerification(features: Float32Array, labels: ArrayLike<numbe
 }
 
 /** Counts of true labels among the top-1 and top-k logits of each row of a [n, classes] array. */
-export function topkHits(logits: Float32Array, labels: ArrayLike<number>, classes: number, k = 5): { top1: number; topk: number } {
+export function topkHits(
+  logits: Float32Array,
+  labels: ArrayLike<number>,
+  classes: number,
+  k = 5,
+): { top1: number; topk: number } {
   let top1 = 0;
   let topk = 0;
   const kk = Math.min(k, classes);
@@ -73,7 +82,14 @@ export interface ValidateOptions {
   memoryCache?: MemoryCache;
 }
 
-export async function heldOutAccuracy(model: Model, dataset: Dataset, face: FaceOptions, batchSize: number, issues: Issues, o: ValidateOptions = {}): Promise<Accuracy> {
+export async function heldOutAccuracy(
+  model: Model,
+  dataset: Dataset,
+  face: FaceOptions,
+  batchSize: number,
+  issues: Issues,
+  o: ValidateOptions = {},
+): Promise<Accuracy> {
   const classes = model.config.numClasses;
   let top1 = 0;
   let top5 = 0;
@@ -97,6 +113,7 @@ export async function heldOutAccuracy(model: Model, dataset: Dataset, face: Face
     images += batch.n;
   });
   const n = Math.min(images, kept);
-  const verification = n > 1 ? pairVerification(features.subarray(0, n * dim), keptLabels.subarray(0, n), dim) : undefined;
+  const verification =
+    n > 1 ? pairVerification(features.subarray(0, n * dim), keptLabels.subarray(0, n), dim) : undefined;
   return { top1: images ? top1 / images : 0, top5: images ? top5 / images : 0, images, verification };
 }

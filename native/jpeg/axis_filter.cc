@@ -5,7 +5,8 @@
 
 namespace vgg2 {
 
-AxisFilter::AxisFilter(int out_len, int origin, bool reverse, double start, double length, int resized, int lo, int hi) {
+AxisFilter::AxisFilter(int out_len, int origin, bool reverse, double start, double length, int resized, int lo,
+                       int hi) {
   const double scale = length / resized;
   const double support = std::max(1.0, scale);
   first_.resize(out_len);

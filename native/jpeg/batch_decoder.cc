@@ -44,8 +44,10 @@ void BatchDecoder::RenderOne(const ImageSpec& s, uint8_t* out, Scratch& scratch)
     const int hi = std::min(limit, static_cast<int>(std::ceil((start + length) * factor)));
     return AxisFilter(out_len, origin, reverse, start * factor, length * factor, resized, lo, std::max(hi, lo + 1));
   };
-  const AxisFilter fx = axis(s.window_width, s.crop_left, s.flip, s.region_left, s.region_width, s.resized_width, src.width);
-  const AxisFilter fy = axis(s.window_height, s.crop_top, false, s.region_top, s.region_height, s.resized_height, src.height);
+  const AxisFilter fx =
+      axis(s.window_width, s.crop_left, s.flip, s.region_left, s.region_width, s.resized_width, src.width);
+  const AxisFilter fy =
+      axis(s.window_height, s.crop_top, false, s.region_top, s.region_height, s.resized_height, src.height);
   RenderWindow(src, fx, fy, Tone{s.gain, s.bias, s.gray}, out, scratch.resample);
 }
 

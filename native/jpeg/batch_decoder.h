@@ -1,6 +1,6 @@
 // Decodes, crops, resizes and augments the images of one batch on a ThreadPool, each straight into
-// its place in the output (its slot of the uint8 NHWC batch buffer). An image that can't be done here (corrupt, truncated,
-// CMYK, ...) gets an error message instead and its slot is left for the sharp path to fill.
+// its place in the output (its slot of the uint8 NHWC batch buffer). An image that can't be done here (corrupt,
+// truncated, CMYK, ...) gets an error message instead and its slot is left for the sharp path to fill.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1,7 +1,7 @@
 // One image of a batch as the JS side planned it: where its pixels are, which part of it becomes
 // the face, how big that part is after resizing, and which window of the resized face (with flip /
-// gray / linear tone) lands where in the output (a batch slot, or a whole resized base image). The geometry is computed in TypeScript
-// (lib/data/native-renderer.ts) with the same functions as the sharp path, so both agree.
+// gray / linear tone) lands where in the output (a batch slot, or a whole resized base image). The geometry is computed
+// in TypeScript (lib/data/native-renderer.ts) with the same functions as the sharp path, so both agree.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -36,8 +36,8 @@ void JpegDecoder::Decode(const uint8_t* data, size_t length, int expect_width, i
   if (tjDecompressHeader3(handle_, data, length, &width, &height, &subsamp, &colorspace) != 0)
     throw std::runtime_error(std::string("JPEG header: ") + tjGetErrorStr2(handle_));
   if (width != expect_width || height != expect_height)
-    throw std::runtime_error("JPEG header says " + std::to_string(width) + "x" + std::to_string(height) + ", expected " +
-                             std::to_string(expect_width) + "x" + std::to_string(expect_height));
+    throw std::runtime_error("JPEG header says " + std::to_string(width) + "x" + std::to_string(height) +
+                             ", expected " + std::to_string(expect_width) + "x" + std::to_string(expect_height));
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) throw std::runtime_error("CMYK/YCCK JPEG");
 
   // Factors come largest first (2/1 ... 1/8): keep the last one <= 1 that is still big enough.

@@ -84,7 +84,8 @@ void ApplyTone(const Tone& tone, uint8_t* px, size_t pixels) {
     float v[3] = {static_cast<float>(px[0]), static_cast<float>(px[1]), static_cast<float>(px[2])};
     if (linear)
       for (float& c : v) c = static_cast<float>(tone.gain * c + tone.bias);
-    if (tone.gray) px[0] = px[1] = px[2] = cast(static_cast<float>(0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]));
+    if (tone.gray)
+      px[0] = px[1] = px[2] = cast(static_cast<float>(0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]));
     else
       for (int c = 0; c < 3; ++c) px[c] = cast(v[c]);
   }
@@ -94,8 +95,10 @@ void ApplyTone(const Tone& tone, uint8_t* px, size_t pixels) {
 
 void RenderWindow(const RgbImage& src, const AxisFilter& fx, const AxisFilter& fy, const Tone& tone, uint8_t* out,
                   ResampleScratch& scratch) {
-  if (fx.unit() && fy.unit()) Copy(src, fx, fy, out);
-  else Resample(src, fx, fy, out, scratch);
+  if (fx.unit() && fy.unit())
+    Copy(src, fx, fy, out);
+  else
+    Resample(src, fx, fy, out, scratch);
   ApplyTone(tone, out, static_cast<size_t>(fx.size()) * fy.size());
 }
 

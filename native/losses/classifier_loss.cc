@@ -1,9 +1,10 @@
 #include "losses/classifier_loss.h"
 
-#include <cmath>
-#include <stdexcept>
 #include <torch/nn/functional/loss.h>
 #include <torch/nn/functional/normalization.h>
+
+#include <cmath>
+#include <stdexcept>
 
 namespace vgg2 {
 

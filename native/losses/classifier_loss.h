@@ -2,18 +2,19 @@
 // margin losses on a normalised classifier, s·cos θ (ArcFace: target cos(θ + m); CosFace:
 // target cos θ − m); with optional per-class weights and label smoothing.
 #pragma once
+#include <ATen/ATen.h>
+
 #include <string>
 #include <vector>
-#include <ATen/ATen.h>
 
 #include "models/resnet.h"
 
 namespace vgg2 {
 
 struct LossConfig {
-  std::string type = "softmax";  // softmax | arcface | cosface
-  double scale = 1.0;            // s, margin losses only (createEngine requires it for them)
-  double margin = 0.0;           // m: radians (ArcFace) or cosine units (CosFace)
+  std::string type = "softmax";      // softmax | arcface | cosface
+  double scale = 1.0;                // s, margin losses only (createEngine requires it for them)
+  double margin = 0.0;               // m: radians (ArcFace) or cosine units (CosFace)
   std::vector<float> class_weights;  // empty: unweighted
 };
 

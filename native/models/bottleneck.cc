@@ -4,8 +4,7 @@ namespace vgg2 {
 
 namespace {
 torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
-  return torch::nn::Conv2d(
-      torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
 }
 }  // namespace
 
@@ -18,8 +17,8 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
   conv3 = register_module("conv3", Conv(planes, out, 1, 1));
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(out));
   if (stride != 1 || inplanes != out) {
-    downsample = register_module("downsample", torch::nn::Sequential(Conv(inplanes, out, 1, stride),
-                                                                     torch::nn::BatchNorm2d(out)));
+    downsample = register_module("downsample",
+                                 torch::nn::Sequential(Conv(inplanes, out, 1, stride), torch::nn::BatchNorm2d(out)));
   }
   if (with_se) se = register_module("se", SELayer(out, 16));
 }

@@ -1,8 +1,9 @@
 #include "models/resnet.h"
 
-#include <stdexcept>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/batchnorm.h>
+
+#include <stdexcept>
 
 #include "models/bottleneck.h"
 
@@ -10,8 +11,8 @@ namespace vgg2 {
 
 ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   const bool with_se = options.arch == "senet50";
-  conv1 = register_module(
-      "conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+  conv1 =
+      register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
   const int64_t blocks[] = {3, 4, 6, 3};
   const int64_t planes[] = {64, 128, 256, 512};
@@ -27,9 +28,9 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   }
   int64_t feature_dim = 512 * BottleneckImpl::kExpansion;
   if (options.embedding_dim > 0) {
-    embedding = register_module("embedding",
-                                torch::nn::Sequential(torch::nn::Linear(feature_dim, options.embedding_dim),
-                                                      torch::nn::BatchNorm1d(options.embedding_dim)));
+    embedding =
+        register_module("embedding", torch::nn::Sequential(torch::nn::Linear(feature_dim, options.embedding_dim),
+                                                           torch::nn::BatchNorm1d(options.embedding_dim)));
     feature_dim = options.embedding_dim;
   }
   fc = register_module("fc", torch::nn::Linear(feature_dim, options.num_classes));

@@ -2,12 +2,13 @@
 // optional embedding bottleneck (Linear 2048 -> D + BatchNorm) before the classifier: the
 // paper's low-dimensional variants.
 #pragma once
-#include <string>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+
+#include <string>
 
 namespace vgg2 {
 

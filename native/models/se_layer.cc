@@ -6,10 +6,10 @@
 namespace vgg2 {
 
 SELayerImpl::SELayerImpl(int64_t channels, int64_t reduction) {
-  fc = register_module("fc", torch::nn::Sequential(torch::nn::Linear(channels, channels / reduction),
-                                                   torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)),
-                                                   torch::nn::Linear(channels / reduction, channels),
-                                                   torch::nn::Sigmoid()));
+  fc = register_module("fc",
+                       torch::nn::Sequential(torch::nn::Linear(channels, channels / reduction),
+                                             torch::nn::ReLU(torch::nn::ReLUOptions().inplace(true)),
+                                             torch::nn::Linear(channels / reduction, channels), torch::nn::Sigmoid()));
 }
 
 torch::Tensor SELayerImpl::forward(const torch::Tensor& x) {

@@ -15,20 +15,51 @@ constexpr size_t kMaxStack = size_t{1} << 20;
 constexpr size_t kMaxMarks = size_t{1} << 16;
 constexpr size_t kMaxGlobalName = 1024;
 
-const char* const kStorageTypes[] = {"FloatStorage", "DoubleStorage", "HalfStorage",
-                                     "BFloat16Storage", "LongStorage", "IntStorage",
-                                     "ShortStorage", "CharStorage", "ByteStorage",
-                                     "BoolStorage"};
+const char* const kStorageTypes[] = {"FloatStorage", "DoubleStorage", "HalfStorage", "BFloat16Storage", "LongStorage",
+                                     "IntStorage",   "ShortStorage",  "CharStorage", "ByteStorage",     "BoolStorage"};
 
 enum Op : uint8_t {
-  MARK = '(', STOP = '.', POP = '0', POP_MARK = '1', DUP = '2', BINFLOAT = 'G',
-  BININT = 'J', BININT1 = 'K', BININT2 = 'M', NONE = 'N', BINPERSID = 'Q', REDUCE = 'R',
-  BINUNICODE = 'X', APPEND = 'a', BUILD = 'b', GLOBAL = 'c', DICT = 'd', APPENDS = 'e',
-  BINGET = 'h', LONG_BINGET = 'j', LIST = 'l', BINPUT = 'q', LONG_BINPUT = 'r', SETITEM = 's',
-  TUPLE = 't', SETITEMS = 'u', EMPTY_DICT = '}', EMPTY_LIST = ']', EMPTY_TUPLE = ')',
-  PROTO = 0x80, TUPLE1 = 0x85, TUPLE2 = 0x86, TUPLE3 = 0x87, NEWTRUE = 0x88, NEWFALSE = 0x89,
-  LONG1 = 0x8a, SHORT_BINUNICODE = 0x8c, BINUNICODE8 = 0x8d, STACK_GLOBAL = 0x93,
-  MEMOIZE = 0x94, FRAME = 0x95,
+  MARK = '(',
+  STOP = '.',
+  POP = '0',
+  POP_MARK = '1',
+  DUP = '2',
+  BINFLOAT = 'G',
+  BININT = 'J',
+  BININT1 = 'K',
+  BININT2 = 'M',
+  NONE = 'N',
+  BINPERSID = 'Q',
+  REDUCE = 'R',
+  BINUNICODE = 'X',
+  APPEND = 'a',
+  BUILD = 'b',
+  GLOBAL = 'c',
+  DICT = 'd',
+  APPENDS = 'e',
+  BINGET = 'h',
+  LONG_BINGET = 'j',
+  LIST = 'l',
+  BINPUT = 'q',
+  LONG_BINPUT = 'r',
+  SETITEM = 's',
+  TUPLE = 't',
+  SETITEMS = 'u',
+  EMPTY_DICT = '}',
+  EMPTY_LIST = ']',
+  EMPTY_TUPLE = ')',
+  PROTO = 0x80,
+  TUPLE1 = 0x85,
+  TUPLE2 = 0x86,
+  TUPLE3 = 0x87,
+  NEWTRUE = 0x88,
+  NEWFALSE = 0x89,
+  LONG1 = 0x8a,
+  SHORT_BINUNICODE = 0x8c,
+  BINUNICODE8 = 0x8d,
+  STACK_GLOBAL = 0x93,
+  MEMOIZE = 0x94,
+  FRAME = 0x95,
 };
 
 // Printable form of untrusted text for error messages.
@@ -53,17 +84,28 @@ std::string Printable(const std::string& s) {
 
 const char* KindName(Kind kind) {
   switch (kind) {
-    case Kind::None: return "None";
-    case Kind::Bool: return "bool";
-    case Kind::Int: return "int";
-    case Kind::Float: return "float";
-    case Kind::Str: return "str";
-    case Kind::Tuple: return "tuple";
-    case Kind::List: return "list";
-    case Kind::Dict: return "dict";
-    case Kind::Global: return "global";
-    case Kind::Storage: return "storage";
-    case Kind::Tensor: return "tensor";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return "bool";
+    case Kind::Int:
+      return "int";
+    case Kind::Float:
+      return "float";
+    case Kind::Str:
+      return "str";
+    case Kind::Tuple:
+      return "tuple";
+    case Kind::List:
+      return "list";
+    case Kind::Dict:
+      return "dict";
+    case Kind::Global:
+      return "global";
+    case Kind::Storage:
+      return "storage";
+    case Kind::Tensor:
+      return "tensor";
   }
   return "?";
 }
@@ -105,15 +147,33 @@ class Unpickler {
           if (marks_.size() >= kMaxMarks) Fail("too many nested MARKs");
           marks_.push_back(stack_.size());
           break;
-        case POP: Pop(); break;
-        case POP_MARK: PopMark(); break;
-        case DUP: Push(Top()); break;
-        case NONE: Push(New(Kind::None)); break;
-        case NEWTRUE: PushInt(Kind::Bool, 1); break;
-        case NEWFALSE: PushInt(Kind::Bool, 0); break;
-        case BININT: PushInt(Kind::Int, static_cast<int32_t>(Uint(4))); break;
-        case BININT1: PushInt(Kind::Int, Uint(1)); break;
-        case BININT2: PushInt(Kind::Int, Uint(2)); break;
+        case POP:
+          Pop();
+          break;
+        case POP_MARK:
+          PopMark();
+          break;
+        case DUP:
+          Push(Top());
+          break;
+        case NONE:
+          Push(New(Kind::None));
+          break;
+        case NEWTRUE:
+          PushInt(Kind::Bool, 1);
+          break;
+        case NEWFALSE:
+          PushInt(Kind::Bool, 0);
+          break;
+        case BININT:
+          PushInt(Kind::Int, static_cast<int32_t>(Uint(4)));
+          break;
+        case BININT1:
+          PushInt(Kind::Int, Uint(1));
+          break;
+        case BININT2:
+          PushInt(Kind::Int, Uint(2));
+          break;
         case LONG1: {
           size_t n = Uint(1);
           if (n > 8) Fail("integer wider than 64 bits");
@@ -135,12 +195,24 @@ class Unpickler {
           Push(id);
           break;
         }
-        case SHORT_BINUNICODE: PushStr(Uint(1)); break;
-        case BINUNICODE: PushStr(Uint(4)); break;
-        case BINUNICODE8: PushStr(Uint(8)); break;
-        case EMPTY_DICT: Push(New(Kind::Dict)); break;
-        case EMPTY_LIST: Push(New(Kind::List)); break;
-        case EMPTY_TUPLE: Push(New(Kind::Tuple)); break;
+        case SHORT_BINUNICODE:
+          PushStr(Uint(1));
+          break;
+        case BINUNICODE:
+          PushStr(Uint(4));
+          break;
+        case BINUNICODE8:
+          PushStr(Uint(8));
+          break;
+        case EMPTY_DICT:
+          Push(New(Kind::Dict));
+          break;
+        case EMPTY_LIST:
+          Push(New(Kind::List));
+          break;
+        case EMPTY_TUPLE:
+          Push(New(Kind::Tuple));
+          break;
         case DICT: {
           std::vector<Id> items = PopMark();
           if (items.size() % 2) Fail("odd number of items for DICT");
@@ -156,23 +228,35 @@ class Unpickler {
           Push(l);
           break;
         }
-        case TUPLE: PushTuple(PopMark()); break;
-        case TUPLE1: case TUPLE2: case TUPLE3: {
+        case TUPLE:
+          PushTuple(PopMark());
+          break;
+        case TUPLE1:
+        case TUPLE2:
+        case TUPLE3: {
           size_t n = op - TUPLE1 + 1;
           std::vector<Id> items(n);
           for (size_t k = n; k-- > 0;) items[k] = Pop();
           PushTuple(std::move(items));
           break;
         }
-        case BINPUT: Memo(Uint(1)) = Top(); break;
-        case LONG_BINPUT: Memo(Uint(4)) = Top(); break;
+        case BINPUT:
+          Memo(Uint(1)) = Top();
+          break;
+        case LONG_BINPUT:
+          Memo(Uint(4)) = Top();
+          break;
         case MEMOIZE: {
           Id top = Top();
           Memo(memo_.size()) = top;
           break;
         }
-        case BINGET: Push(Get(Uint(1))); break;
-        case LONG_BINGET: Push(Get(Uint(4))); break;
+        case BINGET:
+          Push(Get(Uint(1)));
+          break;
+        case LONG_BINGET:
+          Push(Get(Uint(4)));
+          break;
         case SETITEM: {
           Id value = Pop();
           Id key = Pop();
@@ -206,12 +290,13 @@ class Unpickler {
         case STACK_GLOBAL: {
           Id name = Pop();
           Id module = Pop();
-          if (Obj(name).kind != Kind::Str || Obj(module).kind != Kind::Str)
-            Fail("STACK_GLOBAL needs two strings");
+          if (Obj(name).kind != Kind::Str || Obj(module).kind != Kind::Str) Fail("STACK_GLOBAL needs two strings");
           PushGlobal(Obj(module).s, Obj(name).s);
           break;
         }
-        case REDUCE: Reduce(); break;
+        case REDUCE:
+          Reduce();
+          break;
         case BUILD: {
           Id state = Pop();
           const Object& target = Obj(Top());
@@ -327,8 +412,7 @@ class Unpickler {
   }
 
   Id& Memo(uint64_t index) {
-    if (memo_.size() >= kMaxObjects && !memo_.count(static_cast<uint32_t>(index)))
-      Fail("memo too large");
+    if (memo_.size() >= kMaxObjects && !memo_.count(static_cast<uint32_t>(index))) Fail("memo too large");
     return memo_[static_cast<uint32_t>(index)];
   }
   Id Get(uint64_t index) const {
@@ -349,10 +433,18 @@ class Unpickler {
     const Object& k = Obj(key);
     std::string hash_key;
     switch (k.kind) {
-      case Kind::Str: hash_key = "s" + k.s; break;
-      case Kind::Int: case Kind::Bool: hash_key = "i" + std::to_string(k.i); break;
-      case Kind::None: hash_key = "n"; break;
-      default: Fail(std::string("unsupported dict key type ") + KindName(k.kind));
+      case Kind::Str:
+        hash_key = "s" + k.s;
+        break;
+      case Kind::Int:
+      case Kind::Bool:
+        hash_key = "i" + std::to_string(k.i);
+        break;
+      case Kind::None:
+        hash_key = "n";
+        break;
+      default:
+        Fail(std::string("unsupported dict key type ") + KindName(k.kind));
     }
     auto& index = dict_index_[dict];
     auto it = index.find(hash_key);
@@ -396,9 +488,7 @@ class Unpickler {
   std::unordered_map<Id, std::unordered_map<std::string, size_t>> dict_index_;
 };
 
-Unpickled Unpickle(const void* data, size_t size, const Hooks& hooks) {
-  return Unpickler(data, size, hooks).Run();
-}
+Unpickled Unpickle(const void* data, size_t size, const Hooks& hooks) { return Unpickler(data, size, hooks).Run(); }
 
 }  // namespace pickle
 }  // namespace vgg2

@@ -10,9 +10,9 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
-#include <nlohmann/json.hpp>
 
 #include "error_text.h"
 
@@ -37,10 +37,9 @@ struct DtypeInfo {
 };
 
 constexpr DtypeInfo kDtypes[] = {
-    {"F32", at::kFloat, 4},    {"F64", at::kDouble, 8}, {"F16", at::kHalf, 2},
-    {"BF16", at::kBFloat16, 2}, {"I64", at::kLong, 8},  {"I32", at::kInt, 4},
-    {"I16", at::kShort, 2},    {"I8", at::kChar, 1},    {"U8", at::kByte, 1},
-    {"BOOL", at::kBool, 1},
+    {"F32", at::kFloat, 4}, {"F64", at::kDouble, 8}, {"F16", at::kHalf, 2},  {"BF16", at::kBFloat16, 2},
+    {"I64", at::kLong, 8},  {"I32", at::kInt, 4},    {"I16", at::kShort, 2}, {"I8", at::kChar, 1},
+    {"U8", at::kByte, 1},   {"BOOL", at::kBool, 1},
 };
 
 const DtypeInfo* DtypeByName(const std::string& name) {
@@ -115,13 +114,16 @@ Entry ParseEntry(const std::string& path, const std::string& name, const Json& v
   const Json* shape = nullptr;
   const Json* offsets = nullptr;
   for (auto it = v.begin(); it != v.end(); ++it) {
-    if (it.key() == "dtype") dtype = &it.value();
-    else if (it.key() == "shape") shape = &it.value();
-    else if (it.key() == "data_offsets") offsets = &it.value();
-    else Bad(path, where + " has unknown field \"" + it.key() + "\"");
+    if (it.key() == "dtype")
+      dtype = &it.value();
+    else if (it.key() == "shape")
+      shape = &it.value();
+    else if (it.key() == "data_offsets")
+      offsets = &it.value();
+    else
+      Bad(path, where + " has unknown field \"" + it.key() + "\"");
   }
-  if (!dtype || !shape || !offsets)
-    Bad(path, where + " needs \"dtype\", \"shape\" and \"data_offsets\"");
+  if (!dtype || !shape || !offsets) Bad(path, where + " needs \"dtype\", \"shape\" and \"data_offsets\"");
   if (!dtype->is_string()) Bad(path, where + ": dtype is not a string");
   const auto& dtype_name = dtype->get_ref<const std::string&>();
   e.dtype = DtypeByName(dtype_name);
@@ -141,8 +143,7 @@ Entry ParseEntry(const std::string& path, const std::string& name, const Json& v
   if (std::find(e.shape.begin(), e.shape.end(), 0) != e.shape.end()) {
     numel = 0;
   } else {
-    for (int64_t n : e.shape)
-      overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(n), &numel);
+    for (int64_t n : e.shape) overflow = overflow || __builtin_mul_overflow(numel, static_cast<uint64_t>(n), &numel);
   }
   uint64_t nbytes = 0;
   overflow = overflow || __builtin_mul_overflow(numel, uint64_t{e.dtype->bytes}, &nbytes);
@@ -151,8 +152,7 @@ Entry ParseEntry(const std::string& path, const std::string& name, const Json& v
     Bad(path, where + ": data_offsets must be [begin, end] non-negative integers");
   if (e.begin > e.end) Bad(path, where + ": data_offsets begin > end");
   if (overflow || nbytes != e.end - e.begin)
-    Bad(path, where + ": data_offsets span " + std::to_string(e.end - e.begin) +
-                  " bytes, but dtype and shape need " +
+    Bad(path, where + ": data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but dtype and shape need " +
                   (overflow ? std::string("more than 2^64") : std::to_string(nbytes)));
   return e;
 }
@@ -190,8 +190,7 @@ std::string Basename(const std::string& path) {
 
 WeightsFile ReadSafetensors(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
   if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
@@ -203,8 +202,7 @@ WeightsFile ReadSafetensors(const std::string& path) {
   uint64_t header_len = 0;
   for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | prefix[i];
   if (header_len > file_size - 8)
-    Bad(path, "header length " + std::to_string(header_len) + " exceeds the file size " +
-                  std::to_string(file_size));
+    Bad(path, "header length " + std::to_string(header_len) + " exceeds the file size " + std::to_string(file_size));
   if (header_len > kMaxHeaderBytes)
     Bad(path, "header length " + std::to_string(header_len) + " exceeds the limit of " +
                   std::to_string(kMaxHeaderBytes) + " bytes");
@@ -237,8 +235,8 @@ WeightsFile ReadSafetensors(const std::string& path) {
   std::vector<Entry*> by_offset;
   for (auto& e : entries) {
     if (e.end > buffer_size)
-      Bad(path, "tensor " + Quote(e.name) + " ends at byte " + std::to_string(e.end) +
-                    " beyond the data buffer (" + std::to_string(buffer_size) + " bytes)");
+      Bad(path, "tensor " + Quote(e.name) + " ends at byte " + std::to_string(e.end) + " beyond the data buffer (" +
+                    std::to_string(buffer_size) + " bytes)");
     by_offset.push_back(&e);
   }
   std::sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) {
@@ -247,17 +245,16 @@ WeightsFile ReadSafetensors(const std::string& path) {
   uint64_t expected = 0;
   const Entry* prev = nullptr;
   for (const Entry* e : by_offset) {
-    if (e->begin < expected)
-      Bad(path, "tensor " + Quote(e->name) + " overlaps tensor " + Quote(prev->name));
+    if (e->begin < expected) Bad(path, "tensor " + Quote(e->name) + " overlaps tensor " + Quote(prev->name));
     if (e->begin > expected)
-      Bad(path, "hole in the data buffer before tensor " + Quote(e->name) + " (bytes " +
-                    std::to_string(expected) + ".." + std::to_string(e->begin) + ")");
+      Bad(path, "hole in the data buffer before tensor " + Quote(e->name) + " (bytes " + std::to_string(expected) +
+                    ".." + std::to_string(e->begin) + ")");
     expected = e->end;
     prev = e;
   }
   if (expected != buffer_size)
-    Bad(path, std::to_string(buffer_size - expected) +
-                  " trailing bytes in the data buffer are not covered by any tensor");
+    Bad(path,
+        std::to_string(buffer_size - expected) + " trailing bytes in the data buffer are not covered by any tensor");
 
   // Read in file order straight into freshly allocated tensors.
   std::vector<at::Tensor> tensors(entries.size());
@@ -283,13 +280,11 @@ WeightsFile ReadSafetensors(const std::string& path) {
     tensors[e->index] = std::move(t);
   }
   out.tensors.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i)
-    out.tensors.emplace_back(entries[i].name, std::move(tensors[i]));
+  for (size_t i = 0; i < entries.size(); ++i) out.tensors.emplace_back(entries[i].name, std::move(tensors[i]));
   return out;
 }
 
-void WriteSafetensors(const std::string& path, const TensorList& tensors,
-                      const Metadata& metadata) {
+void WriteSafetensors(const std::string& path, const TensorList& tensors, const Metadata& metadata) {
   auto fail = [&](const std::string& what) -> void {
     throw std::runtime_error(path + ": cannot write safetensors file: " + what);
   };
@@ -334,15 +329,14 @@ void WriteSafetensors(const std::string& path, const TensorList& tensors,
 
   static std::atomic<unsigned> counter{0};
   const std::string dir = Dirname(path);
-  const std::string tmp = dir + "/." + Basename(path) + ".tmp-" + std::to_string(::getpid()) +
-                          "-" + std::to_string(counter++);
+  const std::string tmp =
+      dir + "/." + Basename(path) + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
   if (fd < 0) fail("cannot create " + tmp + ": " + ErrnoText());
   try {
     WriteAll(fd, reinterpret_cast<const char*>(prefix), 8, tmp);
     WriteAll(fd, text.data(), text.size(), tmp);
-    for (const auto& t : data)
-      WriteAll(fd, static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size(), tmp);
+    for (const auto& t : data) WriteAll(fd, static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size(), tmp);
     if (::fsync(fd) != 0) throw std::runtime_error("fsync of " + tmp + " failed: " + ErrnoText());
     int rc = ::close(fd);
     fd = -1;

@@ -15,7 +15,6 @@ WeightsFile ReadSafetensors(const std::string& path);
 // metadata atomically: temp file ".<name>.tmp-<pid>-<n>" in the target directory,
 // fsync, rename over path, fsync the directory. On error the temp file is removed
 // and std::runtime_error is thrown; the target is then untouched.
-void WriteSafetensors(const std::string& path, const TensorList& tensors,
-                      const Metadata& metadata);
+void WriteSafetensors(const std::string& path, const TensorList& tensors, const Metadata& metadata);
 
 }  // namespace vgg2

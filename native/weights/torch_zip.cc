@@ -49,23 +49,20 @@ std::string CleanC10Message(const std::string& what) {
 
 at::ScalarType StorageDtype(const std::string& global) {
   static const std::pair<const char*, at::ScalarType> kTypes[] = {
-      {"torch.FloatStorage", at::kFloat}, {"torch.DoubleStorage", at::kDouble},
-      {"torch.HalfStorage", at::kHalf},   {"torch.BFloat16Storage", at::kBFloat16},
-      {"torch.LongStorage", at::kLong},   {"torch.IntStorage", at::kInt},
-      {"torch.ShortStorage", at::kShort}, {"torch.CharStorage", at::kChar},
-      {"torch.ByteStorage", at::kByte},   {"torch.BoolStorage", at::kBool},
+      {"torch.FloatStorage", at::kFloat},       {"torch.DoubleStorage", at::kDouble}, {"torch.HalfStorage", at::kHalf},
+      {"torch.BFloat16Storage", at::kBFloat16}, {"torch.LongStorage", at::kLong},     {"torch.IntStorage", at::kInt},
+      {"torch.ShortStorage", at::kShort},       {"torch.CharStorage", at::kChar},     {"torch.ByteStorage", at::kByte},
+      {"torch.BoolStorage", at::kBool},
   };
   for (const auto& t : kTypes)
     if (global == t.first) return t.second;
   Fail("unsupported storage type '" + global + "'");
 }
 
-const Object& Item(const Unpickled& objs, const Object& tuple, size_t k, Kind kind,
-                   const char* what) {
+const Object& Item(const Unpickled& objs, const Object& tuple, size_t k, Kind kind, const char* what) {
   const Object& o = objs[tuple.items[k]];
   if (o.kind != kind)
-    Fail(std::string(what) + " has type " + pickle::KindName(o.kind) + ", expected " +
-         pickle::KindName(kind));
+    Fail(std::string(what) + " has type " + pickle::KindName(o.kind) + ", expected " + pickle::KindName(kind));
   return o;
 }
 
@@ -96,8 +93,7 @@ class Loader {
     const int64_t numel = Item(objs, pid, 4, Kind::Int, "storage size").i;
     // torch writes decimal keys; anything odd could address other records.
     if (key.empty() || key.size() > 64 ||
-        key.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") !=
-            std::string::npos)
+        key.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_") != std::string::npos)
       Fail("invalid storage key (expected letters, digits or '_')");
     const size_t elem = c10::elementSize(dtype);
     if (numel < 0 || static_cast<uint64_t>(numel) > std::numeric_limits<uint64_t>::max() / elem)
@@ -125,7 +121,8 @@ class Loader {
     } else {
       // Zero-copy: the tensor keeps the record's buffer (c10 CPU allocator, aligned) alive.
       auto holder = std::make_shared<at::DataPtr>(std::move(std::get<0>(rec)));
-      out.tensor = at::from_blob(holder->get(), {numel}, [holder](void*) {}, options);
+      out.tensor = at::from_blob(
+          holder->get(), {numel}, [holder](void*) {}, options);
     }
     if (dtype == at::kBool) {  // other byte values are undefined behaviour for bool tensors
       const auto* b = static_cast<const uint8_t*>(out.tensor.data_ptr());
@@ -170,14 +167,12 @@ class Loader {
       int64_t last = offset;
       for (size_t d = 0; d < size.size(); ++d) {
         int64_t step;
-        if (__builtin_mul_overflow(size[d] - 1, stride[d], &step) ||
-            __builtin_add_overflow(last, step, &last))
+        if (__builtin_mul_overflow(size[d] - 1, stride[d], &step) || __builtin_add_overflow(last, step, &last))
           Fail("tensor view overflows");
       }
       if (last >= numel)
-        Fail("tensor view (offset " + std::to_string(offset) + ", last element " +
-             std::to_string(last) + ") exceeds its storage of " + std::to_string(numel) +
-             " elements");
+        Fail("tensor view (offset " + std::to_string(offset) + ", last element " + std::to_string(last) +
+             ") exceeds its storage of " + std::to_string(numel) + " elements");
     }
     out.tensor = storage.as_strided(size, stride, offset);
     return out;
@@ -198,8 +193,9 @@ void CheckFileKind(const std::string& path) {
   in.read(reinterpret_cast<char*>(magic), 4);
   if (magic[0] == 'P' && magic[1] == 'K') return;
   if (magic[0] == 0x80 && magic[1] >= 2 && magic[1] <= 5)
-    Fail("legacy (non-zip) torch.save format is not supported; re-save it with "
-         "torch.save(state_dict, f) from PyTorch >= 1.6 (zip format, the default)");
+    Fail(
+        "legacy (non-zip) torch.save format is not supported; re-save it with "
+        "torch.save(state_dict, f) from PyTorch >= 1.6 (zip format, the default)");
   Fail("not a zip archive (expected a file written by torch.save)");
 }
 
@@ -218,18 +214,14 @@ TensorList Read(const std::string& path) {
 
   Loader loader(&reader);
   pickle::Hooks hooks;
-  hooks.persistent_load = [&](const Unpickled& objs, Id pid) {
-    return loader.PersistentLoad(objs, pid);
-  };
-  hooks.call = [&](const std::string& name, const Unpickled& objs, Id args) {
-    return loader.Call(name, objs, args);
-  };
+  hooks.persistent_load = [&](const Unpickled& objs, Id pid) { return loader.PersistentLoad(objs, pid); };
+  hooks.call = [&](const std::string& name, const Unpickled& objs, Id args) { return loader.Call(name, objs, args); };
   const Unpickled objs = pickle::Unpickle(std::get<0>(pkl).get(), std::get<1>(pkl), hooks);
 
   const Object& root = objs[objs.root()];
   if (root.kind != Kind::Dict)
-    Fail(std::string("not a state_dict: the saved object has type ") +
-         pickle::KindName(root.kind) + ", expected a dict of str -> tensor");
+    Fail(std::string("not a state_dict: the saved object has type ") + pickle::KindName(root.kind) +
+         ", expected a dict of str -> tensor");
   TensorList out;
   out.reserve(root.items.size() / 2);
   for (size_t k = 0; k < root.items.size(); k += 2) {
@@ -238,8 +230,7 @@ TensorList Read(const std::string& path) {
     if (key.kind != Kind::Str)
       Fail(std::string("not a state_dict: it has a key of type ") + pickle::KindName(key.kind));
     if (value.kind != Kind::Tensor)
-      Fail("not a state_dict: '" + key.s + "' is not a tensor (found " +
-           pickle::KindName(value.kind) + ")");
+      Fail("not a state_dict: '" + key.s + "' is not a tensor (found " + pickle::KindName(value.kind) + ")");
     out.emplace_back(key.s, value.tensor);
   }
   return out;

@@ -56,16 +56,18 @@ ImageSpec ParseSpec(const Napi::Value& value, const std::string& where, int size
     Check(env, s.length >= static_cast<size_t>(s.width) * s.height * 3,
           where + ": raw data holds " + std::to_string(s.length) + " bytes, " + std::to_string(s.width) + "x" +
               std::to_string(s.height) + "x3 needs " + std::to_string(static_cast<size_t>(s.width) * s.height * 3));
-  Check(env, s.region_width > 0 && s.region_height > 0 && s.region_left + s.region_width <= s.width &&
-                 s.region_top + s.region_height <= s.height,
-        where + ": region is not a non-empty part of the " + std::to_string(s.width) + "x" + std::to_string(s.height) + " image");
+  Check(env,
+        s.region_width > 0 && s.region_height > 0 && s.region_left + s.region_width <= s.width &&
+            s.region_top + s.region_height <= s.height,
+        where + ": region is not a non-empty part of the " + std::to_string(s.width) + "x" + std::to_string(s.height) +
+            " image");
   Check(env, s.crop_left + s.window_width <= s.resized_width && s.crop_top + s.window_height <= s.resized_height,
         where + ": the " + std::to_string(s.window_width) + "x" + std::to_string(s.window_height) +
             " crop must lie inside the resized image");
   const int64_t window_bytes = static_cast<int64_t>(s.window_width) * s.window_height * 3;
   Check(env, offset + window_bytes <= static_cast<int64_t>(out_bytes),
-        "decodeBatch: out holds " + std::to_string(out_bytes) + " bytes; " + where + " needs bytes " + std::to_string(offset) +
-            ".." + std::to_string(offset + window_bytes));
+        "decodeBatch: out holds " + std::to_string(out_bytes) + " bytes; " + where + " needs bytes " +
+            std::to_string(offset) + ".." + std::to_string(offset + window_bytes));
   s.offset = static_cast<size_t>(offset);
   return s;
 }
@@ -122,9 +124,11 @@ Napi::Value DecodeBatch(const Napi::CallbackInfo& info) {
       keep.Set(keep.Length(), data);
     }
     auto* addon = env.GetInstanceData<AddonData>();
-    if (!addon->decode_pool || addon->decode_pool->size() != threads) addon->decode_pool = std::make_shared<ThreadPool>(threads);
+    if (!addon->decode_pool || addon->decode_pool->size() != threads)
+      addon->decode_pool = std::make_shared<ThreadPool>(threads);
     BatchDecoder decoder(std::move(parsed), out.Data());
-    return (new DecodeBatchWorker(env, std::move(decoder), std::move(slots), addon->decode_pool, specs.Length(), keep))->Start();
+    return (new DecodeBatchWorker(env, std::move(decoder), std::move(slots), addon->decode_pool, specs.Length(), keep))
+        ->Start();
   });
 }
 

@@ -4,9 +4,10 @@
 // No libuv pool thread waits for any of it. Any exception from Run() becomes a rejected Error with
 // its first useful line.
 #pragma once
+#include <napi.h>
+
 #include <memory>
 #include <string>
-#include <napi.h>
 
 namespace vgg2 {
 

@@ -12,7 +12,10 @@ namespace vgg2 {
 class SaveWorker : public PromiseWorker {
  public:
   SaveWorker(Napi::Env env, std::shared_ptr<Session> session, std::string path, Metadata metadata, bool checkpoint)
-      : PromiseWorker(env), session_(std::move(session)), path_(std::move(path)), metadata_(std::move(metadata)),
+      : PromiseWorker(env),
+        session_(std::move(session)),
+        path_(std::move(path)),
+        metadata_(std::move(metadata)),
         checkpoint_(checkpoint) {}
 
  protected:

@@ -12,7 +12,10 @@ class StepWorker : public PromiseWorker {
  public:
   StepWorker(Napi::Env env, std::shared_ptr<Session> session, InputBatch batch, std::vector<int64_t> labels,
              StepOptions options)
-      : PromiseWorker(env), session_(std::move(session)), batch_(std::move(batch)), labels_(std::move(labels)),
+      : PromiseWorker(env),
+        session_(std::move(session)),
+        batch_(std::move(batch)),
+        labels_(std::move(labels)),
         options_(options) {}
 
  protected:

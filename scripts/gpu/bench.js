@@ -18,20 +18,47 @@ async function timeSteps(step, warmup, steps) {
 }
 
 async function main() {
-  const a = { arch: 'resnet50', device: 'cpu', amp: 'off', size: 224, batch: 256, classes: 8631, steps: 15, warmup: 5, ...flags() };
+  const a = {
+    arch: 'resnet50',
+    device: 'cpu',
+    amp: 'off',
+    size: 224,
+    batch: 256,
+    classes: 8631,
+    steps: 15,
+    warmup: 5,
+    ...flags(),
+  };
   const { Model } = lib('model');
-  const model = await Model.create({ arch: a.arch, numClasses: a.classes, device: a.device, amp: a.amp, channelsLast: !!a['channels-last'], seed: 0 });
+  const model = await Model.create({
+    arch: a.arch,
+    numClasses: a.classes,
+    device: a.device,
+    amp: a.amp,
+    channelsLast: !!a['channels-last'],
+    seed: 0,
+  });
   const { x, labels, shape } = noiseBatch(a.batch, a.size, a.classes);
   try {
     const train = await timeSteps(() => model.trainStep(x, shape, labels, { lr: 0.01 }), a.warmup, a.steps);
     const infer = await timeSteps(() => model.forward(x, shape), a.warmup, a.steps);
     const { info } = lib('info');
-    console.log(JSON.stringify({
-      impl: 'vgg2-torch', libtorch: info().libtorch, arch: a.arch, device: a.device, amp: a.amp, channels_last: !!a['channels-last'],
-      size: a.size, batch: a.batch,
-      train_step_ms: +(train * 1e3).toFixed(1), train_img_per_s: +(a.batch / train).toFixed(1),
-      infer_step_ms: +(infer * 1e3).toFixed(1), infer_img_per_s: +(a.batch / infer).toFixed(1),
-    }));
+    console.log(
+      JSON.stringify({
+        impl: 'vgg2-torch',
+        libtorch: info().libtorch,
+        arch: a.arch,
+        device: a.device,
+        amp: a.amp,
+        channels_last: !!a['channels-last'],
+        size: a.size,
+        batch: a.batch,
+        train_step_ms: +(train * 1e3).toFixed(1),
+        train_img_per_s: +(a.batch / train).toFixed(1),
+        infer_step_ms: +(infer * 1e3).toFixed(1),
+        infer_img_per_s: +(a.batch / infer).toFixed(1),
+      }),
+    );
   } finally {
     model.dispose();
   }

@@ -29,30 +29,35 @@ describe('5-point similarity alignment', () => {
     for (const k of [0, 1, 3, 4]) expect(err(k)).toBeLessThan(1.5);
   });
 
-  test.each([112, 224])('pixels: bright dots at moved landmarks land on the %i px template (< 0.5 px)', async (size) => {
-    const W = 400;
-    const H = 360;
-    const moved = move(templateFor(112), 2.2, 0.35, 120, 60);
-    // Draw radial dots with sharp from an SVG, one image per point so centroids do not mix.
-    // Landmarks use pixel-index coordinates (pixel centres at integers, as OpenCV/ArcFace): SVG's
-    // continuous coordinates put pixel i's centre at i + 0.5.
-    const dst = templateFor(size);
-    for (let k = 0; k < 5; k++) {
-      const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="black"/><defs><radialGradient id="g"><stop offset="0" stop-color="white"/><stop offset="1" stop-color="black"/></radialGradient></defs><circle cx="${moved[2 * k] + 0.5}" cy="${moved[2 * k + 1] + 0.5}" r="9" fill="url(#g)"/></svg>`;
-      const file = path.join(tmpDir('align'), 'dot.png');
-      await sharp(Buffer.from(svg)).png().toFile(file);
-      const base = await loadBase({ path: file, label: 0, landmarks: moved }, { crop: 'align', size });
-      expect([base.width, base.height]).toEqual([size, size]);
-      let sx = 0, sy = 0, sw = 0;
-      for (let y = 0; y < size; y++)
-        for (let x = 0; x < size; x++) {
-          const v = base.data[(y * size + x) * 3];
-          sx += v * x;
-          sy += v * y;
-          sw += v;
-        }
-      expect(sw).toBeGreaterThan(0);
-      expect(Math.hypot(sx / sw - dst[2 * k], sy / sw - dst[2 * k + 1])).toBeLessThan(0.5);
-    }
-  });
+  test.each([112, 224])(
+    'pixels: bright dots at moved landmarks land on the %i px template (< 0.5 px)',
+    async (size) => {
+      const W = 400;
+      const H = 360;
+      const moved = move(templateFor(112), 2.2, 0.35, 120, 60);
+      // Draw radial dots with sharp from an SVG, one image per point so centroids do not mix.
+      // Landmarks use pixel-index coordinates (pixel centres at integers, as OpenCV/ArcFace): SVG's
+      // continuous coordinates put pixel i's centre at i + 0.5.
+      const dst = templateFor(size);
+      for (let k = 0; k < 5; k++) {
+        const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="100%" height="100%" fill="black"/><defs><radialGradient id="g"><stop offset="0" stop-color="white"/><stop offset="1" stop-color="black"/></radialGradient></defs><circle cx="${moved[2 * k] + 0.5}" cy="${moved[2 * k + 1] + 0.5}" r="9" fill="url(#g)"/></svg>`;
+        const file = path.join(tmpDir('align'), 'dot.png');
+        await sharp(Buffer.from(svg)).png().toFile(file);
+        const base = await loadBase({ path: file, label: 0, landmarks: moved }, { crop: 'align', size });
+        expect([base.width, base.height]).toEqual([size, size]);
+        let sx = 0,
+          sy = 0,
+          sw = 0;
+        for (let y = 0; y < size; y++)
+          for (let x = 0; x < size; x++) {
+            const v = base.data[(y * size + x) * 3];
+            sx += v * x;
+            sy += v * y;
+            sw += v;
+          }
+        expect(sw).toBeGreaterThan(0);
+        expect(Math.hypot(sx / sw - dst[2 * k], sy / sw - dst[2 * k + 1])).toBeLessThan(0.5);
+      }
+    },
+  );
 });

@@ -14,14 +14,31 @@ async function badRoot(): Promise<string> {
   fs.mkdirSync(path.join(root, 'bb_landmark'), { recursive: true });
   fs.writeFileSync(
     path.join(root, 'meta/identity_meta.csv'),
-    ['Class_ID, Name, Sample_Num, Flag, Gender', 'n000001, "Smith, John", 9, 1, m', 'n000002, "O""Brien", 3, 1, f', 'n000003, "Broken, 1, 1, m', 'n000004, "Test_Person", 1, 0, f'].join('\n') + '\n',
+    [
+      'Class_ID, Name, Sample_Num, Flag, Gender',
+      'n000001, "Smith, John", 9, 1, m',
+      'n000002, "O""Brien", 3, 1, f',
+      'n000003, "Broken, 1, 1, m',
+      'n000004, "Test_Person", 1, 0, f',
+    ].join('\n') + '\n',
   );
-  for (const r of ['n000001/good1.jpg', 'n000001/good2.jpg', 'n000001/partly.jpg', 'n000001/outside.jpg', 'n000002/good3.jpg', 'n000002/nanlm.jpg']) await writeImage(img(r), 64, 48, 'jpeg');
+  for (const r of [
+    'n000001/good1.jpg',
+    'n000001/good2.jpg',
+    'n000001/partly.jpg',
+    'n000001/outside.jpg',
+    'n000002/good3.jpg',
+    'n000002/nanlm.jpg',
+  ])
+    await writeImage(img(r), 64, 48, 'jpeg');
   const real = fs.readFileSync(img('n000001/good1.jpg'));
   fs.writeFileSync(img('n000001/trunc.jpg'), real.subarray(0, Math.floor(real.length / 2)));
   fs.writeFileSync(img('n000001/zero.jpg'), '');
   fs.writeFileSync(img('n000001/text.jpg'), 'hello, I am not a JPEG');
-  fs.writeFileSync(img('n000002/garbage.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(500, 7)]));
+  fs.writeFileSync(
+    img('n000002/garbage.jpg'),
+    Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(500, 7)]),
+  );
   await writeImage(path.join(root, 'secret.jpg'), 8, 8, 'jpeg');
   fs.writeFileSync(
     path.join(root, 'meta/train_list.txt'),
@@ -46,11 +63,22 @@ async function badRoot(): Promise<string> {
   );
   fs.writeFileSync(
     path.join(root, 'bb_landmark/loose_bb_train.csv'),
-    ['NAME_ID,X,Y,W,H', '"n000001/good1",10,8,30,30', '"n000001/partly",40,30,40,30', '"n000001/outside",200,200,10,10', '"n000002/good3",x,1,2,3', 'n000002/nanlm,10,8,30,30,'].join('\n') + '\n',
+    [
+      'NAME_ID,X,Y,W,H',
+      '"n000001/good1",10,8,30,30',
+      '"n000001/partly",40,30,40,30',
+      '"n000001/outside",200,200,10,10',
+      '"n000002/good3",x,1,2,3',
+      'n000002/nanlm,10,8,30,30,',
+    ].join('\n') + '\n',
   );
   fs.writeFileSync(
     path.join(root, 'bb_landmark/loose_landmark_train.csv'),
-    ['NAME_ID,P1X,P1Y,P2X,P2Y,P3X,P3Y,P4X,P4Y,P5X,P5Y', '"n000002/nanlm",NaN,1,2,3,4,5,6,7,8,9', '"n000001/good2",20,20,20,20,20,20,20,20,20,20'].join('\n') + '\n',
+    [
+      'NAME_ID,P1X,P1Y,P2X,P2Y,P3X,P3Y,P4X,P4Y,P5X,P5Y',
+      '"n000002/nanlm",NaN,1,2,3,4,5,6,7,8,9',
+      '"n000001/good2",20,20,20,20,20,20,20,20,20,20',
+    ].join('\n') + '\n',
   );
   return root;
 }
@@ -94,7 +122,14 @@ describe('bad input: skipped and counted, one warning per kind; strict fails cle
       loader.release(b);
     }
     const names = got.map((g) => ds.relPath(g.idx));
-    expect(names).toEqual(['n000001/good1.jpg', 'n000001/good2.jpg', 'n000001/partly.jpg', 'n000002/good3.jpg', 'n000002/nanlm.jpg', 'n000002/../n000001/good1.jpg']);
+    expect(names).toEqual([
+      'n000001/good1.jpg',
+      'n000001/good2.jpg',
+      'n000001/partly.jpg',
+      'n000002/good3.jpg',
+      'n000002/nanlm.jpg',
+      'n000002/../n000001/good1.jpg',
+    ]);
     for (const g of got) expect(g.label).toBe(ds.relPath(g.idx).startsWith('n000001') ? 0 : 1);
     expect(issues.count('missing-file')).toBe(1);
     expect(issues.count('empty-file')).toBe(1);
@@ -115,18 +150,28 @@ describe('bad input: skipped and counted, one warning per kind; strict fails cle
   });
 
   test('strict: the first problem is an error naming file and line', () => {
-    expect(() => new VggFace2Dataset({ root, split: 'train', issues: new Issues({ strict: true }) })).toThrow(/identity_meta\.csv:4/);
+    expect(() => new VggFace2Dataset({ root, split: 'train', issues: new Issues({ strict: true }) })).toThrow(
+      /identity_meta\.csv:4/,
+    );
   });
 
   test('strict loader: a missing file is an error, not a silently smaller batch', async () => {
     const issues = new Issues({ warn: () => undefined });
     const ds = new VggFace2Dataset({ root, split: 'train', issues });
-    const loader = new Loader(ds, { crop: 'loose', size: 32, batchSize: 4, train: false, issues: new Issues({ strict: true }) });
+    const loader = new Loader(ds, {
+      crop: 'loose',
+      size: 32,
+      batchSize: 4,
+      train: false,
+      issues: new Issues({ strict: true }),
+    });
     const run = async () => {
       for await (const b of loader) loader.release(b);
     };
     // Samples decode concurrently: whichever bad file fails first is named.
     await expect(run()).rejects.toThrow(DataError);
-    await expect(run()).rejects.toThrow(/^(listed file missing|zero-byte file|not an image|corrupt).*n00000\d\/\w+\.jpg/);
+    await expect(run()).rejects.toThrow(
+      /^(listed file missing|zero-byte file|not an image|corrupt).*n00000\d\/\w+\.jpg/,
+    );
   });
 });

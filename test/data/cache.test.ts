@@ -24,7 +24,9 @@ describe('LMDB cache (prepare)', () => {
   const quiet = () => new Issues({ warn: () => undefined });
   beforeAll(async () => {
     root = tmpDir('cache-src');
-    for (let c = 0; c < 3; c++) for (let k = 0; k < 6; k++) await writeImage(path.join(root, `id${c}`, `${k}.jpg`), 60 + 5 * k, 50 + 3 * c, 'jpeg', 6 * c + k);
+    for (let c = 0; c < 3; c++)
+      for (let k = 0; k < 6; k++)
+        await writeImage(path.join(root, `id${c}`, `${k}.jpg`), 60 + 5 * k, 50 + 3 * c, 'jpeg', 6 * c + k);
     ds = new ImageFolderDataset({ root });
   });
 
@@ -65,7 +67,17 @@ describe('LMDB cache (prepare)', () => {
   test('an interrupted prepare resumes where it stopped; an incomplete cache is refused for reading', async () => {
     const out = path.join(tmpDir('cache'), 'c.lmdb');
     const stop = new AbortController();
-    const first = await prepareCache({ dataset: ds, dataPath: root, out, crop: 'loose', size: 32, encoding: 'raw', concurrency: 2, progress: (d) => d >= 7 && stop.abort(), signal: stop.signal });
+    const first = await prepareCache({
+      dataset: ds,
+      dataPath: root,
+      out,
+      crop: 'loose',
+      size: 32,
+      encoding: 'raw',
+      concurrency: 2,
+      progress: (d) => d >= 7 && stop.abort(),
+      signal: stop.signal,
+    });
     expect(first.complete).toBe(false);
     expect(first.written).toBeGreaterThanOrEqual(7);
     expect(first.written).toBeLessThan(18);
@@ -81,13 +93,28 @@ describe('LMDB cache (prepare)', () => {
   test('a cache made with other settings or from another dataset is refused', async () => {
     const out = path.join(tmpDir('cache'), 'c.lmdb');
     await prepareCache({ dataset: ds, dataPath: root, out, crop: 'loose', size: 32, encoding: 'raw' });
-    await expect(prepareCache({ dataset: ds, dataPath: root, out, crop: 'loose', size: 48, encoding: 'raw' })).rejects.toThrow(/made with crop=loose size=32.*refusing/);
-    await expect(prepareCache({ dataset: ds, dataPath: root, out, crop: 'loose', size: 32, encoding: 'jpeg' })).rejects.toThrow(/refusing/);
+    await expect(
+      prepareCache({ dataset: ds, dataPath: root, out, crop: 'loose', size: 48, encoding: 'raw' }),
+    ).rejects.toThrow(/made with crop=loose size=32.*refusing/);
+    await expect(
+      prepareCache({ dataset: ds, dataPath: root, out, crop: 'loose', size: 32, encoding: 'jpeg' }),
+    ).rejects.toThrow(/refusing/);
     const other = tmpDir('cache-other');
     await writeImage(path.join(other, 'x/1.png'), 40, 40);
-    await expect(prepareCache({ dataset: new ImageFolderDataset({ root: other }), dataPath: other, out, crop: 'loose', size: 32, encoding: 'raw' })).rejects.toThrow(/another dataset/);
+    await expect(
+      prepareCache({
+        dataset: new ImageFolderDataset({ root: other }),
+        dataPath: other,
+        out,
+        crop: 'loose',
+        size: 32,
+        encoding: 'raw',
+      }),
+    ).rejects.toThrow(/another dataset/);
     const cache = new CacheDataset(out);
-    expect(() => new Loader(cache, { crop: 'align', size: 32, batchSize: 2, train: false })).toThrow(/holds crop=loose size=32/);
+    expect(() => new Loader(cache, { crop: 'align', size: 32, batchSize: 2, train: false })).toThrow(
+      /holds crop=loose size=32/,
+    );
     await cache.close();
   });
 
@@ -95,7 +122,10 @@ describe('LMDB cache (prepare)', () => {
     const src = tmpDir('cache-bad');
     await writeImage(path.join(src, 'a/1.png'), 40, 40);
     await writeImage(path.join(src, 'a/2.png'), 40, 40);
-    fs.writeFileSync(path.join(src, 'a/3.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(100)]));
+    fs.writeFileSync(
+      path.join(src, 'a/3.png'),
+      Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.alloc(100)]),
+    );
     const issues = quiet();
     const d = new ImageFolderDataset({ root: src, issues });
     const out = path.join(tmpDir('cache'), 'c.lmdb');

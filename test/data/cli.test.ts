@@ -7,9 +7,16 @@ import prepare from '../../bin/commands/prepare';
 import { CacheDataset } from '../../lib/data/cache';
 import { tmpDir } from './helpers';
 
-const cli = async (args: string[]) => yargs(args).command(demoData).command(prepare).command(checkData).strict().fail((msg, err) => {
-  throw err ?? new Error(msg);
-}).parseAsync();
+const cli = async (args: string[]) =>
+  yargs(args)
+    .command(demoData)
+    .command(prepare)
+    .command(checkData)
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    })
+    .parseAsync();
 
 describe('CLI commands: demo-data → prepare → check-data', () => {
   test('round trip on demo data; check-data fails on a damaged copy', async () => {
@@ -18,13 +25,28 @@ describe('CLI commands: demo-data → prepare → check-data', () => {
     const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       await cli(['demo-data', '--out', data, '--identities', '5', '--images', '6', '--size', '64', '--seed', '2']);
-      await cli(['prepare', '--data', data, '--out', path.join(dir, 'c.lmdb'), '--crop', 'align', '--size', '48', '--raw']);
+      await cli([
+        'prepare',
+        '--data',
+        data,
+        '--out',
+        path.join(dir, 'c.lmdb'),
+        '--crop',
+        'align',
+        '--size',
+        '48',
+        '--raw',
+      ]);
       await cli(['check-data', '--data', data]);
       const sums = path.join(dir, 'sums.md5');
       fs.writeFileSync(sums, `${'0'.repeat(32)}  demo/meta/identity_meta.csv\n`);
       fs.writeFileSync(path.join(data, 'train/n000001/0002_01.jpg'), '');
-      await expect(cli(['check-data', '--data', data, '--md5', sums])).rejects.toThrow(/2 problems[\s\S]*MD5 mismatch[\s\S]*zero-byte/);
-      await expect(cli(['prepare', '--data', data, '--out', path.join(dir, 'c.lmdb'), '--crop', 'loose', '--size', '48', '--raw'])).rejects.toThrow(/refusing/);
+      await expect(cli(['check-data', '--data', data, '--md5', sums])).rejects.toThrow(
+        /2 problems[\s\S]*MD5 mismatch[\s\S]*zero-byte/,
+      );
+      await expect(
+        cli(['prepare', '--data', data, '--out', path.join(dir, 'c.lmdb'), '--crop', 'loose', '--size', '48', '--raw']),
+      ).rejects.toThrow(/refusing/);
       await expect(cli(['demo-data', '--out', data, '--bogus', '1'])).rejects.toThrow(/bogus/);
     } finally {
       write.mockRestore();

@@ -43,7 +43,8 @@ describe('demo-data', () => {
     const b = tmpDir('demoB');
     await writeDemoDataset({ out: a, identities: 3, images: 6, size: 64, seed: 1 });
     await writeDemoDataset({ out: b, identities: 3, images: 6, size: 64, seed: 1 });
-    for (const rel of ['meta/identity_meta.csv', 'bb_landmark/loose_landmark_train.csv', 'train/n000001/0004_01.jpg']) expect(fs.readFileSync(path.join(a, rel)).equals(fs.readFileSync(path.join(b, rel)))).toBe(true);
+    for (const rel of ['meta/identity_meta.csv', 'bb_landmark/loose_landmark_train.csv', 'train/n000001/0004_01.jpg'])
+      expect(fs.readFileSync(path.join(a, rel)).equals(fs.readFileSync(path.join(b, rel)))).toBe(true);
   });
 
   test('learnable: nearest class mean on aligned 32 px crops beats 5× chance on held-out images', async () => {
@@ -54,7 +55,8 @@ describe('demo-data', () => {
       const loader = new Loader(d, { crop: 'align', size: 32, batchSize: 16, train: false });
       for await (const b of loader) {
         const stride = 32 * 32 * 3;
-        for (let k = 0; k < b.n; k++) out.push({ f: Float32Array.from(b.data.subarray(k * stride, (k + 1) * stride)), label: b.labels[k] });
+        for (let k = 0; k < b.n; k++)
+          out.push({ f: Float32Array.from(b.data.subarray(k * stride, (k + 1) * stride)), label: b.labels[k] });
         loader.release(b);
       }
       return out;
@@ -69,7 +71,8 @@ describe('demo-data', () => {
     });
     let correct = 0;
     for (const x of te) {
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       means.forEach((m, c) => {
         let d = 0;
         for (let i = 0; i < m.length; i++) d += (m[i] - x.f[i]) ** 2;
@@ -78,7 +81,9 @@ describe('demo-data', () => {
       correct += +(best === x.label);
     }
     const acc = correct / te.length;
-    process.stderr.write(`demo nearest-mean held-out top-1: ${(100 * acc).toFixed(1)}% (chance ${(100 / 16).toFixed(1)}%)\n`);
+    process.stderr.write(
+      `demo nearest-mean held-out top-1: ${(100 * acc).toFixed(1)}% (chance ${(100 / 16).toFixed(1)}%)\n`,
+    );
     expect(acc).toBeGreaterThan(5 / 16);
   });
 });

@@ -15,7 +15,13 @@ export const describeShared = HAVE_SHARED ? describe : describe.skip;
 export { tmpDir } from '../helpers/paths';
 
 /** A small real image file of a given format with a colour gradient (so crops differ). */
-export async function writeImage(file: string, width: number, height: number, format: 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' = 'png', seed = 0): Promise<void> {
+export async function writeImage(
+  file: string,
+  width: number,
+  height: number,
+  format: 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff' = 'png',
+  seed = 0,
+): Promise<void> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
@@ -25,7 +31,9 @@ export async function writeImage(file: string, width: number, height: number, fo
       raw[o + 2] = ((x + y) * 3) & 255;
     }
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  await sharp(raw, { raw: { width, height, channels: 3 } }).toFormat(format).toFile(file);
+  await sharp(raw, { raw: { width, height, channels: 3 } })
+    .toFormat(format)
+    .toFile(file);
 }
 
 export function collectWarnings(): { warn: (m: string) => void; messages: string[] } {

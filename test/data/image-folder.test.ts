@@ -51,7 +51,12 @@ describe('image folder in a scratch dir', () => {
     const issues = new Issues({ warn: () => undefined });
     const ds = new ImageFolderDataset({ root, issues });
     expect(ds.classes).toEqual(['a', 'b']);
-    expect(Array.from({ length: ds.size }, (_, i) => ds.relPath(i))).toEqual(['a/noext', 'a/t.tiff', 'b/webp.jpg', 'b/x/y/deep.png']);
+    expect(Array.from({ length: ds.size }, (_, i) => ds.relPath(i))).toEqual([
+      'a/noext',
+      'a/t.tiff',
+      'b/webp.jpg',
+      'b/x/y/deep.png',
+    ]);
     expect(Array.from(ds.labels)).toEqual([0, 0, 1, 1]);
     expect(issues.count('not-image')).toBe(1);
     for (let i = 0; i < ds.size; i++) await loadBase(ds.source(i), { crop: 'none', size: 16 });
@@ -91,6 +96,7 @@ describe('splits', () => {
     expect(test.size).toBe(30);
     expect(new Set(test.labels)).toEqual(new Set([0, 1, 2]));
     expect(train.classes.some((c) => test.classes.includes(c))).toBe(false);
-    for (let i = 0; i < test.size; i++) expect(test.classes[test.labels[i]]).toBe(fake.classes[labels[test.indices[i]]]);
+    for (let i = 0; i < test.size; i++)
+      expect(test.classes[test.labels[i]]).toBe(fake.classes[labels[test.indices[i]]]);
   });
 });

@@ -5,8 +5,18 @@ const rgb = (w: number, h: number) => sharp(Buffer.alloc(w * h * 3, 90), { raw: 
 
 describe('JPEG header', () => {
   test('size, precision and components of real JPEGs (RGB, gray, CMYK, progressive)', async () => {
-    expect(readJpegHeader(await rgb(37, 21).jpeg().toBuffer())).toEqual({ width: 37, height: 21, precision: 8, components: 3, orientation: 1 });
-    expect(readJpegHeader(await rgb(8, 9).jpeg({ progressive: true }).toBuffer())).toMatchObject({ width: 8, height: 9, components: 3 });
+    expect(readJpegHeader(await rgb(37, 21).jpeg().toBuffer())).toEqual({
+      width: 37,
+      height: 21,
+      precision: 8,
+      components: 3,
+      orientation: 1,
+    });
+    expect(readJpegHeader(await rgb(8, 9).jpeg({ progressive: true }).toBuffer())).toMatchObject({
+      width: 8,
+      height: 9,
+      components: 3,
+    });
     expect(readJpegHeader(await rgb(8, 9).toColourspace('b-w').jpeg().toBuffer())).toMatchObject({ components: 1 });
     expect(readJpegHeader(await rgb(8, 9).toColourspace('cmyk').jpeg().toBuffer())).toMatchObject({ components: 4 });
   });
@@ -21,6 +31,8 @@ describe('JPEG header', () => {
     expect(readJpegHeader(Buffer.alloc(0))).toBeUndefined();
     expect(readJpegHeader(Buffer.from('GIF89a......'))).toBeUndefined();
     expect(readJpegHeader(jpeg.subarray(0, 30))).toBeUndefined();
-    expect(readJpegHeader(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7)]))).toBeUndefined();
+    expect(
+      readJpegHeader(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7)])),
+    ).toBeUndefined();
   });
 });

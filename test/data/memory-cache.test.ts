@@ -10,7 +10,9 @@ import type { Dataset } from '../../lib/data/types';
 import { haveReference } from '../helpers/paths';
 import { describeShared, SHARED, tmpDir, writeImage } from './helpers';
 
-const describeNative = haveReference('the native JPEG decoder (libturbojpeg0-dev)', !!nativeDecoder()) ? describe : describe.skip;
+const describeNative = haveReference('the native JPEG decoder (libturbojpeg0-dev)', !!nativeDecoder())
+  ? describe
+  : describe.skip;
 const face = { crop: 'none' as const, size: 48 };
 
 /** Every batch of `epochs` epochs (pixels and sample indices) in one buffer. */
@@ -18,7 +20,10 @@ async function run(ds: Dataset, opts: Partial<LoaderOptions>): Promise<Buffer> {
   const loader = new Loader(ds, { ...face, batchSize: 4, train: true, seed: 3, epochs: 3, ...opts });
   const out: Buffer[] = [];
   for await (const b of loader) {
-    out.push(Buffer.from(b.data.subarray(0, b.n * b.size * b.size * 3)), Buffer.from(Int32Array.from(b.indices).buffer));
+    out.push(
+      Buffer.from(b.data.subarray(0, b.n * b.size * b.size * 3)),
+      Buffer.from(Int32Array.from(b.indices).buffer),
+    );
     loader.release(b);
   }
   return Buffer.concat(out);
@@ -61,7 +66,9 @@ describe('MemoryCache', () => {
     const m = new MemoryCache(0, face);
     expect(m.put(ds, 0, img(3))).toBe(false);
     expect(() => new MemoryCache(-1, face)).toThrow(/≥ 0 MB/);
-    expect(() => m.check({ crop: 'none', size: 64 })).toThrow(/made for crop none, size 48.*used with crop none, size 64/);
+    expect(() => m.check({ crop: 'none', size: 64 })).toThrow(
+      /made for crop none, size 48.*used with crop none, size 64/,
+    );
     expect(() => m.check({ crop: 'none', size: 48, boxExtend: 0.3 })).not.toThrow();
   });
 });
@@ -72,7 +79,14 @@ describeNative('loader with a memory cache', () => {
     const root = tmpDir('memcache');
     // JPEGs (native decode) and PNGs (sharp decode), sizes that need down- and upscaling; one bad file.
     for (let c = 0; c < 3; c++)
-      for (let k = 0; k < 4; k++) await writeImage(path.join(root, `id${c}`, `${k}.${k % 2 ? 'png' : 'jpg'}`), 40 + 37 * k, 70 + 11 * c, k % 2 ? 'png' : 'jpeg', 4 * c + k);
+      for (let k = 0; k < 4; k++)
+        await writeImage(
+          path.join(root, `id${c}`, `${k}.${k % 2 ? 'png' : 'jpg'}`),
+          40 + 37 * k,
+          70 + 11 * c,
+          k % 2 ? 'png' : 'jpeg',
+          4 * c + k,
+        );
     fs.writeFileSync(path.join(root, 'id2', 'broken.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
     ds = new ImageFolderDataset({ root });
   });
@@ -111,14 +125,18 @@ describeNative('loader with a memory cache', () => {
     const sampler = new Loader(ds, { ...face, batchSize: 4, train: true, seed: 3 }).sampler;
     let expected = 0;
     for (let e = 0; e < 3; e++)
-      for (let k = 0; k < sampler.batchesPerEpoch; k++) expected += sampler.batch(e, k).filter((i) => i === broken).length;
+      for (let k = 0; k < sampler.batchesPerEpoch; k++)
+        expected += sampler.batch(e, k).filter((i) => i === broken).length;
     expect(expected).toBeGreaterThan(1); // the seed puts it in more than one epoch: a real check of the counting
     expect(a.count()).toBe(expected);
     expect(b.count()).toBe(expected);
   });
 
   it('a loader with other face settings refuses the cache', () => {
-    expect(() => new Loader(ds, { crop: 'none', size: 64, batchSize: 4, train: true, memoryCache: new MemoryCache(64, face) })).toThrow(/memory cache: made for/);
+    expect(
+      () =>
+        new Loader(ds, { crop: 'none', size: 64, batchSize: 4, train: true, memoryCache: new MemoryCache(64, face) }),
+    ).toThrow(/memory cache: made for/);
   });
 });
 

@@ -13,11 +13,16 @@ import { haveReference, python, pythonHas } from '../helpers/paths';
 import { describeShared, SHARED, tmpDir, writeImage } from './helpers';
 
 // The addon is always built with TurboJPEG where libturbojpeg0-dev is installed (CI installs it).
-const binding = haveReference('the native JPEG decoder (libturbojpeg0-dev)', !!nativeDecoder()) ? nativeDecoder() : undefined;
+const binding = haveReference('the native JPEG decoder (libturbojpeg0-dev)', !!nativeDecoder())
+  ? nativeDecoder()
+  : undefined;
 if (!binding) process.stderr.write('note: the addon has no TurboJPEG; native decoding tests are skipped\n');
 const describeNative = binding ? describe : describe.skip;
 
-async function batches(ds: Dataset, opts: Omit<LoaderOptions, 'batchSize'> & { batchSize?: number }): Promise<{ data: Buffer; indices: number[] }[]> {
+async function batches(
+  ds: Dataset,
+  opts: Omit<LoaderOptions, 'batchSize'> & { batchSize?: number },
+): Promise<{ data: Buffer; indices: number[] }[]> {
   const loader = new Loader(ds, { batchSize: 4, ...opts });
   const out = [];
   for await (const b of loader) {
@@ -34,7 +39,13 @@ const meanAbs = (a: Uint8Array, b: Uint8Array) => {
 };
 
 /** Blocks of random colours: any shift or mirror of the window changes many pixels. */
-async function writeBlocks(file: string, width: number, height: number, seed: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<void> {
+async function writeBlocks(
+  file: string,
+  width: number,
+  height: number,
+  seed: number,
+  format: 'jpeg' | 'png' = 'jpeg',
+): Promise<void> {
   const raw = Buffer.alloc(width * height * 3);
   let s = seed * 7919 + 1;
   const colour: number[] = [];
@@ -54,8 +65,15 @@ describeNative('native batch decoding (TurboJPEG)', () => {
   beforeAll(async () => {
     const root = tmpDir('native');
     // Sizes that need upscaling, plain resizing and DCT-domain downscaling (400×300 → 1/8 for 36 px).
-    const sizes = [[64, 80], [400, 300], [50, 41], [129, 200]];
-    for (let c = 0; c < 3; c++) for (let k = 0; k < 4; k++) await writeImage(path.join(root, `id${c}`, `${k}.jpg`), sizes[k][0], sizes[k][1] + c, 'jpeg', 4 * c + k);
+    const sizes = [
+      [64, 80],
+      [400, 300],
+      [50, 41],
+      [129, 200],
+    ];
+    for (let c = 0; c < 3; c++)
+      for (let k = 0; k < 4; k++)
+        await writeImage(path.join(root, `id${c}`, `${k}.jpg`), sizes[k][0], sizes[k][1] + c, 'jpeg', 4 * c + k);
     ds = new ImageFolderDataset({ root });
   });
 
@@ -90,7 +108,14 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     const boxes = path.join(root, 'boxes.csv');
     // The last box sticks out of its image: clamped, noted once the image is decoded. All four are
     // downscaled (sharp's upscaling follows another pixel-centre convention than PIL's and ours).
-    fs.writeFileSync(boxes, 'NAME_ID,X,Y,W,H\n' + [0, 1, 2, 3].map((k) => `id${k % 2}/${k},${20 + 5 * k + (k === 3 ? 180 : 0)},${30 + 3 * k},${80 + 4 * k},${90 - 2 * k}`).join('\n') + '\n');
+    fs.writeFileSync(
+      boxes,
+      'NAME_ID,X,Y,W,H\n' +
+        [0, 1, 2, 3]
+          .map((k) => `id${k % 2}/${k},${20 + 5 * k + (k === 3 ? 180 : 0)},${30 + 3 * k},${80 + 4 * k},${90 - 2 * k}`)
+          .join('\n') +
+        '\n',
+    );
     const boxed = new ImageFolderDataset({ root, boxes });
     const face = { crop: 'loose' as const, size: 48 };
     const size = face.size;
@@ -105,11 +130,19 @@ describeNative('native batch decoding (TurboJPEG)', () => {
       expect(await binding!.decodeBatch([spec], out, size)).toEqual([null]);
       const [left, top, width, height] = spec.region;
       const window = async (dx: number) => {
-        let img = sharp(buf).extract({ left, top, width, height }).resize(spec.resized[0], spec.resized[1], { fit: 'fill', kernel: 'linear' });
-        img = sharp(await img.raw().toBuffer(), { raw: { width: spec.resized[0], height: spec.resized[1], channels: 3 } })
-          .extract({ left: spec.crop[0] + dx, top: spec.crop[1], width: size, height: size });
+        let img = sharp(buf)
+          .extract({ left, top, width, height })
+          .resize(spec.resized[0], spec.resized[1], { fit: 'fill', kernel: 'linear' });
+        img = sharp(await img.raw().toBuffer(), {
+          raw: { width: spec.resized[0], height: spec.resized[1], channels: 3 },
+        }).extract({ left: spec.crop[0] + dx, top: spec.crop[1], width: size, height: size });
         if (spec.flip) img = img.flop();
-        if (spec.gray) img = img.recomb([[0.299, 0.587, 0.114], [0.299, 0.587, 0.114], [0.299, 0.587, 0.114]]);
+        if (spec.gray)
+          img = img.recomb([
+            [0.299, 0.587, 0.114],
+            [0.299, 0.587, 0.114],
+            [0.299, 0.587, 0.114],
+          ]);
         return img.raw().toBuffer();
       };
       const same = meanAbs(out, await window(0));
@@ -118,49 +151,72 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     }
   });
 
-  (pythonHas('PIL') ? test : test.skip)('the resize is PIL’s BILINEAR (torchvision’s Resize), up and down, within 1 level', async () => {
-    const dir = tmpDir('native-pil');
-    const [w, h] = [49, 110];
-    const raw = Buffer.alloc(w * h * 3);
-    for (let i = 0; i < raw.length; i++) raw[i] = ((i * 2654435761) >>> 13) & 255; // noise: the hardest case
-    fs.writeFileSync(path.join(dir, 'in.rgb'), raw);
-    for (const [rw, rh] of [[54, 121], [30, 67], [13, 29]]) {
-      const size = Math.min(rw, rh);
-      const out = Buffer.alloc(size * size * 3);
-      const spec: DecodeSpec = { data: raw, kind: 'raw', width: w, height: h, region: [0, 0, w, h], resized: [rw, rh], crop: [rw - size, rh - size], flip: true, gray: false };
-      expect(await binding!.decodeBatch([spec], out, size)).toEqual([null]);
-      fs.writeFileSync(path.join(dir, 'ours.rgb'), out);
-      const script = [
-        'import numpy as np, sys',
-        'from PIL import Image',
-        `d = '${dir}'`,
-        `src = np.fromfile(d + '/in.rgb', dtype=np.uint8).reshape(${h}, ${w}, 3)`,
-        `ref = np.asarray(Image.fromarray(src).resize((${rw}, ${rh}), Image.BILINEAR)).astype(int)[${rh - size}:, ${rw - size}:][:, ::-1]`,
-        `ours = np.fromfile(d + '/ours.rgb', dtype=np.uint8).reshape(${size}, ${size}, 3).astype(int)`,
-        'print(int(np.abs(ref - ours).max()), float(np.abs(ref - ours).mean()))',
-      ].join('\n');
-      const [max, mean] = python(['-c', script]).trim().split(' ').map(Number);
-      // PIL rounds to uint8 between its two passes, we keep 8 more bits: ±1 on some pixels.
-      expect(max).toBeLessThanOrEqual(1);
-      expect(mean).toBeLessThan(0.5);
-    }
-  });
+  (pythonHas('PIL') ? test : test.skip)(
+    'the resize is PIL’s BILINEAR (torchvision’s Resize), up and down, within 1 level',
+    async () => {
+      const dir = tmpDir('native-pil');
+      const [w, h] = [49, 110];
+      const raw = Buffer.alloc(w * h * 3);
+      for (let i = 0; i < raw.length; i++) raw[i] = ((i * 2654435761) >>> 13) & 255; // noise: the hardest case
+      fs.writeFileSync(path.join(dir, 'in.rgb'), raw);
+      for (const [rw, rh] of [
+        [54, 121],
+        [30, 67],
+        [13, 29],
+      ]) {
+        const size = Math.min(rw, rh);
+        const out = Buffer.alloc(size * size * 3);
+        const spec: DecodeSpec = {
+          data: raw,
+          kind: 'raw',
+          width: w,
+          height: h,
+          region: [0, 0, w, h],
+          resized: [rw, rh],
+          crop: [rw - size, rh - size],
+          flip: true,
+          gray: false,
+        };
+        expect(await binding!.decodeBatch([spec], out, size)).toEqual([null]);
+        fs.writeFileSync(path.join(dir, 'ours.rgb'), out);
+        const script = [
+          'import numpy as np, sys',
+          'from PIL import Image',
+          `d = '${dir}'`,
+          `src = np.fromfile(d + '/in.rgb', dtype=np.uint8).reshape(${h}, ${w}, 3)`,
+          `ref = np.asarray(Image.fromarray(src).resize((${rw}, ${rh}), Image.BILINEAR)).astype(int)[${rh - size}:, ${rw - size}:][:, ::-1]`,
+          `ours = np.fromfile(d + '/ours.rgb', dtype=np.uint8).reshape(${size}, ${size}, 3).astype(int)`,
+          'print(int(np.abs(ref - ours).max()), float(np.abs(ref - ours).mean()))',
+        ].join('\n');
+        const [max, mean] = python(['-c', script]).trim().split(' ').map(Number);
+        // PIL rounds to uint8 between its two passes, we keep 8 more bits: ±1 on some pixels.
+        expect(max).toBeLessThanOrEqual(1);
+        expect(mean).toBeLessThan(0.5);
+      }
+    },
+  );
 
   test('PNG, CMYK and EXIF-rotated JPEGs go through sharp: the same bytes as the sharp decoder', async () => {
     const root = tmpDir('native-other');
     await writeBlocks(path.join(root, 'a', 'png.jpg'), 70, 80, 1, 'png');
     await writeImage(path.join(root, 'a', 'gif'), 40, 50, 'gif', 2);
-    const rgb = await sharp(path.join(root, 'a', 'png.jpg')).raw().toBuffer();
+    const rgb = await sharp(path.join(root, 'a', 'png.jpg'))
+      .raw()
+      .toBuffer();
     const raw = { raw: { width: 70, height: 80, channels: 3 as const } };
     fs.mkdirSync(path.join(root, 'b'));
-    await sharp(rgb, raw).toColourspace('cmyk').jpeg().toFile(path.join(root, 'b', 'cmyk.jpg'));
+    await sharp(rgb, raw)
+      .toColourspace('cmyk')
+      .jpeg()
+      .toFile(path.join(root, 'b', 'cmyk.jpg'));
     const rotated = await sharp(rgb, raw).jpeg().withMetadata({ orientation: 6 }).toBuffer();
     fs.writeFileSync(path.join(root, 'b', 'rotated.jpg'), rotated);
     const others = new ImageFolderDataset({ root });
     expect(others.size).toBe(4);
     for (let i = 0; i < others.size; i++) {
       const buf = fs.readFileSync(others.source(i).path);
-      if (buf[0] === 0xff) expect(planJpeg(buf, others.source(i), { crop: 'none', size: 32 }, IDENTITY_AUGMENT)).toBeUndefined();
+      if (buf[0] === 0xff)
+        expect(planJpeg(buf, others.source(i), { crop: 'none', size: 32 }, IDENTITY_AUGMENT)).toBeUndefined();
     }
     const opts = { crop: 'none' as const, size: 32, train: true, seed: 5, batchSize: 4 };
     const [native] = await batches(others, { ...opts, decoder: 'native' });
@@ -173,7 +229,8 @@ describeNative('native batch decoding (TurboJPEG)', () => {
   test('corrupt, truncated and zero-byte files: counted as by sharp, no crash, the rest decoded', async () => {
     const root = tmpDir('native-bad');
     const names = ['good0', 'good1', 'good2', 'trunc', 'badtables', 'scrambled', 'zero', 'text'];
-    for (const [k, n] of names.entries()) await writeImage(path.join(root, k < 4 ? 'a' : 'b', `${n}.jpg`), 120, 90, 'jpeg', k);
+    for (const [k, n] of names.entries())
+      await writeImage(path.join(root, k < 4 ? 'a' : 'b', `${n}.jpg`), 120, 90, 'jpeg', k);
     const bad = new ImageFolderDataset({ root });
     expect(bad.size).toBe(8);
     // Spoil the files after indexing, as a disk or a copy might.
@@ -183,7 +240,10 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     const sos = good.indexOf(Buffer.from([0xff, 0xda]));
     fs.writeFileSync(file('badtables'), good.subarray(0, sos - 20)); // ends inside the Huffman tables
     // Scan data replaced by fill bytes: libjpeg warns and both decoders keep the (gray) image.
-    fs.writeFileSync(file('scrambled'), Buffer.concat([good.subarray(0, sos + 14), Buffer.alloc(300, 0xff), Buffer.from([0xff, 0xd9])]));
+    fs.writeFileSync(
+      file('scrambled'),
+      Buffer.concat([good.subarray(0, sos + 14), Buffer.alloc(300, 0xff), Buffer.from([0xff, 0xd9])]),
+    );
     fs.writeFileSync(file('zero'), '');
     fs.writeFileSync(file('text'), 'not a JPEG at all');
     const run = async (decoder: 'native' | 'sharp') => {
@@ -196,7 +256,12 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     expect(native.counts).toEqual({ 'empty-file': 1, 'not-image': 1, 'corrupt-image': 2 }); // truncated, bad tables
     expect(viaSharp.counts).toEqual(native.counts);
     const kept = native.got.flatMap((b) => b.indices);
-    expect(kept.map((i) => path.basename(bad.relPath(i))).sort()).toEqual(['good0.jpg', 'good1.jpg', 'good2.jpg', 'scrambled.jpg']);
+    expect(kept.map((i) => path.basename(bad.relPath(i))).sort()).toEqual([
+      'good0.jpg',
+      'good1.jpg',
+      'good2.jpg',
+      'scrambled.jpg',
+    ]);
     expect(kept).toEqual(viaSharp.got.flatMap((b) => b.indices));
   });
 
@@ -204,7 +269,16 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     let jpeg: Buffer;
     const size = 16;
     const spec = (data: Uint8Array, over: Partial<DecodeSpec> = {}): DecodeSpec => ({
-      data, kind: 'jpeg', width: 200, height: 150, region: [0, 0, 200, 150], resized: [21, 16], crop: [2, 0], flip: false, gray: false, ...over,
+      data,
+      kind: 'jpeg',
+      width: 200,
+      height: 150,
+      region: [0, 0, 200, 150],
+      resized: [21, 16],
+      crop: [2, 0],
+      flip: false,
+      gray: false,
+      ...over,
     });
     beforeAll(async () => {
       const file = path.join(tmpDir('native-direct'), 'a.jpg');
@@ -214,7 +288,11 @@ describeNative('native batch decoding (TurboJPEG)', () => {
 
     test('a truncated JPEG and zero bytes: an error for their slot, the others written, nulls skipped', async () => {
       const out = Buffer.alloc(4 * size * size * 3, 77);
-      const res = await binding!.decodeBatch([spec(jpeg), spec(jpeg.subarray(0, jpeg.length >> 1)), null, spec(Buffer.alloc(0))], out, size);
+      const res = await binding!.decodeBatch(
+        [spec(jpeg), spec(jpeg.subarray(0, jpeg.length >> 1)), null, spec(Buffer.alloc(0))],
+        out,
+        size,
+      );
       expect(res[0]).toBeNull();
       expect(res[1]).toMatch(/Premature end/);
       expect(res[2]).toBeNull();
@@ -225,7 +303,9 @@ describeNative('native batch decoding (TurboJPEG)', () => {
 
     test('a window of the resized image is exactly that crop of the whole resized image (window, offset)', async () => {
       const whole = Buffer.alloc(7 + 21 * 16 * 3, 1);
-      expect(await binding!.decodeBatch([spec(jpeg, { crop: [0, 0], window: [21, 16], offset: 7 })], whole, size)).toEqual([null]);
+      expect(
+        await binding!.decodeBatch([spec(jpeg, { crop: [0, 0], window: [21, 16], offset: 7 })], whole, size),
+      ).toEqual([null]);
       expect(whole.subarray(0, 7).every((v) => v === 1)).toBe(true);
       const win = Buffer.alloc(size * size * 3);
       await binding!.decodeBatch([spec(jpeg, { crop: [4, 0], flip: true })], win, size);
@@ -239,17 +319,30 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     test('an output buffer too small is a RangeError before any work; bad specs name themselves', async () => {
       const out = Buffer.alloc(2 * size * size * 3 - 1, 5);
       // (The addon's RangeError is of the main realm, not jest's: compare names.)
-      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toHaveProperty('name', 'RangeError');
-      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toThrow(/out holds 1535 bytes; specs\[1\] needs bytes 768\.\.1536/);
+      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toHaveProperty(
+        'name',
+        'RangeError',
+      );
+      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg)], out, size)).rejects.toThrow(
+        /out holds 1535 bytes; specs\[1\] needs bytes 768\.\.1536/,
+      );
       expect(out.every((v) => v === 5)).toBe(true);
       const ok = Buffer.alloc(2 * size * size * 3);
-      await expect(binding!.decodeBatch([spec(jpeg), spec(jpeg, { region: [10, 0, 200, 150] })], ok, size)).rejects.toThrow(/specs\[1\]: region/);
-      await expect(binding!.decodeBatch([spec(jpeg, { crop: [6, 0] })], ok, size)).rejects.toThrow(/crop must lie inside/);
+      await expect(
+        binding!.decodeBatch([spec(jpeg), spec(jpeg, { region: [10, 0, 200, 150] })], ok, size),
+      ).rejects.toThrow(/specs\[1\]: region/);
+      await expect(binding!.decodeBatch([spec(jpeg, { crop: [6, 0] })], ok, size)).rejects.toThrow(
+        /crop must lie inside/,
+      );
       await expect(binding!.decodeBatch([spec(jpeg, { kind: 'raw' })], ok, size)).rejects.toThrow(/raw data holds/);
-      await expect(binding!.decodeBatch([{ ...spec(jpeg), data: 'x' as unknown as Uint8Array }], ok, size)).rejects.toHaveProperty('name', 'TypeError');
+      await expect(
+        binding!.decodeBatch([{ ...spec(jpeg), data: 'x' as unknown as Uint8Array }], ok, size),
+      ).rejects.toHaveProperty('name', 'TypeError');
       await expect(binding!.decodeBatch([spec(jpeg)], ok, size, { threads: 0 })).rejects.toThrow(/threads/);
       // A header that disagrees with the plan is refused natively (the loader then asks sharp).
-      expect(await binding!.decodeBatch([spec(jpeg, { width: 201, region: [0, 0, 201, 150] })], ok, size)).toEqual([expect.stringMatching(/200x150, expected 201x150/)]);
+      expect(await binding!.decodeBatch([spec(jpeg, { width: 201, region: [0, 0, 201, 150] })], ok, size)).toEqual([
+        expect.stringMatching(/200x150, expected 201x150/),
+      ]);
     });
   });
 
@@ -257,7 +350,14 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     const dir = tmpDir('native-cache');
     const out = { raw: path.join(dir, 'raw.lmdb'), jpeg: path.join(dir, 'jpeg.lmdb') };
     for (const encoding of ['raw', 'jpeg'] as const) {
-      await prepareCache({ dataset: ds, dataPath: path.dirname(ds.source(0).path), out: out[encoding], crop: 'none', size: 32, encoding });
+      await prepareCache({
+        dataset: ds,
+        dataPath: path.dirname(ds.source(0).path),
+        out: out[encoding],
+        crop: 'none',
+        size: 32,
+        encoding,
+      });
       const cache = new CacheDataset(out[encoding]);
       const opts = { crop: 'none' as const, size: 32, train: true, seed: 8, epochs: 2, augment: { brightness: 0.2 } };
       const native = Buffer.concat((await batches(cache, { ...opts, decoder: 'native' })).map((b) => b.data));
@@ -268,7 +368,16 @@ describeNative('native batch decoding (TurboJPEG)', () => {
     }
     // The resize that made a cache is one of its settings: never mixed when resuming.
     const other = path.join(dir, 'sharp.lmdb');
-    const prep = (decoder?: 'sharp') => prepareCache({ dataset: ds, dataPath: path.dirname(ds.source(0).path), out: other, crop: 'none', size: 32, encoding: 'raw', decoder });
+    const prep = (decoder?: 'sharp') =>
+      prepareCache({
+        dataset: ds,
+        dataPath: path.dirname(ds.source(0).path),
+        out: other,
+        crop: 'none',
+        size: 32,
+        encoding: 'raw',
+        decoder,
+      });
     await prep('sharp');
     await expect(prep()).rejects.toThrow(/resize=sharp, not .* resize=native; refusing/);
   });
@@ -300,7 +409,9 @@ describeShared('native decoding of real faces', () => {
       maes.push(meanAbs(a, b));
       // Mirror sharp's image: a native flip that disagreed would match this better.
       const mirrored = Buffer.alloc(stride);
-      for (let y = 0; y < 112; y++) for (let x = 0; x < 112; x++) b.copy(mirrored, (y * 112 + x) * 3, (y * 112 + 111 - x) * 3, (y * 112 + 112 - x) * 3);
+      for (let y = 0; y < 112; y++)
+        for (let x = 0; x < 112; x++)
+          b.copy(mirrored, (y * 112 + x) * 3, (y * 112 + 111 - x) * 3, (y * 112 + 112 - x) * 3);
       expect(maes[k]).toBeLessThan(meanAbs(a, mirrored));
     }
     // Lanczos3 (sharp) against a triangle filter: most faces within 1–3 levels; small images that

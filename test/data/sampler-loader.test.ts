@@ -38,7 +38,9 @@ describe('samplers', () => {
       }
     }
     expect(seen.size).toBe(12); // every identity once per epoch
-    expect(Array.from(s.batch(2, 1))).toEqual(Array.from(new BalancedSampler(labels, { classesPerBatch: 4, imagesPerClass: 3, seed: 1 }).batch(2, 1)));
+    expect(Array.from(s.batch(2, 1))).toEqual(
+      Array.from(new BalancedSampler(labels, { classesPerBatch: 4, imagesPerClass: 3, seed: 1 }).batch(2, 1)),
+    );
   });
 
   test('augmentation parameters are a function of (seed, epoch, index)', () => {
@@ -48,7 +50,8 @@ describe('samplers', () => {
     // Turning on jitter leaves flip/crop/gray draws unchanged.
     const j = augmentParams({ brightness: 0.4, rotate: 10 }, 3, 4, 5);
     expect([j.crop, j.flip, j.gray]).toEqual([a.crop, a.flip, a.gray]);
-    let flips = 0, grays = 0;
+    let flips = 0,
+      grays = 0;
     for (let i = 0; i < 4000; i++) {
       const p = augmentParams({}, 1, 0, i);
       flips += +p.flip;
@@ -63,21 +66,35 @@ describe('loader', () => {
   let ds: ImageFolderDataset;
   beforeAll(async () => {
     const root = tmpDir('loader');
-    for (let c = 0; c < 4; c++) for (let k = 0; k < 5; k++) await writeImage(path.join(root, `id${c}`, `${k}.jpg`), 50 + 3 * k, 40 + c, 'jpeg', c * 5 + k);
+    for (let c = 0; c < 4; c++)
+      for (let k = 0; k < 5; k++)
+        await writeImage(path.join(root, `id${c}`, `${k}.jpg`), 50 + 3 * k, 40 + c, 'jpeg', c * 5 + k);
     ds = new ImageFolderDataset({ root });
   });
 
   async function collect(loader: Loader): Promise<{ data: Buffer; labels: number[]; indices: number[] }[]> {
     const out = [];
     for await (const b of loader) {
-      out.push({ data: Buffer.from(b.data.subarray(0, b.n * b.size * b.size * 3)), labels: Array.from(b.labels), indices: b.indices });
+      out.push({
+        data: Buffer.from(b.data.subarray(0, b.n * b.size * b.size * 3)),
+        labels: Array.from(b.labels),
+        indices: b.indices,
+      });
       loader.release(b);
     }
     return out;
   }
 
   test('batches are uint8 NHWC with matching labels; same seed → same pixels (flip, crop, gray)', async () => {
-    const opts = { crop: 'none' as const, size: 24, batchSize: 6, train: true, seed: 9, epochs: 2, augment: { brightness: 0.2, rotate: 8 } };
+    const opts = {
+      crop: 'none' as const,
+      size: 24,
+      batchSize: 6,
+      train: true,
+      seed: 9,
+      epochs: 2,
+      augment: { brightness: 0.2, rotate: 8 },
+    };
     const a = await collect(new Loader(ds, opts));
     const b = await collect(new Loader(ds, { ...opts, concurrency: 1, prefetch: 1 }));
     expect(a).toHaveLength(6);

@@ -25,7 +25,9 @@ describeShared('VGGFace2 metadata as released', () => {
     const ms = Date.now() - t0;
     const m = process.memoryUsage();
     const mb = (m.heapUsed + m.arrayBuffers - heap0.heapUsed - heap0.arrayBuffers) / 1e6;
-    process.stderr.write(`train list: ${ms} ms, +${mb.toFixed(0)} MB retained-ish, rss ${(m.rss / 1e6).toFixed(0)} MB\n`);
+    process.stderr.write(
+      `train list: ${ms} ms, +${mb.toFixed(0)} MB retained-ish, rss ${(m.rss / 1e6).toFixed(0)} MB\n`,
+    );
     expect(ds.size).toBe(3141890);
     expect(ds.classes).toHaveLength(8631);
     expect(ds.classes[0]).toBe('n000002');
@@ -57,7 +59,14 @@ describeShared('VGGFace2 metadata as released', () => {
     expect(new Set(pose.map((t) => t.identity)).size).toBe(368);
     expect(pose).toHaveLength(368 * 6);
     expect(pose.every((t) => t.images.length === 5)).toBe(true);
-    expect(pose.slice(0, 6).map((t) => t.kind)).toEqual(['front', 'front', 'three-quarter', 'three-quarter', 'profile', 'profile']);
+    expect(pose.slice(0, 6).map((t) => t.kind)).toEqual([
+      'front',
+      'front',
+      'three-quarter',
+      'three-quarter',
+      'profile',
+      'profile',
+    ]);
     expect(new Set(age.map((t) => t.identity)).size).toBe(100);
     expect(age).toHaveLength(400);
     expect(age.slice(0, 4).map((t) => t.kind)).toEqual(['young', 'young', 'mature', 'mature']);
@@ -66,7 +75,12 @@ describeShared('VGGFace2 metadata as released', () => {
 });
 
 describeShared('VGGFace2 samples: the released images crop by their official loose boxes', () => {
-  const ds = new VggFace2Dataset({ root: ROOT, split: 'test', images: path.join(ROOT, 'samples/loose_crop_release'), onlyExisting: true });
+  const ds = new VggFace2Dataset({
+    root: ROOT,
+    split: 'test',
+    images: path.join(ROOT, 'samples/loose_crop_release'),
+    onlyExisting: true,
+  });
 
   test('the 32 released sample images are found, with boxes inside them', async () => {
     expect(ds.size).toBe(32);
@@ -100,7 +114,11 @@ describeShared('VGGFace2 samples: the released images crop by their official loo
       const eh = w <= h ? Math.round((h * 256) / w) : 256;
       const base = await loadBase(s, { crop: 'loose', size: 224 });
       expect([base.width, base.height]).toEqual([ew, eh]);
-      const expected = await sharp(s.path).extract({ left, top, width: w, height: h }).resize(ew, eh, { fit: 'fill' }).raw().toBuffer();
+      const expected = await sharp(s.path)
+        .extract({ left, top, width: w, height: h })
+        .resize(ew, eh, { fit: 'fill' })
+        .raw()
+        .toBuffer();
       expect(base.data.equals(expected)).toBe(true);
     }
   });

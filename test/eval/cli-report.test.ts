@@ -22,9 +22,15 @@ const cli = async (args: string[]): Promise<string> => {
   const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
   const warn = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    await yargs(args).command(evalCmd).command(embed).command(verify).strict().fail((msg, e) => {
-      throw e ?? new Error(msg);
-    }).parseAsync();
+    await yargs(args)
+      .command(evalCmd)
+      .command(embed)
+      .command(verify)
+      .strict()
+      .fail((msg, e) => {
+        throw e ?? new Error(msg);
+      })
+      .parseAsync();
   } finally {
     log.mockRestore();
     err.mockRestore();
@@ -42,7 +48,10 @@ beforeAll(async () => {
   dir = tmpDir('evalcli');
   resnet = path.join(dir, 'resnet50.safetensors');
   senet = path.join(dir, 'senet50.safetensors');
-  for (const [arch, file] of [['resnet50', resnet], ['senet50', senet]] as const) {
+  for (const [arch, file] of [
+    ['resnet50', resnet],
+    ['senet50', senet],
+  ] as const) {
     const m = await Model.create({ arch, numClasses: 10, seed: 4, inputSize: 32 });
     await m.save(file, { verify_threshold: '0.5' });
     m.dispose();
@@ -51,22 +60,71 @@ beforeAll(async () => {
   await writeDemoDataset({ out: demo, identities: 12, images: 12, size: 48, seed: 5 });
 });
 
-if (!haveChromium) process.stderr.write(`note: ${CHROMIUM} not found (apt-get install chromium); the browser checks of the report are skipped\n`);
+if (!haveChromium)
+  process.stderr.write(
+    `note: ${CHROMIUM} not found (apt-get install chromium); the browser checks of the report are skipped\n`,
+  );
 
 describe('eval on demo data: identify and pose, JSON and report', () => {
   test('stable JSON keys; self-contained reports for identify and pose', async () => {
     const json = path.join(dir, 'pose.json');
     const html = path.join(dir, 'pose.html');
-    const table = await cli(['eval', '--weights', resnet, senet, '--data', demo, '--protocol', 'pose', '--size', '32', '--json', json, '--report', html]);
+    const table = await cli([
+      'eval',
+      '--weights',
+      resnet,
+      senet,
+      '--data',
+      demo,
+      '--protocol',
+      'pose',
+      '--size',
+      '32',
+      '--json',
+      json,
+      '--report',
+      html,
+    ]);
     expect(table).toMatch(/cross_rate\s+\S+\s+\S+/); // one column per weights file
     const records = JSON.parse(fs.readFileSync(json, 'utf8'));
     expect(records).toHaveLength(2);
     expect(Object.keys(records[0])).toEqual(['protocol', 'weights', 'model', 'data', 'metrics', 'folds']);
-    expect(records[1].model).toMatchObject({ arch: 'senet50', num_classes: 10, input_size: 32, output: 'features', flip: false });
-    expect(Object.keys(records[0].metrics)).toEqual(['identities', 'templates', 'template_size', 'kinds', 'similarity', 'identification', 'cross_identification', 'cross_rate']);
+    expect(records[1].model).toMatchObject({
+      arch: 'senet50',
+      num_classes: 10,
+      input_size: 32,
+      output: 'features',
+      flip: false,
+    });
+    expect(Object.keys(records[0].metrics)).toEqual([
+      'identities',
+      'templates',
+      'template_size',
+      'kinds',
+      'similarity',
+      'identification',
+      'cross_identification',
+      'cross_rate',
+    ]);
     const ijson = path.join(dir, 'identify.json');
     const ihtml = path.join(dir, 'identify.html');
-    await cli(['eval', '--weights', resnet, '--data', demo, '--protocol', 'identify', '--size', '32', '--unknown', '1', '--json', ijson, '--report', ihtml]);
+    await cli([
+      'eval',
+      '--weights',
+      resnet,
+      '--data',
+      demo,
+      '--protocol',
+      'identify',
+      '--size',
+      '32',
+      '--unknown',
+      '1',
+      '--json',
+      ijson,
+      '--report',
+      ihtml,
+    ]);
     const ident = JSON.parse(fs.readFileSync(ijson, 'utf8'));
     expect(ident.metrics).toMatchObject({ identities: 2, unknown_identities: 1 });
     expect(Object.keys(ident.metrics.tpir_at_fpir)).toEqual(['1e-2', '1e-1']);
@@ -95,16 +153,55 @@ describeShared('eval on CFP (real images) with a training run: ROC, histograms, 
     const run = path.join(dir, 'run');
     fs.mkdirSync(run);
     const log = [];
-    for (let s = 1; s <= 20; s++) log.push({ type: 'train', epoch: Math.floor(s / 10), step: s, seconds: s, lr: 0.1 / (1 + s), loss: 2.3 / Math.sqrt(s), images_per_s: 50 });
-    log.push({ type: 'eval', epoch: 0, step: 10, val_top1: 0.2, val_top5: 0.6 }, { type: 'eval', epoch: 1, step: 20, val_top1: 0.3, val_top5: 0.7 });
+    for (let s = 1; s <= 20; s++)
+      log.push({
+        type: 'train',
+        epoch: Math.floor(s / 10),
+        step: s,
+        seconds: s,
+        lr: 0.1 / (1 + s),
+        loss: 2.3 / Math.sqrt(s),
+        images_per_s: 50,
+      });
+    log.push(
+      { type: 'eval', epoch: 0, step: 10, val_top1: 0.2, val_top5: 0.6 },
+      { type: 'eval', epoch: 1, step: 20, val_top1: 0.3, val_top5: 0.7 },
+    );
     fs.writeFileSync(path.join(run, 'metrics.jsonl'), log.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const json = path.join(dir, 'cfp.json');
     const html = path.join(dir, 'cfp.html');
-    await cli(['eval', '--weights', resnet, senet, '--data', path.join(SHARED, 'cfp'), '--protocol', 'cfp', '--size', '32', '--json', json, '--report', html, '--run', run]);
+    await cli([
+      'eval',
+      '--weights',
+      resnet,
+      senet,
+      '--data',
+      path.join(SHARED, 'cfp'),
+      '--protocol',
+      'cfp',
+      '--size',
+      '32',
+      '--json',
+      json,
+      '--report',
+      html,
+      '--run',
+      run,
+    ]);
     const [r] = JSON.parse(fs.readFileSync(json, 'utf8'));
     expect(r.metrics.folds_used).toEqual(['01', '02', '10']);
     expect(r.metrics.folds_skipped).toEqual(['03', '04', '05', '06', '07', '08', '09']);
-    expect(Object.keys(r.metrics.FF)).toEqual(['pairs', 'genuine', 'impostor', 'auc', 'eer', 'eer_threshold', 'tar_at_far', 'accuracy', 'accuracy_std']);
+    expect(Object.keys(r.metrics.FF)).toEqual([
+      'pairs',
+      'genuine',
+      'impostor',
+      'auc',
+      'eer',
+      'eer_threshold',
+      'tar_at_far',
+      'accuracy',
+      'accuracy_std',
+    ]);
     expect(r.metrics.FF.pairs).toBe(2100);
     expect(r.folds).toHaveLength(6); // FF and FP × 3 folds
     expect(fs.readFileSync(html, 'utf8')).toContain('folds_skipped');
@@ -115,7 +212,16 @@ describeShared('eval on CFP (real images) with a training run: ROC, histograms, 
     expect(fs.existsSync(html)).toBe(true); // written by the test above
     const { errors, plots } = await inChromium(html, 'report-cfp.png');
     expect(errors).toEqual([]);
-    expect(plots.map((p) => p.id)).toEqual(['roc', 'hist-0-FF', 'hist-0-FP', 'hist-1-FF', 'hist-1-FP', 'train-loss', 'train-lr', 'train-val']);
+    expect(plots.map((p) => p.id)).toEqual([
+      'roc',
+      'hist-0-FF',
+      'hist-0-FP',
+      'hist-1-FF',
+      'hist-1-FP',
+      'train-loss',
+      'train-lr',
+      'train-val',
+    ]);
     for (const p of plots) {
       expect(p.width).toBeGreaterThan(100);
       expect(p.marks).toBeGreaterThan(10);
@@ -124,7 +230,9 @@ describeShared('eval on CFP (real images) with a training run: ROC, histograms, 
 
   test('embed writes .npy / .safetensors / .jsonl; verify decides at the stored threshold', async () => {
     const list = path.join(dir, 'faces.txt');
-    const faces = ['001/frontal/01.jpg', '001/frontal/02.jpg', '002/profile/01.jpg'].map((f) => path.join(SHARED, 'cfp', 'Data', 'Images', f));
+    const faces = ['001/frontal/01.jpg', '001/frontal/02.jpg', '002/profile/01.jpg'].map((f) =>
+      path.join(SHARED, 'cfp', 'Data', 'Images', f),
+    );
     fs.writeFileSync(list, faces.join('\n') + '\n');
     const npy = path.join(dir, 'e.npy');
     await cli(['embed', '--weights', resnet, '--images', list, '--out', npy, '--size', '32']);
@@ -137,10 +245,16 @@ describeShared('eval on CFP (real images) with a training run: ROC, histograms, 
     expect(Array.from(s.tensors.get('embeddings')!.data as Float32Array)).toEqual(Array.from(a.data as Float32Array));
     const jl = path.join(dir, 'e.jsonl');
     await cli(['embed', '--weights', resnet, '--images', list, '--out', jl, '--size', '32', '--flip']);
-    const rows = fs.readFileSync(jl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rows = fs
+      .readFileSync(jl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.path)).toEqual(faces);
     expect(Math.hypot(...rows[0].embedding)).toBeCloseTo(1, 5);
-    await expect(cli(['embed', '--weights', resnet, '--images', list, '--out', path.join(dir, 'e.csv')])).rejects.toThrow(/--out must end in/);
+    await expect(
+      cli(['embed', '--weights', resnet, '--images', list, '--out', path.join(dir, 'e.csv')]),
+    ).rejects.toThrow(/--out must end in/);
     const v = JSON.parse(await cli(['verify', '--weights', resnet, faces[0], faces[1], '--size', '32', '--json']));
     const e = a.data as Float32Array;
     let expected = 0;

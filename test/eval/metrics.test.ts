@@ -1,7 +1,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { mulberry32 } from '../../lib/random';
-import { accuracyAt, auc, bestThreshold, cmc, contiguousFolds, eer, kFoldAccuracy, ranks, roc, tarAtFar, tpirAtFpir } from '../../lib/eval/metrics';
+import {
+  accuracyAt,
+  auc,
+  bestThreshold,
+  cmc,
+  contiguousFolds,
+  eer,
+  kFoldAccuracy,
+  ranks,
+  roc,
+  tarAtFar,
+  tpirAtFpir,
+} from '../../lib/eval/metrics';
 import { python, pythonHas, tmpDir } from '../helpers/paths';
 
 describe('ROC, AUC, EER, TAR@FAR on hand-computed cases', () => {
@@ -75,7 +87,8 @@ describe('ROC, AUC, EER, TAR@FAR on hand-computed cases', () => {
 });
 
 const haveSklearn = pythonHas('sklearn');
-if (!haveSklearn) process.stderr.write('note: /usr/bin/python3 has no scikit-learn; the sklearn comparison is skipped\n');
+if (!haveSklearn)
+  process.stderr.write('note: /usr/bin/python3 has no scikit-learn; the sklearn comparison is skipped\n');
 
 (haveSklearn ? describe : describe.skip)('against scikit-learn on random scores', () => {
   test('AUC, EER, TAR@FAR and top-k accuracy agree', () => {
@@ -87,7 +100,10 @@ if (!haveSklearn) process.stderr.write('note: /usr/bin/python3 has no scikit-lea
     const probes = 200;
     const classes = 25;
     const labels = Array.from({ length: probes }, () => Math.floor(rand() * classes));
-    const matrix = Array.from({ length: probes * classes }, (_, i) => rand() + (labels[Math.floor(i / classes)] === i % classes ? 0.3 : 0));
+    const matrix = Array.from(
+      { length: probes * classes },
+      (_, i) => rand() + (labels[Math.floor(i / classes)] === i % classes ? 0.3 : 0),
+    );
     const dir = tmpDir('sk');
     const input = path.join(dir, 'in.json');
     fs.writeFileSync(input, JSON.stringify({ scores, same, matrix, labels, classes }));
@@ -109,7 +125,11 @@ print(json.dumps({'auc': roc_auc_score(y, s), 'eer': (fpr[i] + 1 - tpr[i]) / 2, 
     expect(auc(r)).toBeCloseTo(sk.auc, 10);
     expect(eer(r).eer).toBeCloseTo(sk.eer, 10);
     for (const x of [1e-3, 1e-2, 1e-1]) expect(tarAtFar(r, x).tar).toBeCloseTo(sk.tar[String(x)], 10);
-    const rk = ranks({ scores: matrix, probes, gallery: classes }, labels, Array.from({ length: classes }, (_, c) => c));
+    const rk = ranks(
+      { scores: matrix, probes, gallery: classes },
+      labels,
+      Array.from({ length: classes }, (_, c) => c),
+    );
     const curve = cmc(rk, 5);
     expect(curve[0]).toBeCloseTo(sk.topk['1'], 10);
     expect(curve[4]).toBeCloseTo(sk.topk['5'], 10);

@@ -93,7 +93,10 @@ describe('protocols on demo data (tiny model, 32 px)', () => {
       const r = await evaluate(model, { protocol: kind, data: demo, ...quiet });
       const k = kind === 'pose' ? 3 : 2;
       expect(r.metrics.templates).toBe(ids * 2 * k);
-      const listed = fs.readFileSync(path.join(demo, 'meta', `test_${kind}temp_imglist.txt`), 'utf8').trim().split('\n').length;
+      const listed = fs
+        .readFileSync(path.join(demo, 'meta', `test_${kind}temp_imglist.txt`), 'utf8')
+        .trim()
+        .split('\n').length;
       expect(r.metrics.template_size).toBe(listed / ids / (2 * k)); // derived from the list's shape
       const sim = r.metrics.similarity as number[][];
       expect(sim).toHaveLength(k);
@@ -109,7 +112,9 @@ describe('protocols on demo data (tiny model, 32 px)', () => {
     const list = path.join(bad, 'meta', 'test_posetemp_imglist.txt');
     const lines = fs.readFileSync(list, 'utf8').trim().split('\n');
     fs.writeFileSync(list, [...lines.slice(0, 12), lines[0], ...lines.slice(12)].join('\n') + '\n');
-    await expect(evaluate(model, { protocol: 'pose', data: bad, ...quiet })).rejects.toThrow(/test_posetemp_imglist\.txt:1: n\d+ has 13 images, not a multiple of 6/);
+    await expect(evaluate(model, { protocol: 'pose', data: bad, ...quiet })).rejects.toThrow(
+      /test_posetemp_imglist\.txt:1: n\d+ has 13 images, not a multiple of 6/,
+    );
     const ds = new ImageFolderDataset({ root: path.join(demo, 'test') });
     const e = await embedDataset(model, ds, quiet);
     expect(() => identifyProtocol(ds, e, { galleryPerId: 0 })).toThrow(/gallery is empty/);
@@ -123,7 +128,14 @@ describeShared('protocol files from ../shared/data', () => {
     expect(pose).toHaveLength(368 * 6);
     expect(new Set(pose.map((t) => t.identity)).size).toBe(368);
     expect(pose.every((t) => t.images.length === 5)).toBe(true);
-    expect(pose.slice(0, 6).map((t) => t.kind)).toEqual(['front', 'front', 'three-quarter', 'three-quarter', 'profile', 'profile']);
+    expect(pose.slice(0, 6).map((t) => t.kind)).toEqual([
+      'front',
+      'front',
+      'three-quarter',
+      'three-quarter',
+      'profile',
+      'profile',
+    ]);
     const age = loadTemplates(root, 'age').templates;
     expect(age).toHaveLength(100 * 4);
     expect(age.every((t) => t.images.length === 5)).toBe(true);
@@ -134,7 +146,12 @@ describeShared('protocol files from ../shared/data', () => {
     expect(folds).toBe(10);
     expect(pairs).toHaveLength(6000);
     expect(pairs.filter((p) => p.same)).toHaveLength(3000);
-    expect(pairs[0]).toMatchObject({ a: '/lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg', b: '/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg', same: true, fold: 0 });
+    expect(pairs[0]).toMatchObject({
+      a: '/lfw/Abel_Pacheco/Abel_Pacheco_0001.jpg',
+      b: '/lfw/Abel_Pacheco/Abel_Pacheco_0004.jpg',
+      same: true,
+      fold: 0,
+    });
     expect(pairs[5999].fold).toBe(9);
     const bad = path.join(dir, 'pairs.txt');
     fs.writeFileSync(bad, '2 1\nA 1 2\nA 1 B 1\nA 1 2 3 4\nB 1 C x\n');
@@ -152,6 +169,8 @@ describeShared('protocol files from ../shared/data', () => {
     const orl = path.join(SHARED, 'orl');
     const s1 = fs.readdirSync(path.join(orl, 's1'))[0];
     fs.writeFileSync(bad, `s1/${s1} s2/missing.png 0\n`);
-    await expect(evaluate(model, { protocol: 'verify', data: orl, pairs: bad, ...quiet })).rejects.toThrow(`${bad}:1: ${path.join(orl, 's2', 'missing.png')}`);
+    await expect(evaluate(model, { protocol: 'verify', data: orl, pairs: bad, ...quiet })).rejects.toThrow(
+      `${bad}:1: ${path.join(orl, 's2', 'missing.png')}`,
+    );
   });
 });

@@ -43,7 +43,9 @@ describeShared('CFP', () => {
     expect(r.pairs.FP).toHaveLength(700);
     expect(new Set(r.pairs.FF.map((p) => p.fold))).toEqual(new Set([10]));
     // Identities 451–500 only: the ones fold 10 is made of.
-    expect(r.pairs.FP.every((p) => /Images\/(4[5-9]\d|500)\//.test(p.a) && /Images\/(4[5-9]\d|500)\//.test(p.b))).toBe(true);
+    expect(r.pairs.FP.every((p) => /Images\/(4[5-9]\d|500)\//.test(p.a) && /Images\/(4[5-9]\d|500)\//.test(p.b))).toBe(
+      true,
+    );
     expect(readCfp(cfp, [1, '02']).used).toEqual(['01', '02']);
   });
 
@@ -61,11 +63,19 @@ describeShared('CFP', () => {
     for (const id of fs.readdirSync(path.join(cfp, 'Data', 'Images'))) {
       if (id !== '001') fs.symlinkSync(path.join(cfp, 'Data', 'Images', id), path.join(root, 'Data', 'Images', id));
     }
-    fs.symlinkSync(path.join(cfp, 'Data', 'Images', '001', 'profile'), path.join(root, 'Data', 'Images', '001', 'profile'));
+    fs.symlinkSync(
+      path.join(cfp, 'Data', 'Images', '001', 'profile'),
+      path.join(root, 'Data', 'Images', '001', 'profile'),
+    );
     for (const f of fs.readdirSync(path.join(cfp, 'Data', 'Images', '001', 'frontal')).filter((f) => f !== '03.jpg')) {
-      fs.symlinkSync(path.join(cfp, 'Data', 'Images', '001', 'frontal', f), path.join(root, 'Data', 'Images', '001', 'frontal', f));
+      fs.symlinkSync(
+        path.join(cfp, 'Data', 'Images', '001', 'frontal', f),
+        path.join(root, 'Data', 'Images', '001', 'frontal', f),
+      );
     }
-    expect(() => readCfp(root)).toThrow(/CFP fold 01 is incomplete: 1 of its \d+ images are missing, e\.g\. .*001\/frontal\/03\.jpg/);
+    expect(() => readCfp(root)).toThrow(
+      /CFP fold 01 is incomplete: 1 of its \d+ images are missing, e\.g\. .*001\/frontal\/03\.jpg/,
+    );
   });
 });
 
@@ -132,13 +142,25 @@ describeShared('LFW-style pairs on real faces', () => {
     const names = ['s1', 's2', 's3', 's4'];
     for (const n of names) {
       fs.mkdirSync(path.join(lfw, n), { recursive: true });
-      fs.readdirSync(path.join(SHARED, 'orl', n)).sort().forEach((f, k) => fs.copyFileSync(path.join(SHARED, 'orl', n, f), path.join(lfw, n, `${n}_${String(k + 1).padStart(4, '0')}.jpg`)));
+      fs.readdirSync(path.join(SHARED, 'orl', n))
+        .sort()
+        .forEach((f, k) =>
+          fs.copyFileSync(
+            path.join(SHARED, 'orl', n, f),
+            path.join(lfw, n, `${n}_${String(k + 1).padStart(4, '0')}.jpg`),
+          ),
+        );
     }
     const lines = ['10\t2'];
     for (let f = 0; f < 10; f++) {
       const a = names[f % 4];
       const b = names[(f + 1) % 4];
-      lines.push(`${a}\t1\t${2 + (f % 8)}`, `${b}\t2\t${3 + (f % 7)}`, `${a}\t${1 + f}\t${b}\t${1 + f}`, `${b}\t4\t${a}\t5`);
+      lines.push(
+        `${a}\t1\t${2 + (f % 8)}`,
+        `${b}\t2\t${3 + (f % 7)}`,
+        `${a}\t${1 + f}\t${b}\t${1 + f}`,
+        `${b}\t4\t${a}\t5`,
+      );
     }
     fs.writeFileSync(path.join(lfw, 'pairs.txt'), lines.join('\n') + '\n');
     const r = await evaluate(model, { protocol: 'pairs', data: lfw, ...quiet });
@@ -147,6 +169,8 @@ describeShared('LFW-style pairs on real faces', () => {
     const mean = r.folds.reduce((a, f) => a + (f.accuracy as number), 0) / 10;
     expect(r.metrics.accuracy).toBeCloseTo(mean, 12);
     fs.rmSync(path.join(lfw, 's3', 's3_0004.jpg'));
-    await expect(evaluate(model, { protocol: 'pairs', data: lfw, ...quiet })).rejects.toThrow(/pairs\.txt:\d+: .*s3_0004\.jpg/);
+    await expect(evaluate(model, { protocol: 'pairs', data: lfw, ...quiet })).rejects.toThrow(
+      /pairs\.txt:\d+: .*s3_0004\.jpg/,
+    );
   });
 });

@@ -10,10 +10,19 @@ export const chromiumTest = haveChromium ? test : test.skip;
 const ARTIFACTS = path.join(repoRoot, 'test-artifacts');
 
 /** Returns console errors and the figure.plot elements found, and keeps a screenshot in test-artifacts/. */
-export async function inChromium(html: string, shot: string): Promise<{ errors: string[]; plots: { id: string; marks: number; width: number }[] }> {
+export async function inChromium(
+  html: string,
+  shot: string,
+): Promise<{ errors: string[]; plots: { id: string; marks: number; width: number }[] }> {
   const puppeteer = await import('puppeteer-core');
   // Generous timeouts: on a loaded 2-core machine Chromium can take long to start.
-  const browser = await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true, timeout: 120_000, protocolTimeout: 120_000 });
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox'],
+    headless: true,
+    timeout: 120_000,
+    protocolTimeout: 120_000,
+  });
   try {
     const page = await browser.newPage();
     const errors: string[] = [];

@@ -34,7 +34,8 @@ export function python(args: string[], cwd = referenceDir): string {
  * its tests with a note; CI installs them all (.ci/run), so there a missing one is an error.
  */
 export function haveReference(what: string, ok: boolean): boolean {
-  if (!ok && process.env.CI) throw new Error(`${what} is missing, but CI installs it (.ci/run): the checks that use it must run`);
+  if (!ok && process.env.CI)
+    throw new Error(`${what} is missing, but CI installs it (.ci/run): the checks that use it must run`);
   return ok;
 }
 

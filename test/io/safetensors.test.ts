@@ -40,7 +40,16 @@ describe('encodeSafetensors', () => {
     expect(inspected.shapes).toEqual({ embeddings: [3, 2], labels: [3] });
 
     const py = JSON.parse(python(['-c', READ, file]));
-    expect(py).toEqual({ n, meta: { paths }, embeddings: [[0.5, -1], [2.25, 3], [4, 5]], labels: [7, 8, 9] });
+    expect(py).toEqual({
+      n,
+      meta: { paths },
+      embeddings: [
+        [0.5, -1],
+        [2.25, 3],
+        [4, 5],
+      ],
+      labels: [7, 8, 9],
+    });
   });
 
   test('a file too short to hold a header is an error naming it', () => {

@@ -10,7 +10,17 @@ import { repoRoot, tmpDir } from '../helpers/paths';
 describe('config', () => {
   test('recipe defaults: SGD 0.9 / 5e-4, batch 256, step ×0.1 at 30 and 60, 90 epochs, warmup, lr 0.1 × batch / 256', () => {
     const c = resolveConfig({ data: '/x' });
-    expect(c).toMatchObject({ batchSize: 256, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, schedule: 'step', milestones: [30, 60], gamma: 0.1, epochs: 90, warmupEpochs: 2 });
+    expect(c).toMatchObject({
+      batchSize: 256,
+      lr: 0.1,
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      schedule: 'step',
+      milestones: [30, 60],
+      gamma: 0.1,
+      epochs: 90,
+      warmupEpochs: 2,
+    });
     expect(c.out).toBe(path.resolve('runs/run'));
     expect(resolveConfig({ data: '/x', batchSize: 16 }).lr).toBeCloseTo(0.00625, 12);
     expect(resolveConfig({ data: '/x', batchSize: 16, accumulate: 4 }).lr).toBeCloseTo(0.025, 12);
@@ -22,23 +32,39 @@ describe('config', () => {
 
   test('unknown keys and wrong types are errors naming the key and the expected type', () => {
     expect(() => resolveConfig({ data: '/x', bogus: 1 } as never)).toThrow(/unknown key 'bogus'/);
-    expect(() => resolveConfig({ data: '/x', augment: { flip: true, spin: 2 } } as never)).toThrow(/unknown key 'augment.spin'/);
-    expect(() => resolveConfig({ data: '/x', epochs: 'ten' } as never)).toThrow(/config\.epochs: expected number, got string "ten"/);
-    expect(() => resolveConfig({ data: '/x', schedule: 'linear' } as never)).toThrow(/config\.schedule: expected one of "step", "cosine", "plateau", got "linear"/);
+    expect(() => resolveConfig({ data: '/x', augment: { flip: true, spin: 2 } } as never)).toThrow(
+      /unknown key 'augment.spin'/,
+    );
+    expect(() => resolveConfig({ data: '/x', epochs: 'ten' } as never)).toThrow(
+      /config\.epochs: expected number, got string "ten"/,
+    );
+    expect(() => resolveConfig({ data: '/x', schedule: 'linear' } as never)).toThrow(
+      /config\.schedule: expected one of "step", "cosine", "plateau", got "linear"/,
+    );
     expect(() => resolveConfig({ data: '/x', batchSize: 2.5 })).toThrow(/config\.batchSize/);
     expect(() => resolveConfig({ data: '/x', milestones: [60, 30] })).toThrow(/milestones: must be increasing/);
     expect(() => resolveConfig({})).toThrow(ConfigError);
     expect(() => resolveConfig({ data: '/x', cache: '/y' })).toThrow(/alternatives/);
-    expect(() => resolveConfig({ data: '/x', balanced: true, batchSize: 10, imagesPerClass: 4 })).toThrow(/multiple of imagesPerClass/);
+    expect(() => resolveConfig({ data: '/x', balanced: true, batchSize: 10, imagesPerClass: 4 })).toThrow(
+      /multiple of imagesPerClass/,
+    );
   });
 
   test('JSON and YAML files; a bad file names itself', () => {
     const dir = tmpDir('cfg');
-    fs.writeFileSync(path.join(dir, 'a.yaml'), 'data: /d\nbatchSize: 32\nschedule: cosine\naugment:\n  grayProb: 0.1\n');
+    fs.writeFileSync(
+      path.join(dir, 'a.yaml'),
+      'data: /d\nbatchSize: 32\nschedule: cosine\naugment:\n  grayProb: 0.1\n',
+    );
     fs.writeFileSync(path.join(dir, 'b.json'), JSON.stringify({ data: '/d', epochs: 3 }));
     fs.writeFileSync(path.join(dir, 'bad.yaml'), 'data: [unclosed\n');
     fs.writeFileSync(path.join(dir, 'list.yaml'), '- 1\n- 2\n');
-    expect(resolveConfig(readConfigFile(path.join(dir, 'a.yaml')))).toMatchObject({ batchSize: 32, schedule: 'cosine', augment: { grayProb: 0.1 }, lr: 0.0125 });
+    expect(resolveConfig(readConfigFile(path.join(dir, 'a.yaml')))).toMatchObject({
+      batchSize: 32,
+      schedule: 'cosine',
+      augment: { grayProb: 0.1 },
+      lr: 0.0125,
+    });
     expect(resolveConfig(readConfigFile(path.join(dir, 'b.json'))).epochs).toBe(3);
     expect(() => readConfigFile(path.join(dir, 'bad.yaml'))).toThrow(/bad\.yaml/);
     expect(() => readConfigFile(path.join(dir, 'list.yaml'))).toThrow(/mapping/);
@@ -48,8 +74,24 @@ describe('config', () => {
   test('CLI flags map onto the config keys and override the file', () => {
     const dir = tmpDir('cfg');
     fs.writeFileSync(path.join(dir, 'c.yaml'), 'data: /d\nepochs: 5\nseed: 3\n');
-    const c = configFromArgs({ config: path.join(dir, 'c.yaml'), progress: 'auto', epochs: 7, 'batch-size': 8, milestones: ['2,4'], 'channels-last': 'false', 'holdout-per-class': 1 });
-    expect(c).toMatchObject({ data: '/d', epochs: 7, seed: 3, batchSize: 8, milestones: [2, 4], channelsLast: false, holdoutPerClass: 1 });
+    const c = configFromArgs({
+      config: path.join(dir, 'c.yaml'),
+      progress: 'auto',
+      epochs: 7,
+      'batch-size': 8,
+      milestones: ['2,4'],
+      'channels-last': 'false',
+      'holdout-per-class': 1,
+    });
+    expect(c).toMatchObject({
+      data: '/d',
+      epochs: 7,
+      seed: 3,
+      batchSize: 8,
+      milestones: [2, 4],
+      channelsLast: false,
+      holdoutPerClass: 1,
+    });
   });
 
   test('the schema is the one list of flags: every key but augment has one, kebab-case, with its default', () => {
@@ -71,13 +113,49 @@ describe('config', () => {
 });
 
 describe('CLI (compiled)', () => {
-  const train = (args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'train', ...args], { encoding: 'utf8' });
+  const train = (args: string[]) =>
+    spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'train', ...args], { encoding: 'utf8' });
 
   test("--help shows every flag of the issue's list, with the defaults of the schema", () => {
     const help = train(['--help']).stdout;
-    const flags = ['config', 'data', 'cache', 'demo', 'arch', 'epochs', 'batch-size', 'lr', 'schedule', 'loss', 'amp', 'device', 'input-size', 'crop', 'workers', 'out', 'resume', 'seed', 'accumulate', 'balanced', 'threads', 'warmup-epochs', 'holdout-per-class', 'init', 'freeze-backbone', 'backbone-lr-scale'];
+    const flags = [
+      'config',
+      'data',
+      'cache',
+      'demo',
+      'arch',
+      'epochs',
+      'batch-size',
+      'lr',
+      'schedule',
+      'loss',
+      'amp',
+      'device',
+      'input-size',
+      'crop',
+      'workers',
+      'out',
+      'resume',
+      'seed',
+      'accumulate',
+      'balanced',
+      'threads',
+      'warmup-epochs',
+      'holdout-per-class',
+      'init',
+      'freeze-backbone',
+      'backbone-lr-scale',
+    ];
     expect(flags.filter((f) => !new RegExp(`--${f}\\s`).test(help))).toEqual([]);
-    const defaults: [string, string][] = [['epochs', '90'], ['batch-size', '256'], ['schedule', '"step"'], ['amp', '"auto"'], ['warmup-epochs', '2'], ['holdout-per-class', '2'], ['seed', '0']];
+    const defaults: [string, string][] = [
+      ['epochs', '90'],
+      ['batch-size', '256'],
+      ['schedule', '"step"'],
+      ['amp', '"auto"'],
+      ['warmup-epochs', '2'],
+      ['holdout-per-class', '2'],
+      ['seed', '0'],
+    ];
     for (const [flag, value] of defaults) expect(help).toMatch(new RegExp(`--${flag}\\s[^]*?\\[default: ${value}\\]`));
     expect(help).toMatch(/--lr\s+Peak learning rate \[default: 0\.1 × batch × accumulate \/ 256\]/);
   });
@@ -97,7 +175,17 @@ describe('CLI (compiled)', () => {
 });
 
 describe('schedules (per iteration)', () => {
-  const base: ScheduleSpec = { kind: 'step', lr: 0.1, stepsPerEpoch: 100, epochs: 90, warmupEpochs: 2, milestones: [30, 60], gamma: 0.1, minLr: 0, patience: 1 };
+  const base: ScheduleSpec = {
+    kind: 'step',
+    lr: 0.1,
+    stepsPerEpoch: 100,
+    epochs: 90,
+    warmupEpochs: 2,
+    milestones: [30, 60],
+    gamma: 0.1,
+    minLr: 0,
+    patience: 1,
+  };
 
   test('linear warmup, then step decay at the milestone epochs', () => {
     expect(lrAt(base, 0)).toBeCloseTo(0.1 / 200, 12);
@@ -133,6 +221,6 @@ describe('schedules (per iteration)', () => {
     expect(p.bad).toBe(0);
     p = plateauUpdate(s, p, 0.3);
     expect(p).toEqual({ factor: 0.1, best: 0.3, bad: 0 });
-    expect(lrAt(s, 100, p)).toBeCloseTo(0.1 * 101 / 200, 12); // warmup still rules its iterations
+    expect(lrAt(s, 100, p)).toBeCloseTo((0.1 * 101) / 200, 12); // warmup still rules its iterations
   });
 });

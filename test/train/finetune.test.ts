@@ -29,8 +29,24 @@ const weights = (file: string) => readSafetensors(file).tensors;
 async function fineTune(name: string, extra: Partial<TrainConfigInput>): Promise<{ out: string; log: string[] }> {
   const out = path.join(root, name);
   const trainer = new Trainer({
-    data, out, init: init5, inputSize: 32, batchSize: 4, epochs: 1, maxSteps: 1, lr: 0.05, momentum: 0, weightDecay: 0,
-    warmupEpochs: 0, holdoutPerClass: 0, amp: 'off', threads: 2, workers: 2, seed: 1, logEvery: 1, ...extra,
+    data,
+    out,
+    init: init5,
+    inputSize: 32,
+    batchSize: 4,
+    epochs: 1,
+    maxSteps: 1,
+    lr: 0.05,
+    momentum: 0,
+    weightDecay: 0,
+    warmupEpochs: 0,
+    holdoutPerClass: 0,
+    amp: 'off',
+    threads: 2,
+    workers: 2,
+    seed: 1,
+    logEvery: 1,
+    ...extra,
   });
   const log: string[] = [];
   trainer.on('log', (m: string) => log.push(m));
@@ -82,13 +98,21 @@ test('--backbone-lr-scale: the backbone moves scale × as far as at full lr, the
     expect(aa).toBeGreaterThan(0); // it did move
     return ab / aa;
   };
-  const backbone = [...a.keys()].filter((n) => !isHead(n) && a.get(n)!.dtype === 'F32' && !/running_|num_batches/.test(n));
+  const backbone = [...a.keys()].filter(
+    (n) => !isHead(n) && a.get(n)!.dtype === 'F32' && !/running_|num_batches/.test(n),
+  );
   expect(ratio(backbone, w0)).toBeCloseTo(0.25, 3);
   expect(ratio(['fc.weight', 'fc.bias'], fresh)).toBeCloseTo(1, 3);
 });
 
 test('--freeze-backbone: backbone (BatchNorm statistics included) bit-identical to init; the head trains', async () => {
-  const { out } = await fineTune('frozen', { freezeBackbone: true, maxSteps: 2, checkpointEverySteps: 1, momentum: 0.9, weightDecay: 5e-4 });
+  const { out } = await fineTune('frozen', {
+    freezeBackbone: true,
+    maxSteps: 2,
+    checkpointEverySteps: 1,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+  });
   const w0 = weights(init5);
   const ckpts = listCheckpoints(path.join(out, 'checkpoints'));
   expect(ckpts.map((c) => c.step)).toEqual([2, 1]);
@@ -120,5 +144,7 @@ test('init weights of another architecture are refused, naming both', async () =
   const m = await Model.create({ arch: 'senet50', numClasses: 3, seed: 0 });
   await m.save(se);
   m.dispose();
-  await expect(fineTune('wrong-arch', { init: se })).rejects.toThrow(/init .*se\.safetensors is a senet50, not a resnet50/);
+  await expect(fineTune('wrong-arch', { init: se })).rejects.toThrow(
+    /init .*se\.safetensors is a senet50, not a resnet50/,
+  );
 });

@@ -11,7 +11,15 @@ const size = 32;
 const torchOk = pythonHas('torch');
 
 /** PyTorch's answer: margin on the target cosine, then (weighted, smoothed) cross-entropy. */
-function torchLoss(logits: number[][], labels: number[], kind: string, s: number, m: number, weights: number[] | null, smoothing: number): number {
+function torchLoss(
+  logits: number[][],
+  labels: number[],
+  kind: string,
+  s: number,
+  m: number,
+  weights: number[] | null,
+  smoothing: number,
+): number {
   const script = `
 import json, math, sys, torch, torch.nn.functional as F
 a = json.loads(sys.argv[1])
@@ -33,7 +41,8 @@ print(F.cross_entropy(z, y, weight=w, label_smoothing=a['ls']).item())
   return Number(python(['-c', script, JSON.stringify({ logits, labels, kind, s, m, w: weights, ls: smoothing })]));
 }
 
-const rows = (flat: Float32Array, n: number, c: number) => Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * c, (i + 1) * c)));
+const rows = (flat: Float32Array, n: number, c: number) =>
+  Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * c, (i + 1) * c)));
 
 (torchOk ? describe : describe.skip).each([
   ['softmax', 64, 0, [1, 2, 0.5, 1.5, 1], 0.1],
@@ -58,11 +67,35 @@ const rows = (flat: Float32Array, n: number, c: number) => Array.from({ length: 
         // A normalised classifier: every logit is s·cos θ.
         expect(Math.max(...Array.from(f.logits, Math.abs))).toBeLessThanOrEqual(s * (1 + 1e-5));
       }
-      const r = await model.trainStep(x, shape, labels, { lr: 0, apply: false, freezeBatchNorm: true, labelSmoothing: smoothing });
-      const expected = torchLoss(rows(f.logits, 6, classes), Array.from(labels), kind, s, m, weights ? [...weights] : null, smoothing);
+      const r = await model.trainStep(x, shape, labels, {
+        lr: 0,
+        apply: false,
+        freezeBatchNorm: true,
+        labelSmoothing: smoothing,
+      });
+      const expected = torchLoss(
+        rows(f.logits, 6, classes),
+        Array.from(labels),
+        kind,
+        s,
+        m,
+        weights ? [...weights] : null,
+        smoothing,
+      );
       expect(Math.abs(r.loss - expected)).toBeLessThan(1e-4 * Math.max(1, Math.abs(expected)));
       // Margins make the loss larger than plain softmax on the same cosines.
-      if (kind !== 'softmax' && m > 0) expect(r.loss).toBeGreaterThan(torchLoss(rows(f.logits, 6, classes), Array.from(labels), 'softmax', s, 0, weights ? [...weights] : null, smoothing));
+      if (kind !== 'softmax' && m > 0)
+        expect(r.loss).toBeGreaterThan(
+          torchLoss(
+            rows(f.logits, 6, classes),
+            Array.from(labels),
+            'softmax',
+            s,
+            0,
+            weights ? [...weights] : null,
+            smoothing,
+          ),
+        );
     } finally {
       model.dispose();
     }
@@ -91,7 +124,11 @@ test('accumulation with frozen BatchNorm: two micro-batches of 3 = one batch of 
   const b = await Model.create({ numClasses: 3, seed: 5 });
   try {
     const o = { lr: 0.05, freezeBatchNorm: true };
-    await a.trainStep(x.subarray(0, half), [3, size, size, 3], labels.subarray(0, 3), { ...o, apply: false, lossDivisor: 2 });
+    await a.trainStep(x.subarray(0, half), [3, size, size, 3], labels.subarray(0, 3), {
+      ...o,
+      apply: false,
+      lossDivisor: 2,
+    });
     await a.trainStep(x.subarray(half), [3, size, size, 3], labels.subarray(3), { ...o, apply: true, lossDivisor: 2 });
     await b.trainStep(x, shape, labels, o);
     const fa = await a.forward(x, shape);

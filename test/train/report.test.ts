@@ -25,8 +25,22 @@ test('a finished run writes report.html with the loss, lr and accuracy curves an
   await writeDemoDataset({ out: data, identities: 4, images: 8, size: 48, seed: 3 });
   const out = path.join(root, 'run');
   const trainer = new Trainer({
-    data, out, name: 'tiny', inputSize: 32, batchSize: 4, epochs: 2, lr: 0.002, warmupEpochs: 1, schedule: 'cosine',
-    holdoutPerClass: 2, amp: 'off', threads: 2, workers: 2, seed: 1, logEvery: 1, keepCheckpoints: 1,
+    data,
+    out,
+    name: 'tiny',
+    inputSize: 32,
+    batchSize: 4,
+    epochs: 2,
+    lr: 0.002,
+    warmupEpochs: 1,
+    schedule: 'cosine',
+    holdoutPerClass: 2,
+    amp: 'off',
+    threads: 2,
+    workers: 2,
+    seed: 1,
+    logEvery: 1,
+    keepCheckpoints: 1,
   });
   trainer.on('log', () => undefined);
   const r = await trainer.fit();
@@ -80,7 +94,10 @@ chromiumTest('the training report draws its three plots in Chromium without erro
 test('a metrics.jsonl line that is not a record is an error naming file and line', () => {
   const dir = path.join(root, 'bad');
   fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), '{"type":"train","epoch":1,"step":1,"loss":2}\n{"type":"train","epoch":1}\n');
+  fs.writeFileSync(
+    path.join(dir, 'metrics.jsonl'),
+    '{"type":"train","epoch":1,"step":1,"loss":2}\n{"type":"train","epoch":1}\n',
+  );
   expect(() => readTrainingLog(dir)).toThrow(/metrics\.jsonl:2: expected/);
   fs.writeFileSync(path.join(dir, 'config.json'), '{"arch": ');
   expect(() => readRunConfig(dir)).toThrow(/config\.json: not JSON/);

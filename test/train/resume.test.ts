@@ -23,25 +23,71 @@ let data: string;
 
 // 3 training identities × 8 images, 2 held out each: 18 training images, 4 batches of 4 per epoch.
 // A checkpoint is ~190 MB (ResNet-50 weights + momentum): keep 2 per run, and delete each run.
-const flags = (out: string, checkpointSteps = '1') =>
-  [
-    'train', '--data', data, '--out', out, '--input-size', '32', '--batch-size', '4', '--epochs', '2', '--max-steps', '6',
-    '--lr', '0.002', '--amp', 'off', '--threads', '2', '--workers', '2', '--checkpoint-every-steps', checkpointSteps, '--keep-checkpoints', '2',
-    '--log-every', '1', '--seed', '1', '--holdout-per-class', '2', '--warmup-epochs', '1', '--schedule', 'cosine', '--progress', 'lines',
-  ];
+const flags = (out: string, checkpointSteps = '1') => [
+  'train',
+  '--data',
+  data,
+  '--out',
+  out,
+  '--input-size',
+  '32',
+  '--batch-size',
+  '4',
+  '--epochs',
+  '2',
+  '--max-steps',
+  '6',
+  '--lr',
+  '0.002',
+  '--amp',
+  'off',
+  '--threads',
+  '2',
+  '--workers',
+  '2',
+  '--checkpoint-every-steps',
+  checkpointSteps,
+  '--keep-checkpoints',
+  '2',
+  '--log-every',
+  '1',
+  '--seed',
+  '1',
+  '--holdout-per-class',
+  '2',
+  '--warmup-epochs',
+  '1',
+  '--schedule',
+  'cosine',
+  '--progress',
+  'lines',
+];
 const resume = (out: string) => ['train', '--resume', out, '--progress', 'lines'];
 
 function train(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 180_000 });
+  return spawnSync(process.execPath, [cli, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 180_000,
+  });
 }
 
 function metrics(dir: string): MetricRecord[] {
-  return fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricRecord);
+  return fs
+    .readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as MetricRecord);
 }
 
 /** Everything of a record but the clock: the loss curve, lr, accuracies. */
 function curve(dir: string) {
-  return metrics(dir).map((m) => (m.type === 'train' ? [m.type, m.epoch, m.step, m.lr, m.loss, m.top1] : [m.type, m.epoch, m.step, m.lr, m.loss, m.val_top1, m.val_top5]));
+  return metrics(dir).map((m) =>
+    m.type === 'train'
+      ? [m.type, m.epoch, m.step, m.lr, m.loss, m.top1]
+      : [m.type, m.epoch, m.step, m.lr, m.loss, m.val_top1, m.val_top5],
+  );
 }
 
 function expectSameWeights(a: string, b: string): void {
@@ -80,7 +126,8 @@ async function expectAllLoadable(out: string): Promise<{ file: string; step: num
 let straight: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'bin', 'commands', 'train.js'))) throw new Error('compile first: npx tsc -p tsconfig.json');
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'bin', 'commands', 'train.js')))
+    throw new Error('compile first: npx tsc -p tsconfig.json');
   root = tmpDir('resume');
   data = path.join(root, 'demo');
   await writeDemoDataset({ out: data, identities: 4, images: 8, size: 48, seed: 3 });
@@ -112,23 +159,26 @@ test('N steps straight = N/2, SIGKILL, resume: identical losses and bit-identica
   fs.rmSync(out, { recursive: true });
 });
 
-describe.each(['before-write', 'during-write', 'after-write', 'before-rename', 'after-rename'] as const)('killed at %s of a checkpoint write', (point) => {
-  test('only loadable checkpoints remain; resume takes the newest good one and ends as the straight run', async () => {
-    const out = path.join(root, `fault-${point}`);
-    const k = train(flags(out), { VGG2_CHECKPOINT_FAULT: point, VGG2_CHECKPOINT_FAULT_STEP: '4' });
-    expect(k.signal).toBe('SIGKILL');
-    const dir = path.join(out, 'checkpoints');
-    const found = await expectAllLoadable(out);
-    expect(found[0].step).toBe(point === 'after-rename' ? 4 : 3);
-    const r = train(resume(out));
-    expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`resume: .*ckpt-00000000${found[0].step}\\.safetensors`));
-    // Temporary files are gone, and were never named like a checkpoint.
-    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
-    expectSameAsStraight(out);
-    fs.rmSync(out, { recursive: true });
-  });
-});
+describe.each(['before-write', 'during-write', 'after-write', 'before-rename', 'after-rename'] as const)(
+  'killed at %s of a checkpoint write',
+  (point) => {
+    test('only loadable checkpoints remain; resume takes the newest good one and ends as the straight run', async () => {
+      const out = path.join(root, `fault-${point}`);
+      const k = train(flags(out), { VGG2_CHECKPOINT_FAULT: point, VGG2_CHECKPOINT_FAULT_STEP: '4' });
+      expect(k.signal).toBe('SIGKILL');
+      const dir = path.join(out, 'checkpoints');
+      const found = await expectAllLoadable(out);
+      expect(found[0].step).toBe(point === 'after-rename' ? 4 : 3);
+      const r = train(resume(out));
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`resume: .*ckpt-00000000${found[0].step}\\.safetensors`));
+      // Temporary files are gone, and were never named like a checkpoint.
+      expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
+      expectSameAsStraight(out);
+      fs.rmSync(out, { recursive: true });
+    });
+  },
+);
 
 /**
  * Runs `args` and SIGKILLs it `delayMs` after the `nth` checkpoint write it starts (a new
@@ -141,7 +191,12 @@ describe.each(['before-write', 'during-write', 'after-write', 'before-rename', '
  * moment defined by the file's progress, not by a clock, so a fast or a loaded machine kills inside
  * a write all the same.
  */
-function killDuringWrite(args: string[], dir: string, nth: number, bytes: number): Promise<{ killed: boolean; tornLeft: boolean; stderr: string }> {
+function killDuringWrite(
+  args: string[],
+  dir: string,
+  nth: number,
+  bytes: number,
+): Promise<{ killed: boolean; tornLeft: boolean; stderr: string }> {
   const child = spawn(process.execPath, [cli, ...args], { cwd: repoRoot });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -6,7 +6,13 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { scorePairSets, summarisePairs, verificationPlots, type ImagePair, type VerificationSummary } from './verification';
+import {
+  scorePairSets,
+  summarisePairs,
+  verificationPlots,
+  type ImagePair,
+  type VerificationSummary,
+} from './verification';
 import type { Embedder, MetricValue, ProtocolResult } from './types';
 
 export type CfpSetting = 'FF' | 'FP';
@@ -14,29 +20,39 @@ export type CfpSetting = 'FF' | 'FP';
 function readPairList(file: string): Map<number, string> {
   if (!fs.existsSync(file)) throw new Error(`${file}: missing (is this a CFP root with Protocol/ and Data/?)`);
   const out = new Map<number, string>();
-  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, k) => {
-    const l = raw.trim();
-    if (!l) return;
-    const m = /^(\d+)\s+(\S.*)$/.exec(l);
-    if (!m) throw new Error(`${file}:${k + 1}: expected 'INDEX PATH'`);
-    out.set(Number(m[1]), path.resolve(path.dirname(file), m[2]));
-  });
+  fs.readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .forEach((raw, k) => {
+      const l = raw.trim();
+      if (!l) return;
+      const m = /^(\d+)\s+(\S.*)$/.exec(l);
+      if (!m) throw new Error(`${file}:${k + 1}: expected 'INDEX PATH'`);
+      out.set(Number(m[1]), path.resolve(path.dirname(file), m[2]));
+    });
   return out;
 }
 
-function readSplit(file: string, same: boolean, first: Map<number, string>, second: Map<number, string>, fold: number): ImagePair[] {
+function readSplit(
+  file: string,
+  same: boolean,
+  first: Map<number, string>,
+  second: Map<number, string>,
+  fold: number,
+): ImagePair[] {
   const out: ImagePair[] = [];
-  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, k) => {
-    const l = raw.trim();
-    if (!l) return;
-    const where = `${file}:${k + 1}`;
-    const m = /^(\d+)\s*,\s*(\d+)$/.exec(l);
-    if (!m) throw new Error(`${where}: expected 'I,J' (two image numbers)`);
-    const a = first.get(Number(m[1]));
-    const b = second.get(Number(m[2]));
-    if (!a || !b) throw new Error(`${where}: image number ${a ? m[2] : m[1]} is not in the pair list`);
-    out.push({ a, b, same, fold, where });
-  });
+  fs.readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .forEach((raw, k) => {
+      const l = raw.trim();
+      if (!l) return;
+      const where = `${file}:${k + 1}`;
+      const m = /^(\d+)\s*,\s*(\d+)$/.exec(l);
+      if (!m) throw new Error(`${where}: expected 'I,J' (two image numbers)`);
+      const a = first.get(Number(m[1]));
+      const b = second.get(Number(m[2]));
+      if (!a || !b) throw new Error(`${where}: image number ${a ? m[2] : m[1]} is not in the pair list`);
+      out.push({ a, b, same, fold, where });
+    });
   return out;
 }
 
@@ -53,10 +69,16 @@ export interface CfpFolds {
  */
 export function readCfp(root: string, folds?: readonly (string | number)[]): CfpFolds {
   const proto = path.join(root, 'Protocol');
-  const lists = { F: readPairList(path.join(proto, 'Pair_list_F.txt')), P: readPairList(path.join(proto, 'Pair_list_P.txt')) };
+  const lists = {
+    F: readPairList(path.join(proto, 'Pair_list_F.txt')),
+    P: readPairList(path.join(proto, 'Pair_list_P.txt')),
+  };
   const splitDir = path.join(proto, 'Split', 'FF');
   if (!fs.existsSync(splitDir)) throw new Error(`${splitDir}: missing`);
-  let names = fs.readdirSync(splitDir).filter((d) => /^\d+$/.test(d)).sort();
+  let names = fs
+    .readdirSync(splitDir)
+    .filter((d) => /^\d+$/.test(d))
+    .sort();
   if (folds) names = pickFolds(names, folds, splitDir);
   const out: CfpFolds = { pairs: { FF: [], FP: [] }, used: [], skipped: [] };
   for (const name of names) {
@@ -65,7 +87,10 @@ export function readCfp(root: string, folds?: readonly (string | number)[]): Cfp
     for (const s of ['FF', 'FP'] as const) {
       const dir = path.join(proto, 'Split', s, name);
       const second = s === 'FF' ? lists.F : lists.P;
-      pairs[s] = [...readSplit(path.join(dir, 'same.txt'), true, lists.F, second, fold), ...readSplit(path.join(dir, 'diff.txt'), false, lists.F, second, fold)];
+      pairs[s] = [
+        ...readSplit(path.join(dir, 'same.txt'), true, lists.F, second, fold),
+        ...readSplit(path.join(dir, 'diff.txt'), false, lists.F, second, fold),
+      ];
     }
     const images = [...new Set([...pairs.FF, ...pairs.FP].flatMap((p) => [p.a, p.b]))];
     const missing = images.filter((f) => !fs.existsSync(f));
@@ -74,14 +99,17 @@ export function readCfp(root: string, folds?: readonly (string | number)[]): Cfp
       continue;
     }
     if (missing.length > 0) {
-      throw new Error(`CFP fold ${name} is incomplete: ${missing.length} of its ${images.length} images are missing, e.g. ${missing.slice(0, 5).join(', ')}`);
+      throw new Error(
+        `CFP fold ${name} is incomplete: ${missing.length} of its ${images.length} images are missing, e.g. ${missing.slice(0, 5).join(', ')}`,
+      );
     }
     out.used.push(name);
     out.pairs.FF.push(...pairs.FF);
     out.pairs.FP.push(...pairs.FP);
   }
   if (out.used.length === 0) throw new Error(`${root}: no CFP fold has its images (looked for ${names.length} folds)`);
-  if (folds && out.skipped.length > 0) throw new Error(`${root}: requested CFP fold(s) ${out.skipped.join(', ')} have no images`);
+  if (folds && out.skipped.length > 0)
+    throw new Error(`${root}: requested CFP fold(s) ${out.skipped.join(', ')} have no images`);
   return out;
 }
 
@@ -99,7 +127,11 @@ function pickFolds(names: string[], folds: readonly (string | number)[], splitDi
   return names.filter((d) => wanted.has(Number(d)));
 }
 
-export async function cfpProtocol(embed: Embedder, root: string, opts: { folds?: readonly (string | number)[] } = {}): Promise<ProtocolResult> {
+export async function cfpProtocol(
+  embed: Embedder,
+  root: string,
+  opts: { folds?: readonly (string | number)[] } = {},
+): Promise<ProtocolResult> {
   const cfp = readCfp(root, opts.folds);
   const summaries: Record<string, VerificationSummary> = {};
   const metrics: Record<string, MetricValue> = {};

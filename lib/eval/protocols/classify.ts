@@ -11,11 +11,16 @@ export function classMapping(model: Model, dataset: Dataset): Int32Array {
   if (classNames) {
     const index = new Map(classNames.map((c, k) => [c, k]));
     const missing = dataset.classes.filter((c) => !index.has(c));
-    if (missing.length) throw new Error(`classify: ${missing.length} identities of the data are not among the model's classes, e.g. ${missing.slice(0, 5).join(', ')}`);
+    if (missing.length)
+      throw new Error(
+        `classify: ${missing.length} identities of the data are not among the model's classes, e.g. ${missing.slice(0, 5).join(', ')}`,
+      );
     return Int32Array.from(dataset.classes, (c) => index.get(c)!);
   }
   if (numClasses !== dataset.classes.length) {
-    throw new Error(`classify: the model has ${numClasses} classes and no class names, the data ${dataset.classes.length} identities`);
+    throw new Error(
+      `classify: the model has ${numClasses} classes and no class names, the data ${dataset.classes.length} identities`,
+    );
   }
   return Int32Array.from(dataset.classes, (_, k) => k);
 }
@@ -29,7 +34,11 @@ export interface ClassifyOptions {
   maxRank?: number;
 }
 
-export async function classifyProtocol(model: Model, dataset: Dataset, opts: ClassifyOptions = {}): Promise<ProtocolResult> {
+export async function classifyProtocol(
+  model: Model,
+  dataset: Dataset,
+  opts: ClassifyOptions = {},
+): Promise<ProtocolResult> {
   const target = classMapping(model, dataset);
   const size = opts.size ?? model.inputSize;
   const classes = model.describe().numClasses;
@@ -53,7 +62,13 @@ export async function classifyProtocol(model: Model, dataset: Dataset, opts: Cla
   return {
     protocol: 'classify',
     data: dataset.description,
-    metrics: { images: n, classes: dataset.classes.length, top1: curve[0], top5: curve[Math.min(5, maxRank) - 1], topk: curve },
+    metrics: {
+      images: n,
+      classes: dataset.classes.length,
+      top1: curve[0],
+      top5: curve[Math.min(5, maxRank) - 1],
+      topk: curve,
+    },
     folds: [],
     plots: { cmc: curve },
   };

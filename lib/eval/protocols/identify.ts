@@ -22,7 +22,8 @@ export function identifyProtocol(dataset: Dataset, e: Embeddings, opts: Identify
   const perId = opts.galleryPerId ?? 1;
   const ids = [...new Set(Array.from(e.labels))].sort((a, b) => a - b);
   const unknown = opts.unknown ?? 0;
-  if (unknown < 0 || unknown >= ids.length) throw new Error(`identify: --unknown must be in 0..${ids.length - 1} (${ids.length} identities)`);
+  if (unknown < 0 || unknown >= ids.length)
+    throw new Error(`identify: --unknown must be in 0..${ids.length - 1} (${ids.length} identities)`);
   const outside = new Set(new Rng(opts.seed ?? 0, 0x1d).shuffle(ids.slice()).slice(0, unknown));
   const taken = new Map<number, number>();
   const gallery: number[] = [];
@@ -34,9 +35,17 @@ export function identifyProtocol(dataset: Dataset, e: Embeddings, opts: Identify
       taken.set(l, n + 1);
     } else probes.push(row);
   });
-  if (gallery.length === 0) throw new Error(`identify: the gallery is empty (${dataset.description}; ${perId} image(s) per identity)`);
-  if (probes.length === 0) throw new Error(`identify: no probe images left (every identity has at most ${perId} image(s); lower --gallery-per-id)`);
-  const m = { scores: similarityMatrix(pickRows(e.data, e.dim, probes), pickRows(e.data, e.dim, gallery), e.dim), probes: probes.length, gallery: gallery.length };
+  if (gallery.length === 0)
+    throw new Error(`identify: the gallery is empty (${dataset.description}; ${perId} image(s) per identity)`);
+  if (probes.length === 0)
+    throw new Error(
+      `identify: no probe images left (every identity has at most ${perId} image(s); lower --gallery-per-id)`,
+    );
+  const m = {
+    scores: similarityMatrix(pickRows(e.data, e.dim, probes), pickRows(e.data, e.dim, gallery), e.dim),
+    probes: probes.length,
+    gallery: gallery.length,
+  };
   const probeLabels = probes.map((r) => e.labels[r]);
   const galleryLabels = gallery.map((r) => e.labels[r]);
   const rankOf = ranks(m, probeLabels, galleryLabels);

@@ -10,7 +10,8 @@ import type { Embedder, ProtocolResult } from './types';
 
 function image(root: string, name: string, n: string, where: string): string {
   if (!/^\d+$/.test(n) || Number(n) < 1) throw new Error(`${where}: image number '${n}' is not a positive integer`);
-  if (name.includes('/') || name.includes('\\') || name === '..' || name === '.') throw new Error(`${where}: bad identity name '${name}'`);
+  if (name.includes('/') || name.includes('\\') || name === '..' || name === '.')
+    throw new Error(`${where}: bad identity name '${name}'`);
   return path.join(root, name, `${name}_${n.padStart(4, '0')}.jpg`);
 }
 
@@ -28,12 +29,16 @@ export function readLfwPairs(file: string, root: string): { pairs: ImagePair[]; 
     const where = `${file}:${k + 1}`;
     const f = text.split(/\s+/);
     const fold = Math.floor(pairs.length / (2 * perClass));
-    if (f.length === 3) pairs.push({ a: image(root, f[0], f[1], where), b: image(root, f[0], f[2], where), same: true, fold, where });
-    else if (f.length === 4) pairs.push({ a: image(root, f[0], f[1], where), b: image(root, f[2], f[3], where), same: false, fold, where });
+    if (f.length === 3)
+      pairs.push({ a: image(root, f[0], f[1], where), b: image(root, f[0], f[2], where), same: true, fold, where });
+    else if (f.length === 4)
+      pairs.push({ a: image(root, f[0], f[1], where), b: image(root, f[2], f[3], where), same: false, fold, where });
     else throw new Error(`${where}: expected 'name i j' or 'name1 i name2 j', got ${f.length} fields`);
   }
   if (pairs.length !== folds * 2 * perClass) {
-    throw new Error(`${file}: the header promises ${folds} × 2 × ${perClass} = ${folds * 2 * perClass} pairs, the file has ${pairs.length}`);
+    throw new Error(
+      `${file}: the header promises ${folds} × 2 × ${perClass} = ${folds * 2 * perClass} pairs, the file has ${pairs.length}`,
+    );
   }
   return { pairs, folds };
 }

@@ -28,7 +28,13 @@ export function loadTemplates(root: string, kind: TemplateProtocol): { file: str
 }
 
 /** Scores templates given one embedding row per listed image (`rowOfImage`). */
-export function scoreTemplates(templates: Template[], e: Embeddings, rowOfImage: (img: string) => number, kind: TemplateProtocol, what: string): ProtocolResult {
+export function scoreTemplates(
+  templates: Template[],
+  e: Embeddings,
+  rowOfImage: (img: string) => number,
+  kind: TemplateProtocol,
+  what: string,
+): ProtocolResult {
   const names = templates.map((t, k) => `${t.identity}#${k}`);
   const agg = aggregateTemplates(
     e.data,
@@ -37,7 +43,8 @@ export function scoreTemplates(templates: Template[], e: Embeddings, rowOfImage:
   );
   const kinds = [...new Set(templates.map((t) => t.kind))];
   const identities = [...new Set(templates.map((t) => t.identity))];
-  if (identities.length < 2) throw new Error(`${what}: the ${kind} protocol needs at least 2 identities (got ${identities.length})`);
+  if (identities.length < 2)
+    throw new Error(`${what}: the ${kind} protocol needs at least 2 identities (got ${identities.length})`);
   const idOf = new Map(identities.map((id, k) => [id, k]));
   const byKind = kinds.map((kd) => templates.map((t, k) => (t.kind === kd ? k : -1)).filter((k) => k >= 0));
   // Mean similarity between distinct templates of the same identity, per pair of kinds.
@@ -45,11 +52,12 @@ export function scoreTemplates(templates: Template[], e: Embeddings, rowOfImage:
     kinds.map((_, b) => {
       let sum = 0;
       let count = 0;
-      for (const i of byKind[a]) for (const j of byKind[b]) {
-        if (i === j || templates[i].identity !== templates[j].identity) continue;
-        sum += dot(agg.data, i, agg.data, j, agg.dim);
-        count++;
-      }
+      for (const i of byKind[a])
+        for (const j of byKind[b]) {
+          if (i === j || templates[i].identity !== templates[j].identity) continue;
+          sum += dot(agg.data, i, agg.data, j, agg.dim);
+          count++;
+        }
       return count ? sum / count : 0;
     }),
   );
@@ -59,8 +67,19 @@ export function scoreTemplates(templates: Template[], e: Embeddings, rowOfImage:
       let right = 0;
       for (const p of byKind[a]) {
         const gallery = byKind[b].filter((g) => g !== p);
-        const m = { scores: similarityMatrix(pickRows(agg.data, agg.dim, [p]), pickRows(agg.data, agg.dim, gallery), agg.dim), probes: 1, gallery: gallery.length };
-        if (ranks(m, [idOf.get(templates[p].identity)!], gallery.map((g) => idOf.get(templates[g].identity)!))[0] === 1) right++;
+        const m = {
+          scores: similarityMatrix(pickRows(agg.data, agg.dim, [p]), pickRows(agg.data, agg.dim, gallery), agg.dim),
+          probes: 1,
+          gallery: gallery.length,
+        };
+        if (
+          ranks(
+            m,
+            [idOf.get(templates[p].identity)!],
+            gallery.map((g) => idOf.get(templates[g].identity)!),
+          )[0] === 1
+        )
+          right++;
       }
       return right / byKind[a].length;
     }),
@@ -98,19 +117,44 @@ export interface TemplateOptions {
   images?: string;
 }
 
-export async function templateProtocol(embed: Embedder, kind: TemplateProtocol, opts: TemplateOptions): Promise<ProtocolResult> {
+export async function templateProtocol(
+  embed: Embedder,
+  kind: TemplateProtocol,
+  opts: TemplateOptions,
+): Promise<ProtocolResult> {
   const { file, templates } = loadTemplates(opts.root, kind);
-  const ds = new VggFace2Dataset({ root: opts.root, split: 'test', images: opts.images, issues: new Issues({ strict: true }) });
+  const ds = new VggFace2Dataset({
+    root: opts.root,
+    split: 'test',
+    images: opts.images,
+    issues: new Issues({ strict: true }),
+  });
   const index = new Map<string, number>();
   for (let i = 0; i < ds.size; i++) index.set(ds.relPath(i), i);
   const needed = [...new Set(templates.flatMap((t) => t.images))];
   const unlisted = needed.filter((img) => !index.has(img));
-  if (unlisted.length) throw new Error(`${file}: ${unlisted.length} template image(s) are not in the test list, e.g. ${unlisted.slice(0, 5).join(', ')}`);
-  const subset = new Subset(ds, Int32Array.from(needed, (img) => index.get(img)!), `${kind} template images`);
+  if (unlisted.length)
+    throw new Error(
+      `${file}: ${unlisted.length} template image(s) are not in the test list, e.g. ${unlisted.slice(0, 5).join(', ')}`,
+    );
+  const subset = new Subset(
+    ds,
+    Int32Array.from(needed, (img) => index.get(img)!),
+    `${kind} template images`,
+  );
   const e = await embed(subset);
   const rows = rowOf(e, subset.size);
   const unusable = needed.filter((_, k) => rows[k] < 0);
-  if (unusable.length) throw new Error(`${kind} templates: ${unusable.length} image(s) could not be read, e.g. ${unusable.slice(0, 5).join(', ')}`);
+  if (unusable.length)
+    throw new Error(
+      `${kind} templates: ${unusable.length} image(s) could not be read, e.g. ${unusable.slice(0, 5).join(', ')}`,
+    );
   const slot = new Map(needed.map((img, k) => [img, rows[k]]));
-  return scoreTemplates(templates, e, (img) => slot.get(img)!, kind, `${file}: ${templates.length} templates of ${new Set(templates.map((t) => t.identity)).size} identities, images ${ds.imagesRoot}`);
+  return scoreTemplates(
+    templates,
+    e,
+    (img) => slot.get(img)!,
+    kind,
+    `${file}: ${templates.length} templates of ${new Set(templates.map((t) => t.identity)).size} identities, images ${ds.imagesRoot}`,
+  );
 }

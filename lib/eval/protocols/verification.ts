@@ -89,7 +89,11 @@ export function checkPairImages(pairs: ImagePair[]): void {
 }
 
 /** Embeds the distinct images of several pair sets once and scores each pair (cosine similarity). */
-export async function scorePairSets<K extends string>(embed: Embedder, sets: Record<K, ImagePair[]>, what: string): Promise<Record<K, PairScores>> {
+export async function scorePairSets<K extends string>(
+  embed: Embedder,
+  sets: Record<K, ImagePair[]>,
+  what: string,
+): Promise<Record<K, PairScores>> {
   const all = Object.values<ImagePair[]>(sets).flat();
   if (all.length === 0) throw new Error(`${what}: no pairs`);
   checkPairImages(all);
@@ -99,7 +103,8 @@ export async function scorePairSets<K extends string>(embed: Embedder, sets: Rec
   const e = await embed(new ImageListDataset(images, what));
   const rows = rowOf(e, images.length);
   const bad = images.filter((_, i) => rows[i] < 0);
-  if (bad.length > 0) throw new Error(`${what}: ${bad.length} image(s) could not be read: ${bad.slice(0, 5).join(', ')}`);
+  if (bad.length > 0)
+    throw new Error(`${what}: ${bad.length} image(s) could not be read: ${bad.slice(0, 5).join(', ')}`);
   const out = {} as Record<K, PairScores>;
   for (const [name, pairs] of Object.entries<ImagePair[]>(sets)) {
     const scores = pairs.map((p) => dot(e.data, rows[index.get(p.a)!], e.data, rows[index.get(p.b)!], e.dim));

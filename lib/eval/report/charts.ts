@@ -57,7 +57,10 @@ function histogramCharts(results: NamedResult[]): Chart[] {
       const hi = Math.max(...all);
       const w = (hi - lo) / BINS || 1;
       const values: object[] = [];
-      for (const [kind, xs] of [['genuine', s.genuine], ['impostor', s.impostor]] as const) {
+      for (const [kind, xs] of [
+        ['genuine', s.genuine],
+        ['impostor', s.impostor],
+      ] as const) {
         const counts = new Array(BINS).fill(0);
         for (const x of xs) counts[Math.min(BINS - 1, Math.floor((x - lo) / w))]++;
         counts.forEach((c, b) => values.push({ kind, start: lo + b * w, end: lo + (b + 1) * w, share: c / xs.length }));
@@ -74,7 +77,12 @@ function histogramCharts(results: NamedResult[]): Chart[] {
             x: { field: 'start', type: 'quantitative', scale: { zero: false }, title: 'cosine similarity' },
             x2: { field: 'end' },
             y: { field: 'share', type: 'quantitative', stack: null, title: 'share of pairs' },
-            color: { field: 'kind', type: 'nominal', scale: { domain: ['genuine', 'impostor'], range: ['#1b9e77', '#d95f02'] }, title: null },
+            color: {
+              field: 'kind',
+              type: 'nominal',
+              scale: { domain: ['genuine', 'impostor'], range: ['#1b9e77', '#d95f02'] },
+              title: null,
+            },
           },
         },
       });
@@ -84,7 +92,9 @@ function histogramCharts(results: NamedResult[]): Chart[] {
 }
 
 function cmcChart(results: NamedResult[]): Chart | undefined {
-  const values = results.flatMap(({ name, result }) => (result.plots.cmc ?? []).map((rate, i) => ({ model: name, rank: i + 1, rate })));
+  const values = results.flatMap(({ name, result }) =>
+    (result.plots.cmc ?? []).map((rate, i) => ({ model: name, rank: i + 1, rate })),
+  );
   if (!values.length) return undefined;
   const classify = results[0].result.protocol === 'classify';
   return {
@@ -97,7 +107,12 @@ function cmcChart(results: NamedResult[]): Chart | undefined {
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'rank', type: 'quantitative', title: classify ? 'k' : 'rank', axis: { tickMinStep: 1 } },
-        y: { field: 'rate', type: 'quantitative', scale: { domain: [0, 1] }, title: classify ? 'top-k accuracy' : 'identification rate' },
+        y: {
+          field: 'rate',
+          type: 'quantitative',
+          scale: { domain: [0, 1] },
+          title: classify ? 'top-k accuracy' : 'identification rate',
+        },
         color: { field: 'model', type: 'nominal', title: null },
       },
     },
@@ -108,7 +123,9 @@ function heatmaps(results: NamedResult[]): Chart[] {
   return results.flatMap(({ name, result }, k) => {
     const m = result.plots.matrix;
     if (!m) return [];
-    const values = m.kinds.flatMap((a, i) => m.kinds.map((b, j) => ({ a, b, value: m.values[i][j], label: m.values[i][j].toFixed(3) })));
+    const values = m.kinds.flatMap((a, i) =>
+      m.kinds.map((b, j) => ({ a, b, value: m.values[i][j], label: m.values[i][j].toFixed(3) })),
+    );
     const sort = m.kinds;
     return [
       {
@@ -123,7 +140,12 @@ function heatmaps(results: NamedResult[]): Chart[] {
             y: { field: 'a', type: 'ordinal', sort, title: null },
           },
           layer: [
-            { mark: 'rect', encoding: { color: { field: 'value', type: 'quantitative', scale: { scheme: 'viridis' }, title: 'similarity' } } },
+            {
+              mark: 'rect',
+              encoding: {
+                color: { field: 'value', type: 'quantitative', scale: { scheme: 'viridis' }, title: 'similarity' },
+              },
+            },
             { mark: { type: 'text', color: 'white' }, encoding: { text: { field: 'label', type: 'nominal' } } },
           ],
         },
@@ -151,8 +173,26 @@ function trainingCharts(log: TrainingRecord[]): Chart[] {
     },
   });
   const out: Chart[] = [];
-  if (train.some((r) => r.loss !== undefined)) out.push(line('train-loss', 'Training loss', train.filter((r) => r.loss !== undefined), 'loss', 'loss'));
-  if (train.some((r) => r.lr !== undefined)) out.push(line('train-lr', 'Learning rate', train.filter((r) => r.lr !== undefined), 'lr', 'learning rate'));
+  if (train.some((r) => r.loss !== undefined))
+    out.push(
+      line(
+        'train-loss',
+        'Training loss',
+        train.filter((r) => r.loss !== undefined),
+        'loss',
+        'loss',
+      ),
+    );
+  if (train.some((r) => r.lr !== undefined))
+    out.push(
+      line(
+        'train-lr',
+        'Learning rate',
+        train.filter((r) => r.lr !== undefined),
+        'lr',
+        'learning rate',
+      ),
+    );
   const val = evals.flatMap((r) => [
     ...(r.val_top1 !== undefined ? [{ step: r.step, metric: 'top-1', value: r.val_top1 }] : []),
     ...(r.val_top5 !== undefined ? [{ step: r.step, metric: 'top-5', value: r.val_top5 }] : []),

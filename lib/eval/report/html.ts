@@ -31,16 +31,25 @@ export async function reportHtml(input: ReportInput): Promise<string> {
   const svgs = await renderSvgs(list.map((c) => c.spec));
   const { keys, columns } = sideBySide(input.records);
   const head = `<tr><th>metric</th>${input.records.map((r) => `<th title="${esc(r.weights)}">${esc(path.basename(r.weights))}<br><span class="note">${esc(r.model.arch)}</span></th>`).join('')}</tr>`;
-  const rows = keys.map((k) => `<tr><td>${esc(k)}</td>${columns.map((c) => `<td>${esc(formatValue(c.get(k)))}</td>`).join('')}</tr>`).join('\n');
+  const rows = keys
+    .map((k) => `<tr><td>${esc(k)}</td>${columns.map((c) => `<td>${esc(formatValue(c.get(k)))}</td>`).join('')}</tr>`)
+    .join('\n');
   const folds = input.records
     .filter((r) => r.folds.length)
     .map((r) => {
       const cols = [...new Set(r.folds.flatMap((f) => Object.keys(f)))];
-      const body = r.folds.map((f) => `<tr>${cols.map((c) => `<td>${esc(formatValue(f[c]))}</td>`).join('')}</tr>`).join('\n');
+      const body = r.folds
+        .map((f) => `<tr>${cols.map((c) => `<td>${esc(formatValue(f[c]))}</td>`).join('')}</tr>`)
+        .join('\n');
       return `<h3>Folds — ${esc(path.basename(r.weights))}</h3><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${body}</table>`;
     })
     .join('\n');
-  const figures = list.map((c, k) => `<figure class="plot" data-plot="${esc(c.id)}"><figcaption>${esc(c.title)}</figcaption>${svgs[k]}</figure>`).join('\n');
+  const figures = list
+    .map(
+      (c, k) =>
+        `<figure class="plot" data-plot="${esc(c.id)}"><figcaption>${esc(c.title)}</figcaption>${svgs[k]}</figure>`,
+    )
+    .join('\n');
   const protocol = input.records[0]?.protocol ?? '';
   const title = input.title ?? (input.records.length ? `vgg2-torch evaluation: ${protocol}` : 'vgg2-torch training');
   const evaluation = input.records.length
@@ -53,7 +62,9 @@ Accuracy over folds: each fold's threshold is chosen on the other folds only; ±
     : '';
   const training = input.training?.length
     ? `<h2>Training</h2>
-<table>${trainingSummary(input.training, input.trainingConfig).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(v))}</td></tr>`).join('\n')}</table>`
+<table>${trainingSummary(input.training, input.trainingConfig)
+        .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(formatValue(v))}</td></tr>`)
+        .join('\n')}</table>`
     : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><style>${CSS}</style></head>

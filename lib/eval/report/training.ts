@@ -21,19 +21,25 @@ export function readTrainingLog(run: string): TrainingRecord[] {
   const file = fs.existsSync(run) && fs.statSync(run).isDirectory() ? path.join(run, 'metrics.jsonl') : run;
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file (a run folder holds metrics.jsonl)`);
   const out: TrainingRecord[] = [];
-  fs.readFileSync(file, 'utf8').split(/\r?\n/).forEach((raw, k) => {
-    if (!raw.trim()) return;
-    let rec: TrainingRecord;
-    try {
-      rec = JSON.parse(raw);
-    } catch {
-      throw new Error(`${file}:${k + 1}: not JSON`);
-    }
-    if ((rec.type !== 'train' && rec.type !== 'eval') || typeof rec.step !== 'number' || typeof rec.epoch !== 'number') {
-      throw new Error(`${file}:${k + 1}: expected {"type": "train"|"eval", "epoch": N, "step": N, ...}`);
-    }
-    out.push(rec);
-  });
+  fs.readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .forEach((raw, k) => {
+      if (!raw.trim()) return;
+      let rec: TrainingRecord;
+      try {
+        rec = JSON.parse(raw);
+      } catch {
+        throw new Error(`${file}:${k + 1}: not JSON`);
+      }
+      if (
+        (rec.type !== 'train' && rec.type !== 'eval') ||
+        typeof rec.step !== 'number' ||
+        typeof rec.epoch !== 'number'
+      ) {
+        throw new Error(`${file}:${k + 1}: expected {"type": "train"|"eval", "epoch": N, "step": N, ...}`);
+      }
+      out.push(rec);
+    });
   if (out.length === 0) throw new Error(`${file}: empty`);
   return out;
 }
@@ -51,7 +57,26 @@ export function readRunConfig(run: string): Record<string, unknown> | undefined 
 }
 
 /** The config keys a reader of the report wants first. */
-const CONFIG_KEYS = ['arch', 'data', 'cache', 'demo', 'inputSize', 'crop', 'epochs', 'batchSize', 'accumulate', 'lr', 'schedule', 'warmupEpochs', 'loss', 'amp', 'balanced', 'holdoutPerClass', 'init', 'seed'];
+const CONFIG_KEYS = [
+  'arch',
+  'data',
+  'cache',
+  'demo',
+  'inputSize',
+  'crop',
+  'epochs',
+  'batchSize',
+  'accumulate',
+  'lr',
+  'schedule',
+  'warmupEpochs',
+  'loss',
+  'amp',
+  'balanced',
+  'holdoutPerClass',
+  'init',
+  'seed',
+];
 
 /** Rows of the report's training table: the run's outcome from its log, then its main settings. */
 export function trainingSummary(log: TrainingRecord[], config?: Record<string, unknown>): [string, string | number][] {
@@ -69,7 +94,10 @@ export function trainingSummary(log: TrainingRecord[], config?: Record<string, u
     ['held-out top-1 (best)', best ? `${best.val_top1} (step ${best.step})` : undefined],
     ['held-out pairs AUC (last)', lastEval?.val_verify_auc],
     ['held-out pairs EER (last)', lastEval?.val_verify_eer],
-    ...CONFIG_KEYS.filter((k) => config?.[k] !== undefined && config[k] !== false).map((k): [string, string] => [k, typeof config![k] === 'string' ? (config![k] as string) : JSON.stringify(config![k])]),
+    ...CONFIG_KEYS.filter((k) => config?.[k] !== undefined && config[k] !== false).map((k): [string, string] => [
+      k,
+      typeof config![k] === 'string' ? (config![k] as string) : JSON.stringify(config![k]),
+    ]),
   ];
   return rows.filter((r): r is [string, string | number] => r[1] !== undefined);
 }
