@@ -77,9 +77,9 @@ std::vector<int64_t> IntTuple(const Unpickled& objs, const Object& t, const char
   return out;
 }
 
-class Loader {
+class StateDictLoader {
  public:
-  explicit Loader(caffe2::serialize::PyTorchStreamReader* reader) : reader_(reader) {}
+  explicit StateDictLoader(caffe2::serialize::PyTorchStreamReader* reader) : reader_(reader) {}
 
   // ('storage', torch.XStorage, key, location, numel) -> Storage (1-D tensor).
   Object PersistentLoad(const Unpickled& objs, Id pid_id) {
@@ -212,7 +212,7 @@ TensorList Read(const std::string& path) {
   if (!reader.hasRecord("data.pkl")) Fail("archive has no data.pkl record");
   auto pkl = reader.getRecord("data.pkl");
 
-  Loader loader(&reader);
+  StateDictLoader loader(&reader);
   pickle::Hooks hooks;
   hooks.persistent_load = [&](const Unpickled& objs, Id pid) { return loader.PersistentLoad(objs, pid); };
   hooks.call = [&](const std::string& name, const Unpickled& objs, Id args) { return loader.Call(name, objs, args); };
