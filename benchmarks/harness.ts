@@ -48,16 +48,22 @@ export interface Suite {
 }
 
 /** Runs a command that prints one JSON line on stdout (its last line) and returns it parsed. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- another program's JSON line
-export function jsonLine(command: string, args: string[], cwd = repoRoot): Record<string, any> {
-  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 16 << 20 });
+export function jsonLine(
+  command: string,
+  args: string[],
+  cwd = repoRoot,
+  env: Record<string, string> = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- another program's JSON line
+): Record<string, any> {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 16 << 20, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]);
 }
 
-export const ourCli = (args: string[]) =>
-  jsonLine(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args]);
+/** Our CLI's JSON line; `env` adds variables (e.g. VGG2_CPU_CACHE_MB) for this run. */
+export const ourCli = (args: string[], env: Record<string, string> = {}) =>
+  jsonLine(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args], repoRoot, env);
 export const reference = (script: string, args: string[]) =>
   jsonLine(systemPython, [path.join(referenceDir, script), ...args], referenceDir);
 

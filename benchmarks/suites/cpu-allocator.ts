@@ -2,21 +2,12 @@
  * The caching CPU allocator against plain malloc (VGG2_CPU_CACHE_MB=0): training step throughput
  * and page faults, alternated in one run. Keeps the allocator honest: it stays only while it pays.
  */
-import { spawnSync } from 'child_process';
 import os from 'os';
-import path from 'path';
-import { Row, Suite, median, repoRoot } from '../harness';
+import { Row, Suite, median, ourCli } from '../harness';
 
-function step(args: string[], cacheMb?: string): Record<string, number> {
-  const env = { ...process.env, ...(cacheMb === undefined ? {} : { VGG2_CPU_CACHE_MB: cacheMb }) };
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), 'bench', 'train', ...args], {
-    env,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`bench train failed (${r.status}):\n${r.stderr}`);
-  const lines = r.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
-}
+/** One `bench train` run; `cacheMb` '0' turns the cache off. */
+const step = (args: string[], cacheMb?: string) =>
+  ourCli(['bench', 'train', ...args], cacheMb === undefined ? {} : { VGG2_CPU_CACHE_MB: cacheMb });
 
 const suite: Suite = {
   name: 'cpu-allocator',
