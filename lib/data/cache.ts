@@ -42,11 +42,126 @@ const RAW = 1;
 const JPEG = 2;
 const HEADER = 6; // format u8, channels u8, width u16, height u16
 
+/** LMDB meta page layout (liblmdb 1.x as lmdb-js builds it, 64-bit): page header, then MDB_meta. */
+const LMDB_MAGIC = 0xbeefc0de;
+const LMDB_DATA_VERSION = 2;
+const PAGE_HEADER = 24; // pgno u64, txnid u64, pad u16, flags u16, lower u16, upper u16
+const META = {
+  magic: PAGE_HEADER,
+  version: PAGE_HEADER + 4,
+  psize: PAGE_HEADER + 24, // mm_dbs[FREE_DBI].md_pad
+  freeRoot: PAGE_HEADER + 64, // mm_dbs[0].md_root
+  mainRoot: PAGE_HEADER + 112, // mm_dbs[1].md_root
+  lastPage: PAGE_HEADER + 120,
+  txnid: PAGE_HEADER + 128,
+  end: PAGE_HEADER + 144,
+};
+const NO_PAGE = 0xffffffffffffffffn; // P_INVALID: an empty tree
+
+/** Where an opened cache lives: lmdb-js keeps `data.mdb` in a folder for names without an extension. */
+export interface CacheLocation {
+  path: string;
+  /** The LMDB data file: `path` itself, or `path/data.mdb`. */
+  dataFile: string;
+  subdir: boolean;
+  /** False when prepare will create it. */
+  exists: boolean;
+}
+
+function metaProblem(fd: number, size: number): string | undefined {
+  const read = (off: number, n: number): Buffer => {
+    const b = Buffer.alloc(n);
+    const got = off < size ? fs.readSync(fd, b, 0, n, off) : 0;
+    return b.subarray(0, got);
+  };
+  const first = read(0, META.end);
+  if (first.length < META.end || first.readUInt32LE(META.magic) !== LMDB_MAGIC)
+    return `not an LMDB file (no LMDB magic 0xBEEFC0DE at byte ${META.magic}); is it a cache made by vgg2-torch prepare?`;
+  const version = first.readUInt32LE(META.version) & 0xffff;
+  if (version !== LMDB_DATA_VERSION)
+    return `LMDB data version ${version}, this lmdb reads ${LMDB_DATA_VERSION}; run prepare again with this version`;
+  const psize = first.readUInt32LE(META.psize);
+  if (psize < 512 || psize > 65536 || (psize & (psize - 1)) !== 0)
+    return `corrupt LMDB meta page (page size ${psize}); run prepare again`;
+  const cut = `truncated: ${size} bytes, shorter than`;
+  const again = 'delete it and run prepare again (or copy it again in full)';
+  if (size < 2 * psize) return `${cut} its two ${psize}-byte meta pages; ${again}`;
+  // LMDB reads the meta copies at 0, psize/2 (overlapping sync; no magic there) and psize and
+  // uses the newest transaction: every copy it may pick must describe pages inside the file, or
+  // mapping them faults.
+  const txn0 = first.readBigUInt64LE(META.txnid);
+  for (const off of [0, psize / 2, psize]) {
+    const m = read(off, META.end);
+    if (off > 0 && m.readBigUInt64LE(META.txnid) < txn0) continue;
+    if (m.readUInt32LE(META.psize) !== psize) return `corrupt LMDB meta page at byte ${off}; ${again}`;
+    const last = m.readBigUInt64LE(META.lastPage);
+    const need = (last + 1n) * BigInt(psize);
+    if (need > BigInt(size))
+      return `${cut} its last page needs (${need} bytes, ${last + 1n} pages of ${psize}); ${again}`;
+    for (const at of [META.freeRoot, META.mainRoot]) {
+      const root = m.readBigUInt64LE(at);
+      if (root !== NO_PAGE && (root < 2n || root > last))
+        return `corrupt LMDB meta page at byte ${off} (root page ${root} outside pages 2..${last}); ${again}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Check that `p` is a complete LMDB file before anything maps it: a truncated, zero-byte or foreign
+ * file would make LMDB fault (SIGBUS/SIGSEGV) in the middle of a read. For writing (`prepare
+ * --out`), a missing path or empty file/folder is fine (a new cache); anything else that is not an
+ * LMDB file is refused, so that prepare never overwrites it. Throws a one-line Error.
+ */
+export function checkCacheFile(p: string, mode: 'read' | 'write' = 'read'): CacheLocation {
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  const purpose =
+    mode === 'write'
+      ? 'refusing to write a cache there (choose another --out)'
+      : 'not a cache made by vgg2-torch prepare';
+  if (!st) {
+    if (mode === 'write') return { path: p, dataFile: p, subdir: !path.extname(p), exists: false };
+    throw new Error(`${p}: no such cache (make one with vgg2-torch prepare)`);
+  }
+  let dataFile = p;
+  if (st.isDirectory()) {
+    dataFile = path.join(p, 'data.mdb');
+    if (!fs.existsSync(dataFile)) {
+      if (mode === 'write' && fs.readdirSync(p).length === 0) return { path: p, dataFile, subdir: true, exists: false };
+      throw new Error(`${p}: a folder without data.mdb, ${purpose}`);
+    }
+  }
+  const dst = fs.statSync(dataFile);
+  if (!dst.isFile()) throw new Error(`${dataFile}: not a regular file, ${purpose}`);
+  const loc = { path: p, dataFile, subdir: st.isDirectory(), exists: true };
+  if (dst.size === 0) {
+    // LMDB initialises an empty file itself; to a reader it is an unfinished cache, not a folder.
+    if (mode === 'write') return { ...loc, exists: false };
+    throw new Error(
+      `${dataFile}: zero-byte file, not a finished LMDB cache (an interrupted or failed prepare?); delete it and run prepare again`,
+    );
+  }
+  const fd = fs.openSync(dataFile, 'r');
+  let problem: string | undefined;
+  try {
+    problem = metaProblem(fd, dst.size);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (problem)
+    throw new Error(
+      `${dataFile}: ${problem}${mode === 'write' && problem.startsWith('not an LMDB') ? `; ${purpose}` : ''}`,
+    );
+  return loc;
+}
+
 function openEnv(
   file: string,
   readOnly: boolean,
 ): { env: RootDatabase; images: Database<Buffer, number>; info: Database<unknown, number | string> } {
-  const env = open({ path: file, maxDbs: 4, compression: false, readOnly });
+  const loc = checkCacheFile(file, readOnly ? 'read' : 'write');
+  // noSubdir explicit: lmdb-js guesses it from the name's extension, wrong for a folder named x.lmdb.
+  const env = open({ path: file, noSubdir: !loc.subdir, maxDbs: 4, compression: false, readOnly });
   return {
     env,
     images: env.openDB<Buffer, number>({ name: 'images', encoding: 'binary', keyEncoding: 'uint32' }),
@@ -54,18 +169,13 @@ function openEnv(
   };
 }
 
-/** True for an LMDB file (by its meta-page magic 0xBEEFC0DE), as `prepare` writes. */
+/**
+ * True for what can only be a cache: a file (datasets are folders), or a folder holding `data.mdb`
+ * (prepare --out without an extension). Whether it is a good one is checkCacheFile's job.
+ */
 export function isCachePath(p: string): boolean {
-  try {
-    if (!fs.statSync(p).isFile()) return false;
-    const fd = fs.openSync(p, 'r');
-    const head = Buffer.alloc(64);
-    fs.readSync(fd, head, 0, 64, 0);
-    fs.closeSync(fd);
-    return head.includes(Buffer.from([0xde, 0xc0, 0xef, 0xbe]));
-  } catch {
-    return false;
-  }
+  const st = fs.statSync(p, { throwIfNoEntry: false });
+  return !!st && (st.isDirectory() ? fs.existsSync(path.join(p, 'data.mdb')) : true);
 }
 
 /** Identity of a dataset's sample list, cheap even for 3.1M images (size, classes, sampled paths). */

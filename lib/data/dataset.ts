@@ -19,12 +19,14 @@ export interface OpenOptions {
   boxes?: string;
   landmarks?: string;
   issues?: Issues;
+  /** `data` must be a cache (train --cache): checked as one even when it looks like a folder. */
+  cache?: boolean;
 }
 
 /** Recognise what `data` is; `dataset.description` says which was chosen. */
 export function openDataset(opts: OpenOptions): Dataset {
   const issues = opts.issues ?? new Issues();
-  if (isCachePath(opts.data)) return new CacheDataset(opts.data);
+  if (opts.cache || isCachePath(opts.data)) return new CacheDataset(opts.data);
   if (isVggFace2Root(opts.data))
     return new VggFace2Dataset({
       root: opts.data,

@@ -47,7 +47,7 @@ export async function openTrainData(c: TrainConfig, issues: Issues, log: (m: str
     source = c.demoDir ?? defaultDemoDir();
     await ensureDemoData(source, log);
   } else source = (c.cache ?? c.data)!;
-  const dataset = openDataset({ data: source, images: c.images, split: 'train', issues });
+  const dataset = openDataset({ data: source, images: c.images, split: 'train', issues, cache: !c.demo && !!c.cache });
   log(`data: ${dataset.description}`);
   const cached = dataset instanceof CacheDataset ? dataset.meta.settings : undefined;
   const face: Required<FaceOptions> = {

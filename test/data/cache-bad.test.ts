@@ -1,0 +1,157 @@
+/**
+ * Bad caches (issue 17.1, 17.9, 17.10): every opener validates the LMDB file before mapping it, so
+ * a truncated, zero-byte or foreign file is a one-line error, never SIGBUS/SIGSEGV; corrupt records
+ * are counted skips naming their key and source; check-data checks the records themselves.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { prepareCache } from '../../lib/data/cache';
+import { ImageFolderDataset } from '../../lib/data/image-folder';
+import { Model } from '../../lib/model';
+import { tmpDir, writeImage } from './helpers';
+
+const BIN = path.resolve(__dirname, '../../bin/vgg2-torch.js');
+
+function run(args: string[]): { status: number | null; signal: string | null; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  return { status: r.status, signal: r.signal, stderr: r.stderr };
+}
+
+/** The error line of a failed command (the last `error:` line). */
+function errorLine(stderr: string): string {
+  return (
+    stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('error:'))
+      .pop() ?? stderr
+  );
+}
+
+let src: string;
+let good: string;
+let weights: string;
+
+beforeAll(async () => {
+  src = tmpDir('cache-bad-src');
+  for (let c = 0; c < 3; c++)
+    for (let k = 0; k < 4; k++) await writeImage(path.join(src, `id${c}`, `${k}.jpg`), 40, 36, 'jpeg', 4 * c + k);
+  good = path.join(tmpDir('cache-bad'), 'good.lmdb');
+  const ds = new ImageFolderDataset({ root: src });
+  await prepareCache({ dataset: ds, dataPath: src, out: good, crop: 'none', size: 32, encoding: 'jpeg' });
+  // eval loads its weights before the data: a real (untrained) model gets it to the cache.
+  weights = path.join(path.dirname(good), 'w.safetensors');
+  const model = await Model.create({ numClasses: 3, inputSize: 32 });
+  await model.save(weights);
+  model.dispose();
+}, 60_000);
+
+describe('17.1: a bad cache file is a clean error in every command that opens one', () => {
+  /** Each bad cache, built from the good one, and the words its error must contain. */
+  const kinds: [string, (dir: string) => string, RegExp][] = [
+    [
+      'truncated to one page',
+      (d) => cut(d, 'one.lmdb', 4096),
+      /one\.lmdb: truncated: 4096 bytes, shorter than its two 4096-byte meta pages/,
+    ],
+    [
+      'truncated mid-file',
+      (d) => cut(d, 'half.lmdb', Math.floor(fs.statSync(good).size / 2)),
+      /half\.lmdb: truncated: \d+ bytes, shorter than its last page needs/,
+    ],
+    [
+      'zero bytes',
+      (d) => write(d, 'zero.lmdb', Buffer.alloc(0)),
+      /zero\.lmdb: zero-byte file, not a finished LMDB cache/,
+    ],
+    [
+      'garbage',
+      (d) => write(d, 'garbage.lmdb', Buffer.alloc(50_000, 0x5a)),
+      /garbage\.lmdb: not an LMDB file \(no LMDB magic 0xBEEFC0DE/,
+    ],
+    ['a text file', (d) => write(d, 'notes.txt', Buffer.from('hello\n')), /notes\.txt: not an LMDB file/],
+    [
+      'a folder with a truncated data.mdb',
+      (d) => {
+        fs.mkdirSync(path.join(d, 'dir'));
+        cut(path.join(d, 'dir'), 'data.mdb', 8192);
+        return path.join(d, 'dir');
+      },
+      /dir\/data\.mdb: truncated/,
+    ],
+  ];
+  function write(dir: string, name: string, b: Buffer): string {
+    fs.writeFileSync(path.join(dir, name), b);
+    return path.join(dir, name);
+  }
+  function cut(dir: string, name: string, n: number): string {
+    return write(dir, name, fs.readFileSync(good).subarray(0, n));
+  }
+
+  test.each(kinds)('%s', (_, make, expected) => {
+    const dir = tmpDir('cache-bad');
+    const bad = make(dir);
+    const before = fs.readFileSync(fs.statSync(bad).isDirectory() ? path.join(bad, 'data.mdb') : bad);
+    const commands: string[][] = [
+      ['check-data', '--data', bad],
+      ['bench', 'loader', '--cache', bad, '--size', '32', '--batch', '2', '--batches', '1'],
+      ['train', '--cache', bad, '--out', path.join(dir, 'run'), '--epochs', '1', '--batch-size', '2'],
+      ['eval', '--protocol', 'classify', '--data', bad, '--weights', weights],
+    ];
+    // prepare resuming into it: refused (a zero-byte file is the exception: LMDB starts it afresh).
+    if (!/zero/.test(bad)) commands.push(['prepare', '--data', src, '--out', bad, '--crop', 'none', '--size', '32']);
+    for (const args of commands) {
+      const r = run(args);
+      expect({ args, signal: r.signal, error: errorLine(r.stderr) }).toMatchObject({ signal: null });
+      expect(r.status).toBe(1);
+      expect(errorLine(r.stderr)).toMatch(expected);
+      expect(errorLine(r.stderr).split('\n')).toHaveLength(1);
+    }
+    // Nothing was written over the bad file.
+    const after = fs.readFileSync(fs.statSync(bad).isDirectory() ? path.join(bad, 'data.mdb') : bad);
+    expect(after.equals(before)).toBe(true);
+  });
+
+  test('a folder without data.mdb given as --cache is not taken for an image folder', () => {
+    const dir = tmpDir('cache-bad');
+    const r = run(['bench', 'loader', '--cache', dir, '--size', '32', '--batch', '2', '--batches', '1']);
+    expect(r.status).toBe(1);
+    expect(errorLine(r.stderr)).toContain(`${dir}: a folder without data.mdb, not a cache made by vgg2-torch prepare`);
+    const t = run(['train', '--cache', src, '--out', path.join(dir, 'run'), '--epochs', '1']);
+    expect(t.status).toBe(1);
+    expect(errorLine(t.stderr)).toContain(`${src}: a folder without data.mdb`);
+  });
+
+  test('prepare --out: a foreign file or a non-empty folder is refused and left as it was; a folder cache works', () => {
+    const dir = tmpDir('cache-bad');
+    const notes = path.join(dir, 'notes.txt');
+    fs.writeFileSync(notes, 'my notes\n');
+    const r = run(['prepare', '--data', src, '--out', notes, '--crop', 'none', '--size', '32']);
+    expect(r.status).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/notes\.txt: not an LMDB file .*; refusing to write a cache there/);
+    expect(fs.readFileSync(notes, 'utf8')).toBe('my notes\n');
+    const r2 = run(['prepare', '--data', src, '--out', src, '--crop', 'none', '--size', '32']);
+    expect(errorLine(r2.stderr)).toContain(`${src}: a folder without data.mdb, refusing to write a cache there`);
+    expect(fs.readdirSync(src).sort()).toEqual(['id0', 'id1', 'id2']);
+    // A name without an extension is a folder cache (lmdb-js's layout): made, then read back.
+    const folder = path.join(dir, 'cachedir');
+    expect(run(['prepare', '--data', src, '--out', folder, '--crop', 'none', '--size', '32']).status).toBe(0);
+    const c = run(['check-data', '--data', folder]);
+    expect(c.stderr).toContain('check-data: no problems found');
+    expect(c.status).toBe(0);
+  });
+
+  test('prepare resuming on a truncated cache refuses and keeps it; the good cache still opens', () => {
+    const dir = tmpDir('cache-bad');
+    const copy = path.join(dir, 'c.lmdb');
+    fs.copyFileSync(good, copy);
+    fs.truncateSync(copy, fs.statSync(good).size - 4096);
+    const size = fs.statSync(copy).size;
+    const r = run(['prepare', '--data', src, '--out', copy, '--crop', 'none', '--size', '32']);
+    expect(r.status).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/c\.lmdb: truncated/);
+    expect(fs.statSync(copy).size).toBe(size);
+    expect(run(['check-data', '--data', good]).status).toBe(0);
+  });
+});
