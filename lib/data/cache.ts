@@ -32,8 +32,8 @@ export interface CacheSettings {
 export interface CacheMeta {
   version: number;
   settings: CacheSettings;
-  /** Where the images came from, and the dataset's identity (to refuse mixing sources). */
-  source: { data: string; description: string; size: number; fingerprint: string };
+  /** Where the images came from (`images`: the folder relPaths are relative to), and the dataset's identity (to refuse mixing sources). */
+  source: { data: string; description: string; size: number; fingerprint: string; images?: string };
   classes: string[];
   complete: boolean;
 }
@@ -218,6 +218,21 @@ export interface CacheRecord {
   body: Buffer;
 }
 
+/** A record's header and size checked (what is wrong, or undefined): the native decoder trusts them. */
+function recordProblem(rec: Buffer): string | undefined {
+  if (rec.length < HEADER) return `${rec.length}-byte record, shorter than its ${HEADER}-byte header`;
+  if (rec[0] !== RAW && rec[0] !== JPEG) return `unknown record format ${rec[0]}`;
+  if (rec[1] !== 3) return `${rec[1]} channels, expected 3`;
+  const w = rec.readUInt16LE(2);
+  const h = rec.readUInt16LE(4);
+  if (w === 0 || h === 0) return `empty image (${w}×${h})`;
+  if (rec[0] === RAW && rec.length - HEADER !== w * h * 3)
+    return `raw ${w}×${h} image needs ${w * h * 3} bytes, the record holds ${rec.length - HEADER}`;
+  if (rec[0] === JPEG && (rec.length < HEADER + 4 || rec[HEADER] !== 0xff || rec[HEADER + 1] !== 0xd8))
+    return 'JPEG record without a JPEG start marker';
+  return undefined;
+}
+
 function parseRecord(rec: Buffer): CacheRecord {
   return {
     encoding: rec[0] === RAW ? 'raw' : 'jpeg',
@@ -227,13 +242,27 @@ function parseRecord(rec: Buffer): CacheRecord {
   };
 }
 
-async function decode(r: CacheRecord): Promise<BaseImage> {
+/** Decodes a record; throws a plain Error saying what is wrong (the caller names the record). */
+async function decode(r: CacheRecord, failOn?: 'truncated'): Promise<BaseImage> {
   const { width, height } = r;
   if (r.encoding === 'raw') return { data: r.body, width, height };
-  const { data, info } = await sharp(r.body).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(r.body, failOn ? { failOn } : {})
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.width !== width || info.height !== height || info.channels !== 3)
-    throw new Error('cache record: JPEG does not match its header');
+    throw new Error(`JPEG is ${info.width}×${info.height}×${info.channels}, its header says ${width}×${height}×3`);
   return { data, width, height };
+}
+
+/** The folder a dataset's relPaths are relative to (the images root; VGGFace2: `<root>/<split>`). */
+function imagesRoot(ds: Dataset, fallback: string): string {
+  for (let i = 0; i < Math.min(ds.size, 16); i++) {
+    const full = ds.source(i).path;
+    const rel = path.normalize(ds.relPath(i));
+    if (full.endsWith(path.sep + rel)) return full.slice(0, full.length - rel.length - 1);
+  }
+  return fallback;
 }
 
 export interface PrepareOptions {
@@ -297,6 +326,7 @@ export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
     description: ds.description,
     size: ds.size,
     fingerprint: datasetFingerprint(ds),
+    images: imagesRoot(ds, path.resolve(o.dataPath)),
   };
   const { env, images, info } = openEnv(o.out, false);
   try {
@@ -398,16 +428,33 @@ export class CacheDataset implements Dataset {
   readonly keys: Int32Array;
   private readonly db: ReturnType<typeof openEnv>;
 
-  constructor(readonly file: string) {
+  /** The folder the records' relPaths are relative to (where check-data looks for the sources). */
+  readonly imagesRoot: string;
+  private readonly issues: Issues;
+
+  /** `issues` counts records with an out-of-range label (dropped) and, when reading, corrupt ones. */
+  constructor(
+    readonly file: string,
+    issues?: Issues,
+  ) {
+    this.issues = issues ?? new Issues();
     this.db = openEnv(file, true);
     const meta = this.db.info.get('meta') as CacheMeta | undefined;
+    const index = this.db.info.get('index');
+    const labels = this.db.info.get('labels');
     const problem = !meta
       ? `${file}: not a vgg2-torch cache (no metadata)`
       : meta.version !== CACHE_FORMAT_VERSION
         ? `${file}: cache format version ${meta.version}, expected ${CACHE_FORMAT_VERSION}; run prepare again`
         : !meta.complete
           ? `${file}: incomplete cache (interrupted prepare); run prepare again to resume it`
-          : undefined;
+          : !Buffer.isBuffer(index) ||
+              !Buffer.isBuffer(labels) ||
+              index.length !== labels.length ||
+              index.length % 4 !== 0 ||
+              !Array.isArray(meta.classes)
+            ? `${file}: damaged cache (its index of records is missing or inconsistent); delete it and run prepare again`
+            : undefined;
     if (problem || !meta) {
       // Close now: a second LMDB handle on the same file in this process (prepare resuming) fails.
       void this.db.env.close();
@@ -415,18 +462,49 @@ export class CacheDataset implements Dataset {
     }
     this.meta = meta;
     this.classes = meta.classes;
-    this.keys = int32s(this.db.info.get('index'));
-    this.labels = int32s(this.db.info.get('labels'));
+    this.imagesRoot = meta.source.images ?? /\(images (.+?)\): /.exec(meta.source.description)?.[1] ?? meta.source.data;
+    let keys = int32s(index);
+    let labs = int32s(labels);
+    // A label outside the class list would index past the classifier: such records are skipped.
+    const ok = labs.map((l, k) => (l >= 0 && l < this.classes.length && keys[k] >= 0 ? 1 : 0));
+    if (!ok.every((x) => x === 1)) {
+      try {
+        ok.forEach((x, k) => {
+          if (!x)
+            this.issues.add(
+              'bad-record',
+              `${this.where(keys[k])}: label ${labs[k]} outside 0..${this.classes.length - 1}`,
+            );
+        });
+      } catch (e) {
+        void this.db.env.close();
+        throw e;
+      }
+      keys = keys.filter((_, k) => ok[k]);
+      labs = labs.filter((_, k) => ok[k]);
+    }
+    this.keys = keys;
+    this.labels = labs;
     this.size = this.keys.length;
     this.description = `cache ${file} (${settingsText(meta.settings)}) of ${meta.source.description}: ${this.size} images, ${this.classes.length} identities`;
   }
 
+  /** "FILE record KEY (source PATH)": how problems name a record. */
+  private where(key: number): string {
+    const entry = this.db.info.get(key) as [number, string] | undefined;
+    const rel = Array.isArray(entry) && typeof entry[1] === 'string' ? entry[1] : undefined;
+    return `${this.file} record ${key}${rel ? ` (source ${path.join(this.imagesRoot, rel)})` : ''}`;
+  }
+
   relPath(i: number): string {
-    return (this.db.info.get(this.keys[i]) as [number, string])[1];
+    const entry = this.db.info.get(this.keys[i]) as [number, string] | undefined;
+    if (!Array.isArray(entry) || typeof entry[1] !== 'string')
+      throw new DataError('bad-record', `${this.file} record ${this.keys[i]}: no source path in its index entry`);
+    return entry[1];
   }
 
   source(i: number): SampleSource {
-    return { path: path.join(this.meta.source.data, this.relPath(i)), label: this.labels[i] };
+    return { path: path.join(this.imagesRoot, this.relPath(i)), label: this.labels[i] };
   }
 
   /** Refuse to serve images made with other crop settings than the caller asks for. */
@@ -438,15 +516,26 @@ export class CacheDataset implements Dataset {
       );
   }
 
-  /** The stored record of sample i (synchronous: LMDB reads are memory-mapped). */
+  /**
+   * The stored record of sample i (synchronous: LMDB reads are memory-mapped), its header and size
+   * checked; a DataError ('bad-record') naming the record and its source when unusable.
+   */
   record(i: number): CacheRecord {
-    const rec = this.db.images.get(this.keys[i]);
-    if (!rec) throw new DataError('missing-file', `${this.file}: record ${this.keys[i]} missing`);
+    const key = this.keys[i];
+    const rec = this.db.images.get(key);
+    const problem = !rec ? 'missing from the images table' : recordProblem(rec);
+    if (problem || !rec) throw new DataError('bad-record', `${this.where(key)}: ${problem}`);
     return parseRecord(rec);
   }
 
-  async loadBase(i: number): Promise<BaseImage> {
-    return decode(this.record(i));
+  /** Stage-1 image of sample i; a corrupt JPEG is a DataError ('corrupt-image') naming the record. */
+  async loadBase(i: number, failOn?: 'truncated'): Promise<BaseImage> {
+    const rec = this.record(i);
+    try {
+      return await decode(rec, failOn);
+    } catch (e) {
+      throw new DataError('corrupt-image', `${this.where(this.keys[i])}: ${(e as Error).message}`);
+    }
   }
 
   close(): Promise<void> {

@@ -26,7 +26,7 @@ export interface OpenOptions {
 /** Recognise what `data` is; `dataset.description` says which was chosen. */
 export function openDataset(opts: OpenOptions): Dataset {
   const issues = opts.issues ?? new Issues();
-  if (opts.cache || isCachePath(opts.data)) return new CacheDataset(opts.data);
+  if (opts.cache || isCachePath(opts.data)) return new CacheDataset(opts.data, issues);
   if (isVggFace2Root(opts.data))
     return new VggFace2Dataset({
       root: opts.data,

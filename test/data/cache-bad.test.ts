@@ -6,7 +6,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { prepareCache } from '../../lib/data/cache';
+import { open } from 'lmdb';
+import { CacheDataset, prepareCache } from '../../lib/data/cache';
+import { DataError, Issues } from '../../lib/data/issues';
+import { Loader } from '../../lib/data/loader';
 import { ImageFolderDataset } from '../../lib/data/image-folder';
 import { Model } from '../../lib/model';
 import { tmpDir, writeImage } from './helpers';
@@ -154,4 +157,112 @@ describe('17.1: a bad cache file is a clean error in every command that opens on
     expect(fs.statSync(copy).size).toBe(size);
     expect(run(['check-data', '--data', good]).status).toBe(0);
   });
+});
+
+/** A copy of the good cache with some records replaced (key → bytes) through LMDB itself. */
+async function damaged(records: Record<number, Buffer>, labels?: Int32Array): Promise<string> {
+  const file = path.join(tmpDir('cache-bad'), 'd.lmdb');
+  fs.copyFileSync(good, file);
+  const env = open({ path: file, maxDbs: 4, compression: false });
+  const images = env.openDB<Buffer, number>({ name: 'images', encoding: 'binary', keyEncoding: 'uint32' });
+  const info = env.openDB<unknown, number | string>({ name: 'info' });
+  for (const [k, v] of Object.entries(records)) await images.put(Number(k), v);
+  if (labels) await info.put('labels', Buffer.from(labels.buffer));
+  await env.close();
+  return file;
+}
+
+/** A record header (format JPEG, 3 channels, w × h) over any body. */
+function jpegRecord(body: Buffer, w = 32, h = 36): Buffer {
+  const head = Buffer.from([2, 3, 0, 0, 0, 0]);
+  head.writeUInt16LE(w, 2);
+  head.writeUInt16LE(h, 4);
+  return Buffer.concat([head, body]);
+}
+
+async function loadAll(file: string, issues: Issues, decoder?: 'native' | 'sharp'): Promise<number> {
+  const ds = new CacheDataset(file, issues);
+  const loader = new Loader(ds, { crop: 'none', size: 32, batchSize: 4, train: false, epochs: 1, issues, decoder });
+  let n = 0;
+  try {
+    for await (const b of loader) {
+      n += b.n;
+      loader.release(b);
+    }
+  } finally {
+    loader.close();
+    await ds.close();
+  }
+  return n;
+}
+
+describe('17.9: a corrupt record inside a cache is a counted skip naming its key and source', () => {
+  const srcOf = (key: number) => path.join(src, new ImageFolderDataset({ root: src }).relPath(key));
+
+  test.each(['native', 'sharp'] as const)('corrupt JPEG body (%s decoder); --strict fails on it', async (decoder) => {
+    const real = fs.readFileSync(path.join(src, 'id0', '0.jpg'));
+    // Key 5: a JPEG cut in half (its header intact); key 9: garbage after the start marker.
+    const file = await damaged({
+      5: jpegRecord(real.subarray(0, 200)),
+      9: jpegRecord(Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(300, 7)])),
+    });
+    const warnings: string[] = [];
+    const issues = new Issues({ warn: (m) => warnings.push(m), examples: 5 });
+    expect(await loadAll(file, issues, decoder)).toBe(10);
+    expect(issues.count('corrupt-image')).toBe(2);
+    expect(issues.count()).toBe(2);
+    const ex = issues.examplesOf('corrupt-image').join('\n');
+    expect(ex).toContain(`${file} record 5 (source ${srcOf(5)})`);
+    expect(ex).toContain(`${file} record 9 (source ${srcOf(9)})`);
+    expect(warnings[0]).toMatch(/^corrupt or truncated image: .*d\.lmdb record \d \(source /);
+    const strict = new Issues({ strict: true });
+    const err = await loadAll(file, strict, decoder).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toMatch(
+      /^corrupt or truncated image: .*d\.lmdb record [59] \(source .*id[12]\/[0-3]\.jpg\)/,
+    );
+  });
+
+  test('bad header, raw size and out-of-range labels are bad-record skips (the native decoder never sees them)', async () => {
+    const raw = Buffer.from([1, 3, 0, 0, 0, 0, 1, 2, 3]); // raw 0×0 header over 3 bytes
+    const bigRaw = Buffer.alloc(6 + 10);
+    bigRaw[0] = 1;
+    bigRaw[1] = 3;
+    bigRaw.writeUInt16LE(1000, 2); // claims 1000×1000 raw pixels in 10 bytes
+    bigRaw.writeUInt16LE(1000, 4);
+    const labels = Int32Array.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    labels[11] = 99;
+    const file = await damaged(
+      { 1: Buffer.from([9, 3]), 2: raw, 3: bigRaw, 7: jpegRecord(Buffer.from('not a jpeg')) },
+      labels,
+    );
+    for (const decoder of ['native', 'sharp'] as const) {
+      const issues = new Issues({ warn: () => undefined, examples: 10 });
+      expect(await loadAll(file, issues, decoder)).toBe(7);
+      expect(issues.count('bad-record')).toBe(5);
+      const ex = issues.examplesOf('bad-record').join('\n');
+      expect(ex).toContain('record 1 (source');
+      expect(ex).toContain('2-byte record, shorter than its 6-byte header');
+      expect(ex).toContain('record 2 (source');
+      expect(ex).toContain('raw 1000×1000 image needs 3000000 bytes, the record holds 10');
+      expect(ex).toContain('record 7 (source');
+      expect(ex).toContain('JPEG record without a JPEG start marker');
+      expect(ex).toContain(`record 11 (source ${srcOf(11)}): label 99 outside 0..2`);
+    }
+  });
+
+  test('train --cache: skips and counts it; --strict-data stops naming the record', () => {
+    return damaged({ 4: jpegRecord(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4, 5])) }).then((file) => {
+      const dir = tmpDir('cache-bad');
+      const args = ['train', '--cache', file, '--epochs', '1', '--batch-size', '4', '--holdout-per-class', '0'];
+      const ok = run([...args, '--out', path.join(dir, 'a')]);
+      expect(ok.status).toBe(0);
+      expect(ok.stderr).toMatch(/corrupt or truncated image: .*d\.lmdb record 4 \(source .*id1\/0\.jpg\)/);
+      const strict = run([...args, '--out', path.join(dir, 'b'), '--strict-data']);
+      expect(strict.status).toBe(1);
+      expect(errorLine(strict.stderr)).toMatch(
+        /corrupt or truncated image: .*d\.lmdb record 4 \(source .*id1\/0\.jpg\)/,
+      );
+    });
+  }, 120_000);
 });
