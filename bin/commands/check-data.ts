@@ -15,7 +15,7 @@ const cmd: CommandModule<object, Args> = {
     'Check a download: MD5 sums, every listed image present and decodable, boxes inside images, identities consistent',
   builder: (y) =>
     y
-      .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root or image folder' })
+      .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root, image folder or cache' })
       .option('images', {
         type: 'string',
         describe: 'VGGFace2: images folder when not <data>/<split>',
@@ -43,9 +43,12 @@ const cmd: CommandModule<object, Args> = {
         process.stderr.write(`\rcheck-data: ${done}/${total} images   `);
       },
     });
+    const records = r.checkedRecords ? `${r.checkedRecords} cache records, ` : '';
     process.stderr.write(
-      `\n${r.datasets.join('\n')}\ncheck-data: ${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
+      `\n${r.datasets.join('\n')}\ncheck-data: ${records}${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
     );
+    if (r.sourceAbsent)
+      process.stderr.write(`check-data: source images not checked: ${r.sourceAbsent} is not on this machine\n`);
     if (issues.count() > 0) throw new Error(`check-data found ${issues.count()} problems:\n${issues.summary()}`);
     process.stderr.write('check-data: no problems found\n');
   },

@@ -1,11 +1,15 @@
-/** `check-data`: MD5 sums of archives, every listed image present and decodable, boxes inside images. */
+/**
+ * `check-data`: MD5 sums of archives, every listed image present and decodable, boxes inside images;
+ * for a cache, every record (header, size, decodable, label) and the source images when present.
+ */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import sharp from 'sharp';
 import { clampBox } from './boxes';
+import { CacheDataset, isCachePath } from './cache';
 import { openDataset } from './dataset';
-import { Issues } from './issues';
+import { DataError, Issues } from './issues';
 import { sniffFormat } from './magic';
 import type { Dataset } from './types';
 import { findVggFace2Files } from './vggface2';
@@ -24,6 +28,10 @@ export interface CheckReport {
   datasets: string[];
   checkedImages: number;
   checkedArchives: number;
+  /** Cache records checked (0 for a dataset). */
+  checkedRecords: number;
+  /** Set when the cache's source images are not on this machine (only the records were checked). */
+  sourceAbsent?: string;
 }
 
 async function md5File(file: string): Promise<string> {
@@ -57,8 +65,9 @@ async function checkImages(ds: Dataset, o: CheckOptions, offset: number, total: 
   let done = 0;
   const worker = async () => {
     while (next < ds.size) {
-      const s = ds.source(next++);
+      const i = next++;
       try {
+        const s = ds.source(i);
         const buf = await fs.promises.readFile(s.path).catch(() => undefined);
         if (!buf) o.issues.add('missing-file', s.path);
         else if (buf.length === 0) o.issues.add('empty-file', s.path);
@@ -81,6 +90,9 @@ async function checkImages(ds: Dataset, o: CheckOptions, offset: number, total: 
             else if (!c.inside) o.issues.add('box-partly-outside', `${s.path}: ${JSON.stringify(s.box)} vs ${w}×${h}`);
           }
         }
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e; // a cache record without its source path
+        o.issues.add(e.kind, e.detail);
       } finally {
         o.progress?.(offset + ++done, total);
       }
@@ -89,9 +101,45 @@ async function checkImages(ds: Dataset, o: CheckOptions, offset: number, total: 
   await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
 }
 
+/** Every record of a cache: header and size (record), the JPEG decoded in full (truncation shows at its end). */
+async function checkRecords(ds: CacheDataset, o: CheckOptions): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < ds.size) {
+      const i = next++;
+      try {
+        await ds.loadBase(i, 'truncated');
+      } catch (e) {
+        if (!(e instanceof DataError)) throw e;
+        o.issues.add(e.kind, e.detail);
+      } finally {
+        o.progress?.(++done, ds.size);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
+}
+
 export async function checkData(o: CheckOptions): Promise<CheckReport> {
-  const report: CheckReport = { datasets: [], checkedImages: 0, checkedArchives: 0 };
+  const report: CheckReport = { datasets: [], checkedImages: 0, checkedArchives: 0, checkedRecords: 0 };
   if (o.md5) report.checkedArchives = await checkSums(o.md5, o.issues);
+  if (isCachePath(o.data)) {
+    const opened = new CacheDataset(o.data, o.issues);
+    try {
+      report.datasets.push(opened.description);
+      await checkRecords(opened, o);
+      report.checkedRecords = opened.size;
+      // The sources, where the cache says they are (VGGFace2: <root>/<split>), when this machine has them.
+      if (fs.existsSync(opened.imagesRoot)) {
+        await checkImages(opened, o, 0, opened.size);
+        report.checkedImages = opened.size;
+      } else report.sourceAbsent = opened.imagesRoot;
+    } finally {
+      await opened.close();
+    }
+    return report;
+  }
   const files = findVggFace2Files(o.data);
   const splits = files ? (['train', 'test'] as const).filter((s) => files.list[s]) : [undefined];
   const sets = splits.map((split) => openDataset({ data: o.data, images: o.images, split, issues: o.issues }));

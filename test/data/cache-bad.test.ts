@@ -266,3 +266,73 @@ describe('17.9: a corrupt record inside a cache is a counted skip naming its key
     });
   }, 120_000);
 });
+
+describe('17.10: check-data on a cache', () => {
+  /** A minimal VGGFace2 layout: meta/identity_meta.csv, meta/train_list.txt, train/<id>/<img>. */
+  async function vggRoot(): Promise<string> {
+    const root = tmpDir('cache-bad-vgg');
+    fs.mkdirSync(path.join(root, 'meta'));
+    fs.writeFileSync(
+      path.join(root, 'meta/identity_meta.csv'),
+      'Class_ID, Name, Sample_Num, Flag, Gender\nn000001, "A", 3, 1, m\nn000002, "B", 3, 1, f\n',
+    );
+    const list: string[] = [];
+    for (const id of ['n000001', 'n000002'])
+      for (let k = 1; k <= 3; k++) {
+        list.push(`${id}/000${k}_01.jpg`);
+        await writeImage(path.join(root, 'train', list[list.length - 1]), 40, 44, 'jpeg', list.length);
+      }
+    fs.writeFileSync(path.join(root, 'meta/train_list.txt'), list.join('\n') + '\n');
+    return root;
+  }
+
+  test('VGGFace2-layout cache: sources found under train/ (new and older caches); records checked and counted', async () => {
+    const root = await vggRoot();
+    const cache = path.join(tmpDir('cache-bad'), 'v.lmdb');
+    expect(run(['prepare', '--data', root, '--out', cache, '--crop', 'none', '--size', '32']).status).toBe(0);
+    const ok = run(['check-data', '--data', cache]);
+    expect(ok.stderr).toContain('check-data: 6 cache records, 6 images, 0 archives checked');
+    expect(ok.stderr).toContain('check-data: no problems found');
+    expect(ok.status).toBe(0);
+
+    // A cache made before the images root was recorded: found from its description.
+    const env = open({ path: cache, maxDbs: 4, compression: false });
+    const info = env.openDB<unknown, number | string>({ name: 'info' });
+    const meta = info.get('meta') as { source: { images?: string } };
+    delete meta.source.images;
+    await info.put('meta', meta);
+    const images = env.openDB<Buffer, number>({ name: 'images', encoding: 'binary', keyEncoding: 'uint32' });
+    // Key 2: a JPEG cut short; key 4: a header saying raw 1000×1000 over 10 bytes.
+    const rec2 = images.get(2)!;
+    await images.put(2, rec2.subarray(0, Math.floor(rec2.length * 0.6)));
+    const bad = Buffer.alloc(16);
+    bad[0] = 1;
+    bad[1] = 3;
+    bad.writeUInt16LE(1000, 2);
+    bad.writeUInt16LE(1000, 4);
+    await images.put(4, bad);
+    await info.put('labels', Buffer.from(Int32Array.from([0, 0, 0, 1, 1, 7]).buffer)); // key 5: label 7 of 2
+    await env.close();
+    const r = run(['check-data', '--data', cache]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('check-data: 5 cache records, 5 images, 0 archives checked');
+    expect(r.stderr).not.toContain('listed file missing');
+    expect(r.stderr).toContain('check-data found 3 problems:');
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `1 × corrupt or truncated image \\(e\\.g\\. ${cache} record 2 \\(source ${root}/train/n000001/0003_01\\.jpg\\)`,
+      ),
+    );
+    expect(r.stderr).toMatch(
+      /2 × unusable cache record .*record 4 \(source .*train\/n000002\/0002_01\.jpg\): raw 1000×1000/,
+    );
+    expect(r.stderr).toMatch(/record 5 \(source .*train\/n000002\/0003_01\.jpg\): label 7 outside 0\.\.1/);
+
+    // Sources moved away: the records are still checked, and it says the sources were not.
+    fs.renameSync(path.join(root, 'train'), path.join(root, 'elsewhere'));
+    const moved = run(['check-data', '--data', cache]);
+    expect(moved.stderr).toContain('check-data: 5 cache records, 0 images, 0 archives checked');
+    expect(moved.stderr).toContain(`check-data: source images not checked: ${root}/train is not on this machine`);
+    expect(moved.stderr).toContain('check-data found 3 problems:');
+  }, 60_000);
+});
