@@ -90,9 +90,11 @@ function metaProblem(fd: number, size: number): string | undefined {
   // uses the newest transaction: every copy it may pick must describe pages inside the file, or
   // mapping them faults.
   const txn0 = first.readBigUInt64LE(META.txnid);
+  let newest = first;
   for (const off of [0, psize / 2, psize]) {
     const m = read(off, META.end);
     if (off > 0 && m.readBigUInt64LE(META.txnid) < txn0) continue;
+    if (m.readBigUInt64LE(META.txnid) >= newest.readBigUInt64LE(META.txnid)) newest = m;
     if (m.readUInt32LE(META.psize) !== psize) return `corrupt LMDB meta page at byte ${off}; ${again}`;
     const last = m.readBigUInt64LE(META.lastPage);
     const need = (last + 1n) * BigInt(psize);
@@ -102,6 +104,71 @@ function metaProblem(fd: number, size: number): string | undefined {
       const root = m.readBigUInt64LE(at);
       if (root !== NO_PAGE && (root < 2n || root > last))
         return `corrupt LMDB meta page at byte ${off} (root page ${root} outside pages 2..${last}); ${again}`;
+    }
+  }
+  const damage = treeProblem(read, psize, newest);
+  return damage && `damaged inside: ${damage}; ${again}`;
+}
+
+const P_BRANCH = 0x01;
+const P_LEAF = 0x02;
+const F_BIGDATA = 0x01;
+const F_SUBDATA = 0x02;
+const NODE_HEADER = 8; // lo u16, hi u16, flags u16, ksize u16 (MDB_node)
+
+/**
+ * Walks every branch and leaf page of the trees the meta page names (the free list, the main DB
+ * and its named DBs), checking what LMDB follows without bounds checks: node offsets inside their
+ * page, child and overflow page numbers inside the file, data sizes inside their page or overflow
+ * run. Bit rot there makes a read fault; overflow pages (the records) are not read, so this costs
+ * one read per branch/leaf page (~2 % of a cache of JPEG records).
+ */
+function treeProblem(read: (off: number, n: number) => Buffer, psize: number, meta: Buffer): string | undefined {
+  const last = Number(meta.readBigUInt64LE(META.lastPage));
+  const roots: [number, boolean][] = [
+    [Number(meta.readBigUInt64LE(META.freeRoot)), false],
+    [Number(meta.readBigUInt64LE(META.mainRoot)), true],
+  ];
+  const seen = new Set<number>();
+  const stack: [number, boolean][] = roots.filter(([r]) => r !== Number(NO_PAGE));
+  while (stack.length) {
+    const [pgno, isMain] = stack.pop()!;
+    if (pgno < 2 || pgno > last) return `page number ${pgno} outside pages 2..${last}`;
+    if (seen.has(pgno)) return `page ${pgno} reached twice (a loop)`;
+    seen.add(pgno);
+    const page = read(pgno * psize, psize);
+    const flags = page.readUInt16LE(18);
+    const lower = page.readUInt16LE(20);
+    const upper = page.readUInt16LE(22);
+    if (page.length < psize || Number(page.readBigUInt64LE(0)) !== pgno || !(flags & (P_BRANCH | P_LEAF)))
+      return `page ${pgno} is not a B-tree page`;
+    if (lower > upper || PAGE_HEADER + upper > psize) return `page ${pgno}: free-space bounds ${lower}..${upper}`;
+    for (let k = 0; k < lower >> 1; k++) {
+      const node = PAGE_HEADER + page.readUInt16LE(PAGE_HEADER + 2 * k);
+      if (node < PAGE_HEADER + upper || node + NODE_HEADER > psize) return `page ${pgno}: node ${k} outside the page`;
+      const lo = page.readUInt16LE(node);
+      const hi = page.readUInt16LE(node + 2);
+      const nflags = page.readUInt16LE(node + 4);
+      const data = node + NODE_HEADER + page.readUInt16LE(node + 6);
+      if (data > psize) return `page ${pgno}: key of node ${k} runs past the page`;
+      if (flags & P_BRANCH) {
+        stack.push([lo + hi * 0x10000 + nflags * 0x100000000, isMain]);
+        continue;
+      }
+      const dsize = lo + hi * 0x10000;
+      if (nflags & F_BIGDATA) {
+        if (data + 8 > psize) return `page ${pgno}: node ${k} runs past the page`;
+        const ov = Number(page.readBigUInt64LE(data));
+        const pages = Math.floor((PAGE_HEADER - 1 + dsize) / psize) + 1;
+        if (ov < 2 || ov + pages - 1 > last)
+          return `page ${pgno}: node ${k}'s ${dsize}-byte value on pages ${ov}..${ov + pages - 1}, outside pages 2..${last}`;
+      } else if (data + dsize > psize) return `page ${pgno}: value of node ${k} runs past the page`;
+      else if (nflags & F_SUBDATA) {
+        // A named DB's record (MDB_db, 48 bytes; md_root at 40): its tree is walked too.
+        if (!isMain || dsize < 48) return `page ${pgno}: node ${k} is a malformed sub-database record`;
+        const root = page.readBigUInt64LE(data + 40);
+        if (root !== NO_PAGE) stack.push([Number(root), false]);
+      } else if (nflags & ~(F_BIGDATA | F_SUBDATA)) return `page ${pgno}: node ${k} has unknown flags ${nflags}`;
     }
   }
   return undefined;

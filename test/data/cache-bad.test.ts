@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { open } from 'lmdb';
-import { CacheDataset, prepareCache } from '../../lib/data/cache';
+import { CacheDataset, checkCacheFile, prepareCache } from '../../lib/data/cache';
 import { DataError, Issues } from '../../lib/data/issues';
 import { Loader } from '../../lib/data/loader';
 import { ImageFolderDataset } from '../../lib/data/image-folder';
@@ -114,6 +114,46 @@ describe('17.1: a bad cache file is a clean error in every command that opens on
     // Nothing was written over the bad file.
     const after = fs.readFileSync(fs.statSync(bad).isDirectory() ? path.join(bad, 'data.mdb') : bad);
     expect(after.equals(before)).toBe(true);
+  });
+
+  test('damage inside the file (a B-tree page overwritten) is found before mapping, never a fault', () => {
+    const bytes = fs.readFileSync(good);
+    const psize = 4096;
+    const dir = tmpDir('cache-bad');
+    let found = 0;
+    const passed: string[] = [];
+    for (let p = 2; p < bytes.length / psize; p++) {
+      const flags = bytes.readUInt16LE(p * psize + 18);
+      if (!(flags & 3)) continue; // branch and leaf pages (overflow pages hold the records: 17.9)
+      for (const fill of [0xff, 0x41]) {
+        const copy = Buffer.from(bytes);
+        copy.fill(fill, p * psize + 24, (p + 1) * psize);
+        const file = path.join(dir, `p${p}-${fill}.lmdb`);
+        fs.writeFileSync(file, copy);
+        try {
+          checkCacheFile(file);
+          passed.push(file); // a page no tree reaches any more (an older transaction's)
+        } catch (e) {
+          expect((e as Error).message).toMatch(
+            /p\d+-\d+\.lmdb: damaged inside: page \d+.*; delete it and run prepare again/,
+          );
+          found++;
+        }
+      }
+    }
+    expect(found).toBeGreaterThanOrEqual(4);
+    // What passes the walk opens and reads without a fault (in a child: a fault must not kill jest).
+    for (const file of [...passed.slice(0, 3)]) {
+      const r = run(['check-data', '--data', file]);
+      expect({ file, signal: r.signal }).toEqual({ file, signal: null });
+    }
+    const damaged = path.join(
+      dir,
+      fs.readdirSync(dir).find((f) => !passed.includes(path.join(dir, f)))!,
+    );
+    const r = run(['bench', 'loader', '--cache', damaged, '--size', '32', '--batch', '2', '--batches', '1']);
+    expect(r.status).toBe(1);
+    expect(errorLine(r.stderr)).toMatch(/damaged inside: page \d+/);
   });
 
   test('a folder without data.mdb given as --cache is not taken for an image folder', () => {
