@@ -395,9 +395,11 @@ export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
     fingerprint: datasetFingerprint(ds),
     images: imagesRoot(ds, path.resolve(o.dataPath)),
   };
+  refuseForeignLmdb(o.out);
   const { env, images, info } = openEnv(o.out, false);
   try {
-    const old = info.get('meta') as CacheMeta | undefined;
+    const old = readMeta(info, o.out);
+    if (!old && (info.getCount() > 0 || images.getCount() > 0)) throw new Error(foreignLmdb(o.out));
     if (old) {
       if (old.version !== CACHE_FORMAT_VERSION)
         throw new Error(
@@ -478,6 +480,55 @@ export async function prepareCache(o: PrepareOptions): Promise<PrepareResult> {
   }
 }
 
+/**
+ * The cache's metadata, undefined when there is none (a new or foreign LMDB); a one-line Error
+ * naming the file when it is undecodable or not shaped as prepare writes it.
+ */
+function readMeta(info: Database<unknown, number | string>, file: string): CacheMeta | undefined {
+  let meta: unknown;
+  try {
+    meta = info.get('meta');
+  } catch (e) {
+    throw new Error(`${file}: damaged cache metadata (${(e as Error).message}); delete it and run prepare again`, {
+      cause: e,
+    });
+  }
+  if (meta === undefined) return undefined;
+  const m = meta as Partial<CacheMeta>;
+  const ok =
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.version === 'number' &&
+    (m.version !== CACHE_FORMAT_VERSION ||
+      (typeof m.settings === 'object' &&
+        m.settings !== null &&
+        typeof m.source === 'object' &&
+        m.source !== null &&
+        typeof m.source.description === 'string' &&
+        typeof m.source.data === 'string' &&
+        Array.isArray(m.classes) &&
+        m.classes.every((c) => typeof c === 'string')));
+  if (!ok)
+    throw new Error(`${file}: damaged cache metadata (not as prepare writes it); delete it and run prepare again`);
+  return m as CacheMeta;
+}
+
+const foreignLmdb = (file: string) =>
+  `${file}: an LMDB file that is not a vgg2-torch cache (no metadata); refusing to write into it (choose another --out)`;
+
+/** Another program's LMDB (other keys in its main DB) is refused before prepare opens it for writing. */
+function refuseForeignLmdb(file: string): void {
+  const loc = checkCacheFile(file, 'write');
+  if (!loc.exists) return;
+  const probe = open({ path: file, noSubdir: !loc.subdir, maxDbs: 4, readOnly: true });
+  try {
+    if ([...probe.getKeys({ limit: 8 })].some((k) => k !== 'images' && k !== 'info'))
+      throw new Error(foreignLmdb(file));
+  } finally {
+    void probe.close();
+  }
+}
+
 function int32s(b: unknown): Int32Array {
   const buf = b as Buffer;
   return new Int32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
@@ -506,9 +557,17 @@ export class CacheDataset implements Dataset {
   ) {
     this.issues = issues ?? new Issues();
     this.db = openEnv(file, true);
-    const meta = this.db.info.get('meta') as CacheMeta | undefined;
-    const index = this.db.info.get('index');
-    const labels = this.db.info.get('labels');
+    let meta: CacheMeta | undefined;
+    let index: unknown;
+    let labels: unknown;
+    try {
+      meta = readMeta(this.db.info, file);
+      index = this.db.info.get('index');
+      labels = this.db.info.get('labels');
+    } catch (e) {
+      void this.db.env.close();
+      throw e;
+    }
     const problem = !meta
       ? `${file}: not a vgg2-torch cache (no metadata)`
       : meta.version !== CACHE_FORMAT_VERSION
@@ -518,8 +577,7 @@ export class CacheDataset implements Dataset {
           : !Buffer.isBuffer(index) ||
               !Buffer.isBuffer(labels) ||
               index.length !== labels.length ||
-              index.length % 4 !== 0 ||
-              !Array.isArray(meta.classes)
+              index.length % 4 !== 0
             ? `${file}: damaged cache (its index of records is missing or inconsistent); delete it and run prepare again`
             : undefined;
     if (problem || !meta) {

@@ -376,3 +376,47 @@ describe('17.10: check-data on a cache', () => {
     expect(moved.stderr).toContain('check-data found 3 problems:');
   }, 60_000);
 });
+
+describe('17.1: damaged metadata inside a well-formed LMDB', () => {
+  test.each([
+    [
+      'meta a number',
+      'meta',
+      42,
+      /d\.lmdb: damaged cache metadata \(not as prepare writes it\); delete it and run prepare again/,
+    ],
+    ['meta without settings', 'meta', { version: 1, complete: true }, /d\.lmdb: damaged cache metadata/],
+    ['index a string', 'index', 'oops', /d\.lmdb: damaged cache \(its index of records is missing or inconsistent\)/],
+  ])('%s: check-data and prepare resume refuse it in one line', async (_, key, value, expected) => {
+    const file = await damaged({});
+    const env = open({ path: file, maxDbs: 4, compression: false });
+    await env.openDB<unknown, string>({ name: 'info' }).put(key, value);
+    await env.close();
+    const before = fs.readFileSync(file);
+    const c = run(['check-data', '--data', file]);
+    expect(c.status).toBe(1);
+    expect(errorLine(c.stderr)).toMatch(expected);
+    if (key === 'meta') {
+      const p = run(['prepare', '--data', src, '--out', file, '--crop', 'none', '--size', '32']);
+      expect(p.status).toBe(1);
+      expect(errorLine(p.stderr)).toMatch(expected);
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+    }
+  });
+});
+
+test("17.1: prepare --out another program's LMDB file refuses to write into it", async () => {
+  const file = path.join(tmpDir('cache-bad'), 'other.mdb');
+  const env = open({ path: file });
+  await env.put('their-key', 'their value');
+  await env.close();
+  const r = run(['prepare', '--data', src, '--out', file, '--crop', 'none', '--size', '32']);
+  expect(r.status).toBe(1);
+  expect(errorLine(r.stderr)).toMatch(
+    /other\.mdb: an LMDB file that is not a vgg2-torch cache \(no metadata\); refusing to write into it/,
+  );
+  const again = open({ path: file, readOnly: true });
+  expect(again.get('their-key')).toBe('their value');
+  expect([...again.getKeys()]).toEqual(['their-key']);
+  await again.close();
+});
