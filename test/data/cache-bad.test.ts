@@ -96,12 +96,15 @@ describe('17.1: a bad cache file is a clean error in every command that opens on
     const dir = tmpDir('cache-bad');
     const bad = make(dir);
     const before = fs.readFileSync(fs.statSync(bad).isDirectory() ? path.join(bad, 'data.mdb') : bad);
-    const commands: string[][] = [
-      ['check-data', '--data', bad],
-      ['bench', 'loader', '--cache', bad, '--size', '32', '--batch', '2', '--batches', '1'],
-      ['train', '--cache', bad, '--out', path.join(dir, 'run'), '--epochs', '1', '--batch-size', '2'],
-      ['eval', '--protocol', 'classify', '--data', bad, '--weights', weights],
-    ];
+    const commands: string[][] = [['check-data', '--data', bad]];
+    // Every opener goes through checkCacheFile: all of them for the two kinds that crashed most
+    // (SIGBUS, SIGSEGV), check-data and prepare for the rest (keeps the file fast on 2 cores).
+    if (/half|zero|one/.test(bad))
+      commands.push(
+        ['bench', 'loader', '--cache', bad, '--size', '32', '--batch', '2', '--batches', '1'],
+        ['train', '--cache', bad, '--out', path.join(dir, 'run'), '--epochs', '1', '--batch-size', '2'],
+        ['eval', '--protocol', 'classify', '--data', bad, '--weights', weights],
+      );
     // prepare resuming into it: refused (a zero-byte file is the exception: LMDB starts it afresh).
     if (!/zero/.test(bad)) commands.push(['prepare', '--data', src, '--out', bad, '--crop', 'none', '--size', '32']);
     for (const args of commands) {
