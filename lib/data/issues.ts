@@ -12,7 +12,8 @@ export type IssueKind =
   | 'unknown-identity'
   | 'outside-root'
   | 'duplicate'
-  | 'md5-mismatch';
+  | 'md5-mismatch'
+  | 'special-file';
 
 const DESCRIPTIONS: Record<IssueKind, string> = {
   'missing-file': 'listed file missing',
@@ -27,6 +28,7 @@ const DESCRIPTIONS: Record<IssueKind, string> = {
   'outside-root': 'list path resolves outside the dataset root',
   duplicate: 'duplicate entry',
   'md5-mismatch': 'MD5 mismatch',
+  'special-file': 'not a regular file, or too large for an image',
 };
 
 /** An unusable sample or line; the message starts with what kind of problem it is. */
