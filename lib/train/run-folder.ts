@@ -58,7 +58,7 @@ export class RunFolder {
   }
 
   create(): void {
-    makeDirs(this.checkpoints, '--out'); // not mkdirSync recursive: it spins forever under /proc
+    makeDirs(this.checkpoints, '--out', this.dir); // not mkdirSync recursive: it spins forever under /proc
   }
 
   writeConfig(config: object): void {

@@ -4,7 +4,7 @@
  * targets are checked before any work and nothing is left behind; malformed metadata JSON names
  * the file and key; non-finite weights never produce a number.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeDemoDataset } from '../../lib/data/demo';
@@ -14,6 +14,7 @@ import { setWeightsMetadata } from '../../lib/eval/threshold';
 import { checkInputFile, MAX_IMAGE_BYTES, readTextFile } from '../../lib/io/input-file';
 import { checkOutputFile, makeDirs } from '../../lib/io/output-path';
 import { tmpDir, writeImage } from '../data/helpers';
+import { repoRoot } from '../helpers/paths';
 import { cli, nanWeights, tinyWeights } from './helpers';
 
 let dir: string;
@@ -118,6 +119,31 @@ describe('output targets are checked before the work, nothing left behind', () =
     const deep = path.join(dir, 'x', 'y', 'z');
     makeDirs(deep, '--out');
     expect(fs.statSync(deep).isDirectory()).toBe(true);
+  });
+
+  test('train --out under /proc: the CLI exits at once with an error naming --out (no spinning mkdir)', () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(repoRoot, 'bin', 'vgg2-torch.js'),
+        'train',
+        '--data',
+        demo,
+        '--out',
+        '/proc/vgg2-no/run',
+        '--epochs',
+        '1',
+        '--input-size',
+        '32',
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(r.signal).toBeNull(); // not killed by the timeout
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('--out /proc/vgg2-no/run: cannot create /proc/vgg2-no');
   });
 
   test('embed --out in a folder that cannot be made: refused before embedding', async () => {
