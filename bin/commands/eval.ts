@@ -151,8 +151,18 @@ const cmd: CommandModule<object, Args> = {
     }
     const { keys, columns } = sideBySide(records);
     const width = Math.max(6, ...keys.map((k) => k.length));
-    console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.label).join('  ')}`);
-    for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
+    // Each column as wide as its label or its widest value: the models' numbers line up under their names.
+    const cells = keys.map((k) => columns.map((c) => formatValue(c.get(k))));
+    const widths = records.map((r, j) => Math.max(r.label.length, ...cells.map((row) => row[j].length)));
+    const line = (first: string, row: string[]) =>
+      `${first.padEnd(width)}  ${row.map((v, j) => v.padEnd(widths[j])).join('  ')}`.trimEnd();
+    console.log(
+      line(
+        'metric',
+        records.map((r) => r.label),
+      ),
+    );
+    keys.forEach((k, i) => console.log(line(k, cells[i])));
     const json = records.length === 1 ? records[0] : records;
     if (argv.json) {
       writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
