@@ -79,6 +79,17 @@ describe('inputs must be regular files of a sane size', () => {
     ).rejects.toThrow('special-file');
   });
 
+  test('--weights naming a FIFO, a directory or a device: an error, not a hang', async () => {
+    for (const [bad, kind] of [
+      [fifo, 'a FIFO'],
+      [dir, 'a directory'],
+      ['/dev/zero', 'a device'],
+    ])
+      await expect(cli(['verify', '--weights', bad, a, b])).rejects.toThrow(
+        `${bad}: the weights file must be a regular file, but it is ${kind}`,
+      );
+  });
+
   test('the checks themselves: caps and kinds', () => {
     expect(checkInputFile(a, 'image', MAX_IMAGE_BYTES)).toBe(fs.statSync(a).size);
     expect(() => checkInputFile(a, 'image', 10)).toThrow(/over the 0 MiB limit: is it the right file\?/);
