@@ -68,8 +68,12 @@ export function checkOutputFile(file: string, flag: string, example = 'results.j
   if (st && !st.isFile()) throw new Error(`${flag} ${file}: is not a regular file`);
   const dir = path.dirname(path.resolve(file));
   makeDirs(dir, flag, file);
+  // A real probe, not access(): root passes access() on /proc and read-only mounts, where the
+  // atomic write's temporary file would fail only after the work.
+  const probe = path.join(dir, `.${path.basename(file)}.probe-${process.pid}`);
   try {
-    fs.accessSync(dir, fs.constants.W_OK);
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
     if (st) fs.accessSync(file, fs.constants.W_OK);
   } catch (e) {
     throw new Error(`${flag} ${file}: cannot write there: ${why(e)}`, { cause: e });

@@ -125,6 +125,22 @@ describe('output targets are checked before the work, nothing left behind', () =
     );
     expect(() => checkOutputFile('/proc/vgg2-no/r.html', '--report')).toThrow(/^--report \/proc\/vgg2-no\/r\.html/);
     expect(() => checkOutputFile(path.join(a, 'x.json'), '--json')).toThrow(`${a} is a file, not a folder`);
+    // /proc exists (no folder to make) but takes no files: found by the probe, before any work.
+    expect(() => checkOutputFile('/proc/vgg2-r.html', '--report')).toThrow(
+      /^--report \/proc\/vgg2-r\.html: cannot write there/,
+    );
+    const ro = path.join(dir, 'ro');
+    fs.mkdirSync(ro);
+    fs.chmodSync(ro, 0o500);
+    try {
+      if (process.getuid?.() !== 0)
+        expect(() => checkOutputFile(path.join(ro, 'r.json'), '--json')).toThrow(
+          /cannot write there: permission denied/,
+        );
+    } finally {
+      fs.chmodSync(ro, 0o700);
+    }
+    expect(fs.readdirSync(ro)).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(1000);
     // Missing folders are made one level at a time.
     const deep = path.join(dir, 'x', 'y', 'z');
