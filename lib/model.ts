@@ -64,6 +64,15 @@ export interface ModelDescription {
 
 const FORMAT = 'vgg2-torch';
 
+/** A JSON-valued metadata key; malformed JSON is an error naming the file and the key. */
+function metaJson<T>(file: string, metadata: Record<string, string>, key: string): T {
+  try {
+    return JSON.parse(metadata[key]) as T;
+  } catch {
+    throw new Error(`${file}: metadata key '${key}' is not valid JSON: the file's header was edited or damaged`);
+  }
+}
+
 /** What a weights file says about the model that fits it: its metadata, else its tensor shapes. */
 export async function describeWeights(file: string): Promise<Partial<ModelDescription>> {
   const { metadata, shapes } = await native().inspectWeights(file);
@@ -72,9 +81,9 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
   out.numClasses = metadata.num_classes ? Number(metadata.num_classes) : shapes['fc.weight']?.[0];
   out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (shapes['embedding.0.weight']?.[0] ?? 0);
-  if (metadata.normalization) out.normalization = JSON.parse(metadata.normalization) as Normalization;
+  if (metadata.normalization) out.normalization = metaJson<Normalization>(file, metadata, 'normalization');
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
-  if (metadata.class_names) out.classNames = JSON.parse(metadata.class_names) as string[];
+  if (metadata.class_names) out.classNames = metaJson<string[]>(file, metadata, 'class_names');
   // A normalised (margin-loss) classifier predicts with s·cos θ: the loss decides the forward.
   if (metadata.loss === 'arcface' || metadata.loss === 'cosface') {
     out.loss = metadata.loss;
@@ -169,7 +178,7 @@ export class Model {
   /** Loads safetensors or a PyTorch state_dict; strict (default): names and shapes must all match. */
   async load(file: string, options: { strict?: boolean } = {}): Promise<LoadOutput> {
     const out = await this.engine.load(file, options);
-    if (out.metadata.class_names) this.classNames = JSON.parse(out.metadata.class_names) as string[];
+    if (out.metadata.class_names) this.classNames = metaJson<string[]>(file, out.metadata, 'class_names');
     if (out.metadata.input_size) this.inputSize = Number(out.metadata.input_size);
     return out;
   }

@@ -1,16 +1,17 @@
 /** `vgg2-torch embed`: L2-normalised embeddings of a dataset or a list of images → .npy, .safetensors or .jsonl. */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { openDataset } from '../../lib/data/dataset';
 import { Issues } from '../../lib/data/issues';
 import type { Dataset } from '../../lib/data/types';
-import { embedDataset } from '../../lib/eval/embed';
+import { embedDataset, withWeights } from '../../lib/eval/embed';
+import { checkOutputFile } from '../../lib/io/output-path';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { writeEmbeddings } from '../../lib/eval/write-embeddings';
 import type { Arch } from '../../lib/model';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
+import { readTextFile } from '../../lib/io/input-file';
 
 interface Args extends EmbeddingArgs {
   weights: string;
@@ -23,8 +24,7 @@ interface Args extends EmbeddingArgs {
 
 /** One image path per line (relative to the list's folder); blank lines and # comments skipped. */
 function readImageList(file: string): string[] {
-  const out = fs
-    .readFileSync(file, 'utf8')
+  const out = readTextFile(file, 'image list')
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
@@ -59,20 +59,23 @@ const cmd: CommandModule<object, Args> = {
       })
       .strict(),
   handler: async (argv) => {
+    checkOutputFile(argv.out, '--out', 'embeddings.npy');
     const issues = new Issues();
     const ds: Dataset = argv.images
       ? new ImageListDataset(readImageList(argv.images), argv.images)
       : openDataset({ data: argv.data!, split: argv.split, issues });
     const { model } = await loadForEval(argv.weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
     try {
-      const e = await embedDataset(model, ds, {
-        size: argv.size,
-        crop: argv.crop,
-        batchSize: argv.batch,
-        flip: argv.flip,
-        output: argv.output,
-        issues,
-      });
+      const e = await withWeights(argv.weights, () =>
+        embedDataset(model, ds, {
+          size: argv.size,
+          crop: argv.crop,
+          batchSize: argv.batch,
+          flip: argv.flip,
+          output: argv.output,
+          issues,
+        }),
+      );
       const paths = Array.from(e.indices, (i) => ds.relPath(i));
       writeEmbeddings(argv.out, e, paths);
       if (issues.count()) console.error(issues.summary());

@@ -1,7 +1,10 @@
 /** `vgg2-torch eval`: one protocol, one or several weights files → a side-by-side table, --json, --report. */
 import type { CommandModule } from 'yargs';
 import { Issues } from '../../lib/data/issues';
-import { resolveOutput } from '../../lib/eval/embed';
+import { resolveOutput, withWeights } from '../../lib/eval/embed';
+import { uniqueLabels } from '../../lib/eval/labels';
+import { chooseThreshold, parseThresholdRule, setWeightsMetadata, THRESHOLD_PROTOCOLS } from '../../lib/eval/threshold';
+import { checkOutputFile } from '../../lib/io/output-path';
 import { evaluate } from '../../lib/eval/evaluate';
 import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
@@ -27,6 +30,7 @@ interface Args extends EmbeddingArgs {
   report?: string;
   json?: string;
   run?: string;
+  'set-threshold'?: string;
 }
 
 const cmd: CommandModule<object, Args> = {
@@ -82,59 +86,97 @@ const cmd: CommandModule<object, Args> = {
       })
       .option('report', { type: 'string', describe: 'Write a self-contained HTML report here' })
       .option('json', { type: 'string', describe: 'Write the results as JSON here' })
+      .option('set-threshold', {
+        type: 'string',
+        describe:
+          'verify, cfp, pairs: store a decision threshold in each weights file (verify_threshold, used by `verify`): eer, best (balanced accuracy) or far=1e-3',
+      })
       .option('run', {
         type: 'string',
         describe: 'A training run folder (metrics.jsonl): its curves go into the report',
       })
       .strict(),
   handler: async (argv) => {
+    // Everything that can be refused is refused before minutes of embedding.
+    const rule = argv['set-threshold'] !== undefined ? parseThresholdRule(argv['set-threshold']) : undefined;
+    if (rule && !THRESHOLD_PROTOCOLS.includes(argv.protocol))
+      throw new Error(
+        `--set-threshold needs a pair protocol (${THRESHOLD_PROTOCOLS.join(', ')}), not ${argv.protocol}`,
+      );
+    if (argv.json) checkOutputFile(argv.json, '--json', 'results.json');
+    if (argv.report) checkOutputFile(argv.report, '--report', 'report.html');
+    const labels = uniqueLabels(argv.weights);
     const training = argv.run ? readTrainingLog(argv.run) : undefined;
     const records: EvalRecord[] = [];
     const results: ProtocolResult[] = [];
-    for (const weights of argv.weights) {
+    for (const [k, weights] of argv.weights.entries()) {
       const { model } = await loadForEval(weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
       try {
         const issues = new Issues();
         const output = resolveOutput(model, argv.output);
         const t0 = Date.now();
-        const r = await evaluate(model, {
-          protocol: argv.protocol,
-          data: argv.data,
-          images: argv.images,
-          pairs: argv.pairs,
-          holdout: argv.holdout,
-          seed: argv.seed,
-          galleryPerId: argv['gallery-per-id'],
-          unknown: argv.unknown,
-          folds: argv.folds,
-          size: argv.size,
-          crop: argv.crop,
-          batchSize: argv.batch,
-          flip: argv.flip,
-          output,
-          issues,
-        });
+        const r = await withWeights(weights, () =>
+          evaluate(model, {
+            protocol: argv.protocol,
+            data: argv.data,
+            images: argv.images,
+            pairs: argv.pairs,
+            holdout: argv.holdout,
+            seed: argv.seed,
+            galleryPerId: argv['gallery-per-id'],
+            unknown: argv.unknown,
+            folds: argv.folds,
+            size: argv.size,
+            crop: argv.crop,
+            batchSize: argv.batch,
+            flip: argv.flip,
+            output,
+            issues,
+          }),
+        );
         if (issues.count()) console.error(issues.summary());
-        console.error(`${weights}: ${r.protocol} done in ${((Date.now() - t0) / 1000).toFixed(1)} s — ${r.data}`);
-        records.push(toRecord(weights, model, r, { output, flip: argv.flip, size: argv.size ?? model.inputSize }));
+        console.error(`${labels[k]}: ${r.protocol} done in ${((Date.now() - t0) / 1000).toFixed(1)} s — ${r.data}`);
+        records.push(
+          toRecord(weights, labels[k], model, r, { output, flip: argv.flip, size: argv.size ?? model.inputSize }),
+        );
         results.push(r);
+        if (rule) {
+          const t = chooseThreshold(r, rule);
+          setWeightsMetadata(weights, { verify_threshold: String(t.threshold), verify_threshold_rule: t.rule });
+          console.error(`${weights}: verify_threshold ${t.threshold.toFixed(4)} (${t.rule}) stored; verify uses it`);
+        }
       } finally {
         model.dispose();
       }
     }
     const { keys, columns } = sideBySide(records);
     const width = Math.max(6, ...keys.map((k) => k.length));
-    console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.weights).join('  ')}`);
-    for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
+    // Each column as wide as its label or its widest value: the models' numbers line up under their names.
+    const cells = keys.map((k) => columns.map((c) => formatValue(c.get(k))));
+    const widths = records.map((r, j) => Math.max(r.label.length, ...cells.map((row) => row[j].length)));
+    const line = (first: string, row: string[]) =>
+      `${first.padEnd(width)}  ${row.map((v, j) => v.padEnd(widths[j])).join('  ')}`.trimEnd();
+    console.log(
+      line(
+        'metric',
+        records.map((r) => r.label),
+      ),
+    );
+    keys.forEach((k, i) => console.log(line(k, cells[i])));
     const json = records.length === 1 ? records[0] : records;
-    if (argv.json) writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
-    if (argv.report)
+    if (argv.json) {
+      writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
+      console.error(`results: ${argv.json}`);
+    }
+    if (argv.report) {
       await writeReport(argv.report, {
         records,
         results,
         training,
         trainingConfig: argv.run ? readRunConfig(argv.run) : undefined,
       });
+      console.error(`report: ${argv.report}`);
+    }
   },
 };
 

@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 import { eachCsvRow, num } from '../../lib/data/csv';
 import { Issues } from '../../lib/data/issues';
 import type { Box } from '../../lib/data/types';
-import { embedDataset, type EmbeddingOutput } from '../../lib/eval/embed';
+import { embedDataset, withWeights, type EmbeddingOutput } from '../../lib/eval/embed';
+import { checkInputFile, MAX_IMAGE_BYTES } from '../../lib/io/input-file';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { dot } from '../../lib/eval/vectors';
@@ -64,6 +65,8 @@ const cmd: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object' })
       .strict(),
   handler: async (argv) => {
+    // Before anything is loaded: a directory, FIFO, device or 3 GB file is named as such.
+    for (const f of [argv.a, argv.b]) checkInputFile(f, 'image', MAX_IMAGE_BYTES);
     const boxes = argv.boxes ? readBoxes(argv.boxes) : undefined;
     const files = [argv.a, argv.b];
     const faceBoxes = files.map((f) => boxes?.get(path.basename(f, path.extname(f))));
@@ -74,16 +77,20 @@ const cmd: CommandModule<object, Args> = {
     const { model, metadata } = await loadForEval(argv.weights, { arch: argv.arch, inputSize: argv.size });
     try {
       const issues = new Issues({ strict: true });
-      const e = await embedDataset(model, new ImageListDataset(files, 'verify', undefined, undefined, faceBoxes), {
-        size: argv.size,
-        flip: argv.flip,
-        output: argv.output,
-        crop: boxes ? 'loose' : 'none',
-        issues,
-      });
+      const e = await withWeights(argv.weights, () =>
+        embedDataset(model, new ImageListDataset(files, 'verify', undefined, undefined, faceBoxes), {
+          size: argv.size,
+          flip: argv.flip,
+          output: argv.output,
+          crop: boxes ? 'loose' : 'none',
+          issues,
+        }),
+      );
       const similarity = dot(e.data, 0, e.data, 1, e.dim);
-      const threshold =
-        argv.threshold ?? (metadata.verify_threshold !== undefined ? Number(metadata.verify_threshold) : undefined);
+      const stored = metadata.verify_threshold !== undefined ? Number(metadata.verify_threshold) : undefined;
+      if (stored !== undefined && !Number.isFinite(stored))
+        throw new Error(`${argv.weights}: metadata verify_threshold '${metadata.verify_threshold}' is not a number`);
+      const threshold = argv.threshold ?? stored;
       const same = threshold === undefined ? undefined : similarity >= threshold;
       if (argv.json)
         console.log(

@@ -2,9 +2,11 @@
 import * as fs from 'fs';
 import * as zlib from 'zlib';
 import { Issues } from './issues';
+import { checkInputFile, MAX_TEXT_BYTES } from '../io/input-file';
 
 /** Read a whole text file, transparently gunzipping `.gz` (or gzip magic bytes). */
 export function readMaybeGz(file: string): Buffer {
+  checkInputFile(file, 'text file', MAX_TEXT_BYTES);
   const raw = fs.readFileSync(file);
   return raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b ? zlib.gunzipSync(raw) : raw;
 }

@@ -13,7 +13,8 @@ export type IssueKind =
   | 'outside-root'
   | 'duplicate'
   | 'md5-mismatch'
-  | 'bad-record';
+  | 'bad-record'
+  | 'special-file';
 
 const DESCRIPTIONS: Record<IssueKind, string> = {
   'missing-file': 'listed file missing',
@@ -29,6 +30,7 @@ const DESCRIPTIONS: Record<IssueKind, string> = {
   duplicate: 'duplicate entry',
   'md5-mismatch': 'MD5 mismatch',
   'bad-record': 'unusable cache record (bad header, size or label; skipped)',
+  'special-file': 'not a regular file, or too large for an image',
 };
 
 /** An unusable sample or line; the message starts with what kind of problem it is. */

@@ -22,6 +22,7 @@ import {
 import { DataError, Issues, type IssueKind } from './issues';
 import { sniffFormat } from './magic';
 import type { BaseImage, CropMode, SampleSource } from './types';
+import { checkInputFile, MAX_IMAGE_BYTES } from '../io/input-file';
 
 export interface FaceOptions {
   crop: CropMode;
@@ -44,8 +45,18 @@ const BLACK = { r: 0, g: 0, b: 0 };
 export async function readImageFile(file: string): Promise<Buffer> {
   let buf: Buffer;
   try {
+    // stat before open: a FIFO would block, /dev/zero or a 3 GB file would be read whole.
+    const st = await fs.promises.stat(file);
+    if (!st.isFile() || st.size > MAX_IMAGE_BYTES) {
+      try {
+        checkInputFile(file, 'image', MAX_IMAGE_BYTES);
+      } catch (e) {
+        throw new DataError('special-file', (e as Error).message);
+      }
+    }
     buf = await fs.promises.readFile(file);
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError('missing-file', `${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   if (buf.length === 0) throw new DataError('empty-file', file);

@@ -90,7 +90,37 @@ export async function embedBatch(
     const w = pick(await model.forward(m, shape));
     for (let i = 0; i < vectors.length; i++) vectors[i] += w[i];
   }
+  checkFinite(vectors);
+  checkFinite(first.logits);
   return { vectors, logits: first.logits };
+}
+
+/**
+ * Non-finite outputs come from non-finite weights (a diverged run): every similarity would be NaN
+ * and every comparison false, which metrics read as perfect or as zero. Refused, never scored.
+ * The commands prefix the weights file (`withWeights`).
+ */
+export class NonFiniteOutputError extends Error {
+  constructor() {
+    super(
+      'the model outputs NaN or infinite values: its weights are not finite (a diverged training run?); ' +
+        'use an earlier checkpoint or retrain with a lower --lr',
+    );
+  }
+}
+
+function checkFinite(v: Float32Array): void {
+  for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new NonFiniteOutputError();
+}
+
+/** Runs `work`; an error about the model's outputs gets the weights file's name in front. */
+export async function withWeights<T>(weights: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof NonFiniteOutputError) throw new Error(`${weights}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 export interface ForwardOptions extends Omit<LoaderOptions, 'train'> {

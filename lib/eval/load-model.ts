@@ -1,4 +1,5 @@
 /** Loads a weights file for evaluation: arch and classes from its metadata, or `arch` for files without it. */
+import { checkInputFile } from '../io/input-file';
 import { describeWeights, Model, type Arch } from '../model';
 
 export interface LoadedModel {
@@ -11,6 +12,9 @@ export async function loadForEval(
   weights: string,
   opts: { arch?: Arch; device?: string; inputSize?: number } = {},
 ): Promise<LoadedModel> {
+  // A FIFO would block the native reader forever, a directory gives an obscure message; no size
+  // cap here: the native reader checks the declared sizes against the file.
+  checkInputFile(weights, 'weights file', Number.MAX_SAFE_INTEGER);
   const described = await describeWeights(weights);
   const model = await Model.create({
     ...described,

@@ -119,19 +119,33 @@ export function accuracyAt(scores: ArrayLike<number>, same: Labels, threshold: n
  * The threshold with the best accuracy: candidates are the midpoints between consecutive distinct
  * scores (and one below / above all); ties go to the lowest candidate.
  */
-export function bestThreshold(scores: ArrayLike<number>, same: Labels): { threshold: number; accuracy: number } {
+export function bestThreshold(
+  scores: ArrayLike<number>,
+  same: Labels,
+  balanced = false,
+): { threshold: number; accuracy: number } {
   if (scores.length === 0) throw new RangeError('bestThreshold: no scores');
   const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
+  // Balanced: each pair weighs 1/(pairs of its class), so the result is (TAR + TRR) / 2 and
+  // answering "different" always scores 0.5 however few genuine pairs there are.
+  let genuine = 0;
+  for (let i = 0; i < scores.length; i++) if (same[i]) genuine++;
+  const impostor = scores.length - genuine;
+  // Counts, not running sums of weights: the accuracies are exact ratios (no drift over 1e6 pairs).
+  const acc = (tp: number, tn: number) =>
+    balanced ? ((genuine ? tp / genuine : 0) + (impostor ? tn / impostor : 0)) / 2 : (tp + tn) / scores.length;
   // Sweep upwards: below everything every pair is accepted; each step rejects one more score group.
-  let right = 0;
-  for (let i = 0; i < scores.length; i++) if (same[i]) right++;
-  let best = { threshold: scores[order[0]] - 1, accuracy: right / scores.length };
+  let tp = genuine;
+  let tn = 0;
+  let best = { threshold: scores[order[0]] - 1, accuracy: acc(tp, tn) };
   for (let k = 0; k < order.length; k++) {
-    right += same[order[k]] ? -1 : 1;
+    if (same[order[k]]) tp--;
+    else tn++;
     const next = k + 1 < order.length ? scores[order[k + 1]] : undefined;
     if (next === scores[order[k]]) continue;
     const t = next === undefined ? scores[order[k]] + 1 : (scores[order[k]] + next) / 2;
-    if (right / scores.length > best.accuracy) best = { threshold: t, accuracy: right / scores.length };
+    const a = acc(tp, tn);
+    if (a > best.accuracy) best = { threshold: t, accuracy: a };
   }
   return best;
 }

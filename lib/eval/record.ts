@@ -5,6 +5,8 @@ import type { MetricValue, ProtocolName, ProtocolResult } from './protocols/type
 export interface EvalRecord {
   protocol: ProtocolName;
   weights: string;
+  /** Unique among the models of one comparison (run folder name or shortest distinct path suffix). */
+  label: string;
   model: {
     arch: string;
     num_classes: number;
@@ -20,6 +22,7 @@ export interface EvalRecord {
 
 export function toRecord(
   weights: string,
+  label: string,
   model: Model,
   r: ProtocolResult,
   how: { output: string; flip: boolean; size: number },
@@ -28,6 +31,7 @@ export function toRecord(
   return {
     protocol: r.protocol,
     weights,
+    label,
     model: {
       arch: d.arch,
       num_classes: d.numClasses,
@@ -68,4 +72,15 @@ export function formatValue(v: number | string | undefined): string {
   if (Number.isInteger(v)) return String(v);
   if (!Number.isFinite(v)) return String(v);
   return Math.abs(v) >= 0.001 || v === 0 ? v.toFixed(4) : v.toExponential(3);
+}
+
+/** Keys whose values are rates in [0, 1] (accuracies, AUC, EER, TAR, TPIR, FPIR), shown as percentages. */
+const RATE =
+  /(^|[._])(accuracy|best_accuracy|best_balanced_accuracy|auc|eer|top\d+|tar_at_far|tpir_at_fpir|rank\d+|rate|cross_rate|identification)([._]|$)/;
+
+/** For the report's tables: rates as percentages ("11.1%"), the rest as formatValue. */
+export function formatMetric(key: string, v: number | string | undefined): string {
+  if (typeof v === 'number' && Number.isFinite(v) && !/threshold|_std$|pairs|count/.test(key) && RATE.test(key))
+    return `${(v * 100).toFixed(Math.abs(v * 100) >= 10 ? 1 : 2)}%`;
+  return formatValue(v);
 }

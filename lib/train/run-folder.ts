@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeReport } from '../eval/report/html';
 import { writeFileAtomic } from '../io/atomic-write';
+import { makeDirs } from '../io/output-path';
 
 export interface TrainRecord {
   type: 'train';
@@ -57,7 +58,7 @@ export class RunFolder {
   }
 
   create(): void {
-    fs.mkdirSync(this.checkpoints, { recursive: true });
+    makeDirs(this.checkpoints, '--out', this.dir); // not mkdirSync recursive: it spins forever under /proc
   }
 
   writeConfig(config: object): void {

@@ -88,7 +88,7 @@ describe('eval on demo data: identify and pose, JSON and report', () => {
     expect(table).toMatch(/cross_rate\s+\S+\s+\S+/); // one column per weights file
     const records = JSON.parse(fs.readFileSync(json, 'utf8'));
     expect(records).toHaveLength(2);
-    expect(Object.keys(records[0])).toEqual(['protocol', 'weights', 'model', 'data', 'metrics', 'folds']);
+    expect(Object.keys(records[0])).toEqual(['protocol', 'weights', 'label', 'model', 'data', 'metrics', 'folds']);
     expect(records[1].model).toMatchObject({
       arch: 'senet50',
       num_classes: 10,

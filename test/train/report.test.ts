@@ -69,12 +69,13 @@ test('a finished run writes report.html with the loss, lr and accuracy curves an
   // The summary is the run's: last held-out accuracy and the main settings from config.json.
   const rows = new Map(trainingSummary(log, readRunConfig(out)));
   const last = log[log.length - 1];
-  expect(rows.get('held-out top-1 (last)')).toBe(last.val_top1);
+  expect(rows.get('held-out top-1 (last)')).toBe(`${(last.val_top1! * 100).toFixed(1)}%`);
   expect(rows.get('steps')).toBe(8);
   expect(rows.get('arch')).toBe('resnet50');
-  expect(html).toContain(`<td>held-out top-1 (last)</td><td>${last.val_top1!.toFixed(4)}</td>`);
+  // Rates as percentages, as the CLI prints them (issue 18.6).
+  expect(html).toContain(`<td>held-out top-1 (last)</td><td>${(last.val_top1! * 100).toFixed(1)}%</td>`);
   expect(html).toContain('<td>schedule</td><td>cosine</td>');
-  expect(html).toContain(`<td>held-out pairs AUC (last)</td><td>${last.val_verify_auc!.toFixed(4)}</td>`);
+  expect(html).toContain(`<td>held-out pairs AUC (last)</td><td>${(last.val_verify_auc! * 100).toFixed(1)}%</td>`);
   // No temporary file left next to it.
   expect(fs.readdirSync(out).filter((n) => n.includes('.tmp-'))).toEqual([]);
   report = r.report;

@@ -10,6 +10,7 @@ import { unpickle } from '../pickle';
 import { dot } from '../vectors';
 import { summarisePairs, verificationPlots } from './verification';
 import type { ProtocolResult } from './types';
+import { checkInputFile, MAX_TEXT_BYTES } from '../../io/input-file';
 
 export interface BinFile {
   images: Uint8Array[];
@@ -17,6 +18,7 @@ export interface BinFile {
 }
 
 export function readBin(file: string): BinFile {
+  checkInputFile(file, '.bin file', MAX_TEXT_BYTES);
   const v = unpickle(fs.readFileSync(file), file);
   const shape = `expected a pickled (list of encoded images, list of issame flags)`;
   if (!Array.isArray(v) || v.length !== 2 || !Array.isArray(v[0]) || !Array.isArray(v[1]))

@@ -14,13 +14,14 @@ import {
   type VerificationSummary,
 } from './verification';
 import type { Embedder, MetricValue, ProtocolResult } from './types';
+import { readTextFile } from '../../io/input-file';
 
 export type CfpSetting = 'FF' | 'FP';
 
 function readPairList(file: string): Map<number, string> {
   if (!fs.existsSync(file)) throw new Error(`${file}: missing (is this a CFP root with Protocol/ and Data/?)`);
   const out = new Map<number, string>();
-  fs.readFileSync(file, 'utf8')
+  readTextFile(file, 'CFP list')
     .split(/\r?\n/)
     .forEach((raw, k) => {
       const l = raw.trim();
@@ -40,7 +41,7 @@ function readSplit(
   fold: number,
 ): ImagePair[] {
   const out: ImagePair[] = [];
-  fs.readFileSync(file, 'utf8')
+  readTextFile(file, 'CFP list')
     .split(/\r?\n/)
     .forEach((raw, k) => {
       const l = raw.trim();

@@ -3,10 +3,10 @@
  * `name i j` and N mismatched lines `name1 i name2 j`; images are `<root>/<name>/<name>_<iiii>.jpg`.
  * Accuracy is 10-fold: each fold is scored at the threshold that is best on the other nine.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import { scoreImagePairs, summarisePairs, verificationPlots, type ImagePair } from './verification';
 import type { Embedder, ProtocolResult } from './types';
+import { readTextFile } from '../../io/input-file';
 
 function image(root: string, name: string, n: string, where: string): string {
   if (!/^\d+$/.test(n) || Number(n) < 1) throw new Error(`${where}: image number '${n}' is not a positive integer`);
@@ -16,7 +16,7 @@ function image(root: string, name: string, n: string, where: string): string {
 }
 
 export function readLfwPairs(file: string, root: string): { pairs: ImagePair[]; folds: number } {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+  const lines = readTextFile(file, 'pairs list').split(/\r?\n/);
   const header = lines[0].trim().split(/\s+/).map(Number);
   if (header.length < 1 || header.length > 2 || header.some((x) => !Number.isInteger(x) || x < 1)) {
     throw new Error(`${file}:1: expected a header 'FOLDS PAIRS' (e.g. '10 300') or 'PAIRS', got '${lines[0].trim()}'`);

@@ -49,6 +49,10 @@ export function summarisePairs(p: PairScores): VerificationSummary {
     const b = bestThreshold(p.scores, p.same);
     metrics.best_accuracy = b.accuracy;
     metrics.best_threshold = b.threshold;
+    // With 1 genuine pair in 10, "always different" scores 0.9 accuracy: the balanced one says 0.5.
+    const bb = bestThreshold(p.scores, p.same, true);
+    metrics.best_balanced_accuracy = bb.accuracy;
+    metrics.best_balanced_threshold = bb.threshold;
   }
   const genuine: number[] = [];
   const impostor: number[] = [];

@@ -2,13 +2,13 @@
  * Verification from a list of labelled pairs (`A B LABEL` per line, separated by spaces, tabs or
  * commas; an optional header line), or from all pairs of a labelled set.
  */
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Dataset } from '../../data/types';
 import type { Embeddings } from '../embed';
 import { dot } from '../vectors';
 import { scoreImagePairs, summarisePairs, verificationPlots, type ImagePair } from './verification';
 import type { Embedder, ProtocolResult } from './types';
+import { readTextFile } from '../../io/input-file';
 
 const SAME = new Set(['1', 'true', 'yes', 'same', 'y']);
 const DIFF = new Set(['0', 'false', 'no', 'diff', 'different', 'n', '-1']);
@@ -17,7 +17,7 @@ const DIFF = new Set(['0', 'false', 'no', 'diff', 'different', 'n', '-1']);
 export function readPairsList(file: string, images?: string): ImagePair[] {
   const base = images ?? path.dirname(file);
   const out: ImagePair[] = [];
-  fs.readFileSync(file, 'utf8')
+  readTextFile(file, 'pairs list')
     .split(/\r?\n/)
     .forEach((raw, k) => {
       const l = raw.trim();

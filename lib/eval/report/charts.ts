@@ -17,6 +17,8 @@ export interface Chart {
 const WIDTH = 420;
 const HEIGHT = 300;
 const BINS = 40;
+/** Rates (accuracy, TAR, identification, shares) read as percentages, as the CLI prints them. */
+const PERCENT = { format: '.0%' };
 
 function series(name: string, curve: string, results: NamedResult[]): string {
   return results.length > 1 ? `${name} · ${curve}` : curve;
@@ -41,7 +43,7 @@ function rocChart(results: NamedResult[]): Chart | undefined {
       mark: { type: 'line', interpolate: 'step-after' },
       encoding: {
         x: { field: 'far', type: 'quantitative', scale: { type: 'log' }, title: 'false accept rate' },
-        y: { field: 'tar', type: 'quantitative', scale: { domain: [0, 1] }, title: 'true accept rate' },
+        y: { field: 'tar', type: 'quantitative', scale: { domain: [0, 1] }, axis: PERCENT, title: 'true accept rate' },
         color: { field: 'series', type: 'nominal', title: null },
       },
     },
@@ -76,7 +78,7 @@ function histogramCharts(results: NamedResult[]): Chart[] {
           encoding: {
             x: { field: 'start', type: 'quantitative', scale: { zero: false }, title: 'cosine similarity' },
             x2: { field: 'end' },
-            y: { field: 'share', type: 'quantitative', stack: null, title: 'share of pairs' },
+            y: { field: 'share', type: 'quantitative', stack: null, axis: PERCENT, title: 'share of pairs' },
             color: {
               field: 'kind',
               type: 'nominal',
@@ -106,11 +108,17 @@ function cmcChart(results: NamedResult[]): Chart | undefined {
       data: { values },
       mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 'rank', type: 'quantitative', title: classify ? 'k' : 'rank', axis: { tickMinStep: 1 } },
+        x: {
+          field: 'rank',
+          type: 'quantitative',
+          title: classify ? 'k' : 'rank',
+          axis: { tickMinStep: 1, format: 'd' },
+        },
         y: {
           field: 'rate',
           type: 'quantitative',
           scale: { domain: [0, 1] },
+          axis: PERCENT,
           title: classify ? 'top-k accuracy' : 'identification rate',
         },
         color: { field: 'model', type: 'nominal', title: null },
@@ -157,17 +165,27 @@ function heatmaps(results: NamedResult[]): Chart[] {
 function trainingCharts(log: TrainingRecord[]): Chart[] {
   const train = log.filter((r) => r.type === 'train');
   const evals = log.filter((r) => r.type === 'eval');
-  const line = (id: string, title: string, values: object[], y: string, yTitle: string, color?: string): Chart => ({
+  const line = (
+    id: string,
+    title: string,
+    values: object[],
+    y: string,
+    yTitle: string,
+    color?: string,
+    yAxis?: object,
+  ): Chart => ({
     id,
     title,
     spec: {
       width: WIDTH,
       height: 220,
       data: { values },
-      mark: { type: 'line', point: values.length < 60 },
+      // Few records (a short run): visible points, or a one-record line would draw nothing.
+      mark: { type: 'line', point: values.length < 60 ? { filled: true, size: 50 } : false },
       encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'step' },
-        y: { field: y, type: 'quantitative', title: yTitle },
+        // Steps are whole numbers: integer ticks (no "20.000000" on a short run).
+        x: { field: 'step', type: 'quantitative', title: 'step', axis: { format: 'd', tickMinStep: 1 } },
+        y: { field: y, type: 'quantitative', title: yTitle, ...(yAxis ? { axis: yAxis } : {}) },
         ...(color ? { color: { field: color, type: 'nominal', title: null } } : {}),
       },
     },
@@ -197,7 +215,7 @@ function trainingCharts(log: TrainingRecord[]): Chart[] {
     ...(r.val_top1 !== undefined ? [{ step: r.step, metric: 'top-1', value: r.val_top1 }] : []),
     ...(r.val_top5 !== undefined ? [{ step: r.step, metric: 'top-5', value: r.val_top5 }] : []),
   ]);
-  if (val.length) out.push(line('train-val', 'Validation accuracy', val, 'value', 'accuracy', 'metric'));
+  if (val.length) out.push(line('train-val', 'Validation accuracy', val, 'value', 'accuracy', 'metric', PERCENT));
   return out;
 }
 

@@ -1,7 +1,6 @@
 /** The report: one self-contained HTML file (inline CSS and SVG, no scripts, nothing fetched). */
-import * as path from 'path';
 import { writeFileAtomic } from '../../io/atomic-write';
-import { formatValue, sideBySide, type EvalRecord } from '../record';
+import { formatMetric, formatValue, sideBySide, type EvalRecord } from '../record';
 import type { ProtocolResult } from '../protocols/types';
 import { charts } from './charts';
 import { renderSvgs } from './render';
@@ -26,13 +25,15 @@ export interface ReportInput {
 }
 
 export async function reportHtml(input: ReportInput): Promise<string> {
-  const named = input.records.map((r, k) => ({ name: path.basename(r.weights), result: input.results[k] }));
+  const named = input.records.map((r, k) => ({ name: r.label, result: input.results[k] }));
   const list = charts(named, input.training);
   const svgs = await renderSvgs(list.map((c) => c.spec));
   const { keys, columns } = sideBySide(input.records);
-  const head = `<tr><th>metric</th>${input.records.map((r) => `<th title="${esc(r.weights)}">${esc(path.basename(r.weights))}<br><span class="note">${esc(r.model.arch)}</span></th>`).join('')}</tr>`;
+  const head = `<tr><th>metric</th>${input.records.map((r) => `<th title="${esc(r.weights)}">${esc(r.label)}<br><span class="note">${esc(r.model.arch)}</span></th>`).join('')}</tr>`;
   const rows = keys
-    .map((k) => `<tr><td>${esc(k)}</td>${columns.map((c) => `<td>${esc(formatValue(c.get(k)))}</td>`).join('')}</tr>`)
+    .map(
+      (k) => `<tr><td>${esc(k)}</td>${columns.map((c) => `<td>${esc(formatMetric(k, c.get(k)))}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   const folds = input.records
     .filter((r) => r.folds.length)
@@ -41,7 +42,7 @@ export async function reportHtml(input: ReportInput): Promise<string> {
       const body = r.folds
         .map((f) => `<tr>${cols.map((c) => `<td>${esc(formatValue(f[c]))}</td>`).join('')}</tr>`)
         .join('\n');
-      return `<h3>Folds — ${esc(path.basename(r.weights))}</h3><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${body}</table>`;
+      return `<h3>Folds — ${esc(r.label)}</h3><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${body}</table>`;
     })
     .join('\n');
   const figures = list

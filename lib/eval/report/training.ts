@@ -1,6 +1,7 @@
 /** A run folder's metrics.jsonl (written by the trainer): one JSON object per line, type "train" or "eval". */
 import * as fs from 'fs';
 import * as path from 'path';
+import { readTextFile } from '../../io/input-file';
 
 export interface TrainingRecord {
   type: 'train' | 'eval';
@@ -21,7 +22,7 @@ export function readTrainingLog(run: string): TrainingRecord[] {
   const file = fs.existsSync(run) && fs.statSync(run).isDirectory() ? path.join(run, 'metrics.jsonl') : run;
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file (a run folder holds metrics.jsonl)`);
   const out: TrainingRecord[] = [];
-  fs.readFileSync(file, 'utf8')
+  readTextFile(file, 'training log')
     .split(/\r?\n/)
     .forEach((raw, k) => {
       if (!raw.trim()) return;
@@ -50,7 +51,7 @@ export function readRunConfig(run: string): Record<string, unknown> | undefined 
   const file = path.join(dir, 'config.json');
   if (!fs.existsSync(file)) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readTextFile(file, 'run config')) as Record<string, unknown>;
   } catch {
     throw new Error(`${file}: not JSON`);
   }
@@ -78,6 +79,9 @@ const CONFIG_KEYS = [
   'seed',
 ];
 
+/** A rate as the CLI prints it: 0.1111 → "11.1%". */
+const pct = (v: number | undefined) => (v === undefined ? undefined : `${(v * 100).toFixed(1)}%`);
+
 /** Rows of the report's training table: the run's outcome from its log, then its main settings. */
 export function trainingSummary(log: TrainingRecord[], config?: Record<string, unknown>): [string, string | number][] {
   const last = log[log.length - 1];
@@ -89,11 +93,11 @@ export function trainingSummary(log: TrainingRecord[], config?: Record<string, u
     ['epochs done', last.epoch],
     ['training seconds', last.seconds],
     ['last training loss', [...log].reverse().find((r) => r.type === 'train')?.loss],
-    ['held-out top-1 (last)', lastEval?.val_top1],
-    ['held-out top-5 (last)', lastEval?.val_top5],
-    ['held-out top-1 (best)', best ? `${best.val_top1} (step ${best.step})` : undefined],
-    ['held-out pairs AUC (last)', lastEval?.val_verify_auc],
-    ['held-out pairs EER (last)', lastEval?.val_verify_eer],
+    ['held-out top-1 (last)', pct(lastEval?.val_top1)],
+    ['held-out top-5 (last)', pct(lastEval?.val_top5)],
+    ['held-out top-1 (best)', best ? `${pct(best.val_top1)} (step ${best.step})` : undefined],
+    ['held-out pairs AUC (last)', pct(lastEval?.val_verify_auc)],
+    ['held-out pairs EER (last)', pct(lastEval?.val_verify_eer)],
     ...CONFIG_KEYS.filter((k) => config?.[k] !== undefined && config[k] !== false).map((k): [string, string] => [
       k,
       typeof config![k] === 'string' ? (config![k] as string) : JSON.stringify(config![k]),

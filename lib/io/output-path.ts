@@ -1,0 +1,81 @@
+/**
+ * Output targets (`--out`, `--json`, `--report`) checked before any work is done, and their
+ * folders made one level at a time: Node's recursive mkdirSync loops forever under /proc (mkdir
+ * gives ENOENT there, and it retries the parent), at 100% CPU and deaf to SIGTERM.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+function why(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOTDIR':
+      return 'a part of the path is a file, not a folder';
+    case 'ENOENT':
+      return 'a folder cannot be created there';
+    default:
+      return code ?? (e as Error).message;
+  }
+}
+
+/** Makes `dir` and its missing parents, one level at a time; an error names `flag`, its value `given` and the folder. */
+export function makeDirs(dir: string, flag: string, given = dir): void {
+  const abs = path.resolve(dir);
+  const missing: string[] = [];
+  for (let d = abs; ; d = path.dirname(d)) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new Error(`${flag} ${given}: cannot use ${d}: ${why(e)}`, { cause: e });
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new Error(`${flag} ${given}: ${d} is a file, not a folder`);
+      break;
+    }
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(d).isDirectory()) continue;
+      throw new Error(`${flag} ${given}: cannot create ${d}: ${why(e)}`, { cause: e });
+    }
+  }
+}
+
+/**
+ * Checks that a result file can be written at `file` (named by `flag`) before the work that
+ * produces it: not a folder, its folder made and writable. Nothing is left behind.
+ */
+export function checkOutputFile(file: string, flag: string, example = 'results.json'): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    // does not exist yet: fine
+  }
+  if (st?.isDirectory())
+    throw new Error(`${flag} ${file}: is a folder; give a file name, e.g. ${flag} ${path.join(file, example)}`);
+  if (st && !st.isFile()) throw new Error(`${flag} ${file}: is not a regular file`);
+  const dir = path.dirname(path.resolve(file));
+  makeDirs(dir, flag, file);
+  // A real probe, not access(): root passes access() on /proc and read-only mounts, where the
+  // atomic write's temporary file would fail only after the work.
+  const probe = path.join(dir, `.${path.basename(file)}.probe-${process.pid}`);
+  try {
+    fs.closeSync(fs.openSync(probe, 'wx'));
+    fs.rmSync(probe, { force: true });
+    if (st) fs.accessSync(file, fs.constants.W_OK);
+  } catch (e) {
+    throw new Error(`${flag} ${file}: cannot write there: ${why(e)}`, { cause: e });
+  }
+}
