@@ -12,7 +12,8 @@ export type IssueKind =
   | 'unknown-identity'
   | 'outside-root'
   | 'duplicate'
-  | 'md5-mismatch';
+  | 'md5-mismatch'
+  | 'bad-file-name';
 
 const DESCRIPTIONS: Record<IssueKind, string> = {
   'missing-file': 'listed file missing',
@@ -27,6 +28,7 @@ const DESCRIPTIONS: Record<IssueKind, string> = {
   'outside-root': 'list path resolves outside the dataset root',
   duplicate: 'duplicate entry',
   'md5-mismatch': 'MD5 mismatch',
+  'bad-file-name': 'file or folder name is not valid UTF-8 (skipped: rename it, e.g. with convmv)',
 };
 
 /** An unusable sample or line; the message starts with what kind of problem it is. */
