@@ -56,7 +56,7 @@ export function vggFace2Markers(dir: string): string[] {
     if (f) found.push(path.relative(dir, f));
   }
   for (const s of ['train', 'test']) {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(path.join(dir, s));
     } catch {
