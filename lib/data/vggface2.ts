@@ -175,7 +175,7 @@ export class VggFace2Dataset implements Dataset {
     let prevStart = 0;
     let prevSlash = -1;
     let prevLabel = -1;
-    const dups = new DuplicateFinder();
+    const dups = new DuplicateFinder(buf, starts, ends, lineNos);
     for (let k = 0; k < count; k++) {
       const s = starts[k];
       const e = ends[k];
@@ -202,7 +202,7 @@ export class VggFace2Dataset implements Dataset {
         prevStart = s;
         prevSlash = slash;
         prevLabel = label;
-        if (label >= 0) dups.startRun(label, kept, (j) => buf.toString('utf8', starts[j], ends[j]), lineNos);
+        if (label >= 0) dups.startRun(label, kept);
       }
       if (label < 0) continue;
       // Only odd-looking lines pay for path.resolve.
@@ -219,7 +219,7 @@ export class VggFace2Dataset implements Dataset {
       if (exists && !exists.has(buf.toString('utf8', s, e))) continue;
       // A path listed twice would be two samples of one image: it could land on both sides of a
       // train/held-out split.
-      const first = dups.firstLine(buf.toString('utf8', slash + 1, e), lineNos[k]);
+      const first = dups.firstLine(s, e, lineNos[k], kept);
       if (first !== undefined) {
         issues.add(
           'duplicate',
@@ -272,43 +272,62 @@ export class VggFace2Dataset implements Dataset {
 }
 
 /**
- * Finds repeated list lines without a string per line of the whole list: the list is grouped by
- * identity, so only the current identity's file names are kept; when an identity shows up again
- * later (an ungrouped list), its earlier kept entries are reloaded.
+ * Finds repeated list lines without a string per line of the whole list. The list is grouped by
+ * identity and, within one, usually sorted: while a run of one identity's lines keeps increasing
+ * (one byte compare per line) no line can repeat an earlier one. Only a run that breaks order, or
+ * an identity that shows up again later, gets a map of its kept lines.
  */
 class DuplicateFinder {
-  private seen = new Map<string, number>();
+  private seen?: Map<string, number>;
   private label = -1;
   private runStart = 0;
+  private prevS = -1;
+  private prevE = -1;
   private readonly runs = new Map<number, [number, number][]>();
-  private name: (j: number) => string = () => '';
+
+  /** `starts`/`ends`/`lineNos` below the kept count hold the kept lines. */
+  constructor(
+    private readonly buf: Buffer,
+    private readonly starts: Uint32Array,
+    private readonly ends: Uint32Array,
+    private readonly lineNos: Uint32Array,
+  ) {}
 
   /** A new run of lines of `label` begins at kept index `kept`. */
-  startRun(label: number, kept: number, fullPath: (j: number) => string, lineNos: Uint32Array): void {
-    this.closeRun(kept);
+  startRun(label: number, kept: number): void {
+    if (this.label >= 0 && kept > this.runStart) {
+      const r = this.runs.get(this.label) ?? [];
+      r.push([this.runStart, kept]);
+      this.runs.set(this.label, r);
+    }
     this.label = label;
     this.runStart = kept;
-    this.name = (j) => {
-      const p = fullPath(j);
-      return p.slice(p.indexOf('/') + 1);
-    };
-    this.seen = new Map();
-    for (const [a, b] of this.runs.get(label) ?? [])
-      for (let j = a; j < b; j++) this.seen.set(this.name(j), lineNos[j]);
+    this.prevS = -1;
+    const earlier = this.runs.get(label);
+    this.seen = earlier ? this.mapOf(earlier) : undefined;
   }
 
-  /** Line where `name` of the current identity was first listed, or undefined (and remember it). */
-  firstLine(name: string, line: number): number | undefined {
-    const first = this.seen.get(name);
-    if (first === undefined) this.seen.set(name, line);
+  /** Line where the path at bytes s..e was first listed, or undefined (and it is remembered). */
+  firstLine(s: number, e: number, line: number, kept: number): number | undefined {
+    if (!this.seen) {
+      if (this.prevS < 0 || this.buf.compare(this.buf, s, e, this.prevS, this.prevE) < 0) {
+        this.prevS = s;
+        this.prevE = e;
+        return undefined;
+      }
+      this.seen = this.mapOf([[this.runStart, kept]]);
+    }
+    const key = this.buf.toString('latin1', s, e);
+    const first = this.seen.get(key);
+    if (first === undefined) this.seen.set(key, line);
     return first;
   }
 
-  private closeRun(kept: number): void {
-    if (this.label < 0 || kept <= this.runStart) return;
-    const r = this.runs.get(this.label) ?? [];
-    r.push([this.runStart, kept]);
-    this.runs.set(this.label, r);
+  private mapOf(ranges: [number, number][]): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const [a, b] of ranges)
+      for (let j = a; j < b; j++) m.set(this.buf.toString('latin1', this.starts[j], this.ends[j]), this.lineNos[j]);
+    return m;
   }
 }
 
