@@ -6,6 +6,8 @@ import { closedSetSplit, effectiveCrop, openDataset } from '../../lib/data/datas
 import { ImageFolderDataset } from '../../lib/data/image-folder';
 import { DataError, Issues } from '../../lib/data/issues';
 import { VggFace2Dataset } from '../../lib/data/vggface2';
+import { resolveConfig } from '../../lib/train/config';
+import { openTrainData } from '../../lib/train/data';
 import { repoRoot } from '../helpers/paths';
 import { collectWarnings, tmpDir, writeImage } from './helpers';
 
@@ -207,6 +209,12 @@ describe('18.10: uncropped photos under crop loose', () => {
       /none of the 3 images has a face box.*recorded as crop "none".*boxes\.csv \(header NAME_ID,X,Y,W,H/,
     );
     expect(effectiveCrop(ds, 'align')).toEqual({ crop: 'align' });
+    // What train records in config.json (the resolved face settings), and the note said once.
+    const logs: string[] = [];
+    const c = resolveConfig({ data: root, holdoutPerClass: 0 });
+    const data = await openTrainData(c, quiet().issues, (m) => logs.push(m));
+    expect(data.face.crop).toBe('none');
+    expect(logs.filter((m) => m.includes('face box'))).toHaveLength(1);
 
     fs.writeFileSync(path.join(root, 'boxes.csv'), 'NAME_ID,X,Y,W,H\nann/1,1,1,8,8\nben/1,2,2,8,8\n');
     const withBoxes = openDataset({ data: root, issues: quiet().issues });
