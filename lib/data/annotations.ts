@@ -14,6 +14,9 @@ export function nameId(relPath: string): string {
 export class Annotations {
   boxes?: Float32Array;
   landmarks?: Float32Array;
+  /** How many samples got a box / landmarks from the files (the rest have none). */
+  boxCount = 0;
+  landmarkCount = 0;
 
   box(i: number): Box | undefined {
     const b = this.boxes;
@@ -52,10 +55,30 @@ class NameMatcher {
   }
 }
 
+/** Header columns of the VGGFace2 box and landmark CSVs; read by name, in any order. */
+export const BOX_COLUMNS = ['NAME_ID', 'X', 'Y', 'W', 'H'] as const;
+export const LANDMARK_COLUMNS = ['NAME_ID', ...[1, 2, 3, 4, 5].flatMap((p) => [`P${p}X`, `P${p}Y`])] as const;
+
 /**
- * Read `NAME_ID,X,Y,W,H` and `NAME_ID,P1X,P1Y,...,P5Y` files into per-sample arrays. Rows naming
- * samples not in the dataset are ignored (the CSVs cover the whole split, datasets may be subsets);
- * degenerate boxes and NaN/degenerate landmarks are counted and left unknown.
+ * Largest box coordinate or size taken as real: JPEG and sharp stop at 65535 pixels a side, and
+ * a larger value (1e308 becomes Infinity in a Float32Array) can only be a broken file.
+ */
+export const MAX_BOX_COORD = 65535;
+
+/** Why a box is unusable, or undefined when it is a finite, non-empty box of sane size. */
+export function boxProblem(v: readonly number[]): string | undefined {
+  if (!v.every(Number.isFinite)) return 'non-numeric box';
+  if (v.some((x) => Math.abs(x) > MAX_BOX_COORD)) return `box value beyond ±${MAX_BOX_COORD} pixels`;
+  if (v[2] <= 0 || v[3] <= 0) return 'empty box (W or H ≤ 0)';
+  return undefined;
+}
+
+/**
+ * Read `NAME_ID,X,Y,W,H` and `NAME_ID,P1X,P1Y,...,P5Y` files (columns by header name) into
+ * per-sample arrays. Rows naming samples not in the dataset are ignored (the CSVs cover the whole
+ * split, datasets may be subsets); unusable boxes, NaN/degenerate landmarks and second rows for
+ * the same NAME_ID are counted (an error under strict) and the first row wins. A file with no
+ * header or no rows is an error.
  */
 export function loadAnnotations(
   size: number,
@@ -65,38 +88,59 @@ export function loadAnnotations(
 ): Annotations {
   const ann = new Annotations();
   if (files.boxes) {
+    const file = files.boxes;
     const boxes = new Float32Array(4 * size).fill(NaN);
     const m = new NameMatcher(size, relPath);
-    eachCsvRow(files.boxes, issues, 5, (f, line) => {
+    let matched = 0;
+    const { rows } = eachCsvRow(file, issues, BOX_COLUMNS, (f, line) => {
       const i = m.find(f[0]);
       if (i === undefined) return;
       const v = [num(f[1]), num(f[2]), num(f[3]), num(f[4])];
-      if (!v.every(Number.isFinite)) {
-        issues.add('malformed-line', `${files.boxes}:${line}: non-numeric box`);
+      const problem = boxProblem(v);
+      if (problem) {
+        issues.add(
+          problem.startsWith('empty') ? 'box-outside' : 'malformed-line',
+          `${file}:${line}: ${problem} ${f.slice(1).join(',')}`,
+        );
         return;
       }
-      if (v[2] <= 0 || v[3] <= 0) {
-        issues.add('box-outside', `${files.boxes}:${line}: empty box ${v.join(',')}`);
+      if (!Number.isNaN(boxes[4 * i])) {
+        issues.add('duplicate', `${file}:${line}: second box row for ${f[0]} (the first one is used)`);
         return;
       }
       boxes.set(v, 4 * i);
+      matched++;
     });
+    if (rows === 0) throw new Error(`${file}: no box rows below the header; give one NAME_ID,X,Y,W,H row per image`);
     ann.boxes = boxes;
+    ann.boxCount = matched;
   }
   if (files.landmarks) {
+    const file = files.landmarks;
     const lms = new Float32Array(10 * size).fill(NaN);
     const m = new NameMatcher(size, relPath);
-    eachCsvRow(files.landmarks, issues, 11, (f, line) => {
+    let matched = 0;
+    const { rows } = eachCsvRow(file, issues, LANDMARK_COLUMNS, (f, line) => {
       const i = m.find(f[0]);
       if (i === undefined) return;
       const v = f.slice(1, 11).map(num);
-      if (!landmarksUsable(v)) {
-        issues.add('bad-landmarks', `${files.landmarks}:${line}`);
+      if (!landmarksUsable(v) || v.some((x) => Math.abs(x) > MAX_BOX_COORD)) {
+        issues.add('bad-landmarks', `${file}:${line}`);
+        return;
+      }
+      if (!Number.isNaN(lms[10 * i])) {
+        issues.add('duplicate', `${file}:${line}: second landmark row for ${f[0]} (the first one is used)`);
         return;
       }
       lms.set(v, 10 * i);
+      matched++;
     });
+    if (rows === 0)
+      throw new Error(
+        `${file}: no landmark rows below the header; give one ${LANDMARK_COLUMNS.join(',')} row per image`,
+      );
     ann.landmarks = lms;
+    ann.landmarkCount = matched;
   }
   return ann;
 }

@@ -1,9 +1,11 @@
 /** Opening any dataset (VGGFace2 root, prepared cache, image folder) and closed/open-set splits. */
+import * as fs from 'fs';
+import * as path from 'path';
 import { CacheDataset, isCachePath } from './cache';
 import { ImageFolderDataset } from './image-folder';
 import { Issues } from './issues';
 import { Rng } from './rng';
-import type { Dataset, SampleSource } from './types';
+import type { CropMode, Dataset, SampleSource } from './types';
 import { isVggFace2Root, VggFace2Dataset, type Split } from './vggface2';
 
 export interface OpenOptions {
@@ -35,7 +37,55 @@ export function openDataset(opts: OpenOptions): Dataset {
       onlyExisting: opts.onlyExisting,
       issues,
     });
-  return new ImageFolderDataset({ root: opts.data, boxes: opts.boxes, landmarks: opts.landmarks, issues });
+  // An image folder's own boxes.csv / landmarks.csv (NAME_ID = path below the root without
+  // extension) are its face boxes unless others are given: the documented way to give boxes.
+  const own = (name: string) => {
+    const f = path.join(opts.data, name);
+    return fs.existsSync(f) ? f : undefined;
+  };
+  return new ImageFolderDataset({
+    root: opts.data,
+    boxes: opts.boxes ?? own(FOLDER_BOXES),
+    landmarks: opts.landmarks ?? own(FOLDER_LANDMARKS),
+    issues,
+  });
+}
+
+/** File names an image folder's root may hold its face boxes and landmarks in. */
+export const FOLDER_BOXES = 'boxes.csv';
+export const FOLDER_LANDMARKS = 'landmarks.csv';
+
+/**
+ * How many samples of a dataset read from files have a face box (the rest fall back to the
+ * whole picture under crop 'loose'); undefined for a cache, whose crops were made by prepare.
+ */
+export function faceBoxCount(ds: Dataset): { withBox: number; total: number } | undefined {
+  if (ds instanceof VggFace2Dataset || ds instanceof ImageFolderDataset)
+    return { withBox: ds.annotations.boxCount, total: ds.size };
+  return undefined;
+}
+
+/**
+ * The crop actually used: 'loose' with no box for any image is the whole picture, so it is
+ * recorded as 'none' (config.json then says what the model saw). A note says so once, with the
+ * count, and how to give boxes.
+ */
+export function effectiveCrop(ds: Dataset, crop: CropMode): { crop: CropMode; note?: string } {
+  const n = crop === 'loose' ? faceBoxCount(ds) : undefined;
+  if (!n || n.withBox === n.total) return { crop };
+  const how =
+    ds instanceof ImageFolderDataset
+      ? `put a ${FOLDER_BOXES} (header NAME_ID,X,Y,W,H; NAME_ID = path below the folder without extension) in ${ds.root}`
+      : 'restore bb_landmark/loose_bb_train.csv';
+  if (n.withBox === 0)
+    return {
+      crop: 'none',
+      note: `crop loose: none of the ${n.total} images has a face box, so the whole picture is used (recorded as crop "none"); for face crops ${how}, or crop the photos to faces first`,
+    };
+  return {
+    crop,
+    note: `crop loose: ${n.total - n.withBox} of ${n.total} images have no face box and use the whole picture; ${how}`,
+  };
 }
 
 /**
@@ -104,9 +154,24 @@ export function closedSetSplit(ds: Dataset, perClass: number, seed = 0): { train
       train.push(...members);
       return;
     }
-    const shuffled = new Rng(seed, c, 0x5b1).shuffle(members.slice());
+    // Held out by path, not by index: samples of one file (a dataset that lists it twice) all go
+    // to the same side, so no image can be both trained on and tested.
+    const byPath = new Map<string, number>();
+    const firsts: number[] = [];
+    for (const i of members) {
+      const p = ds.relPath(i);
+      if (!byPath.has(p)) {
+        byPath.set(p, i);
+        firsts.push(i);
+      }
+    }
+    if (firsts.length <= perClass) {
+      train.push(...members);
+      return;
+    }
+    const shuffled = new Rng(seed, c, 0x5b1).shuffle(firsts);
     const held = new Set(shuffled.slice(0, perClass));
-    for (const i of members) (held.has(i) ? test : train).push(i);
+    for (const i of members) (held.has(byPath.get(ds.relPath(i))!) ? test : train).push(i);
   });
   return {
     train: new Subset(ds, Int32Array.from(train), `closed-set train (${perClass}/identity held out, seed ${seed})`),

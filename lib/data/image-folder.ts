@@ -34,8 +34,7 @@ export class ImageFolderDataset implements Dataset {
     this.root = path.resolve(opts.root);
     if (!fs.existsSync(this.root) || !fs.statSync(this.root).isDirectory())
       throw new Error(`${opts.root}: no such directory`);
-    const classes = fs
-      .readdirSync(this.root, { withFileTypes: true })
+    const classes = listDir(this.root, issues)
       .filter((d) => !d.name.startsWith('.') && isDir(this.root, d))
       .map((d) => d.name)
       .sort();
@@ -44,7 +43,7 @@ export class ImageFolderDataset implements Dataset {
     const kept: string[] = [];
     for (const c of classes) {
       const before = paths.length;
-      for (const rel of walk(this.root, c)) {
+      for (const rel of walk(this.root, c, issues)) {
         const abs = path.join(this.root, rel);
         let info;
         try {
@@ -91,7 +90,35 @@ export class ImageFolderDataset implements Dataset {
   }
 }
 
-function isDir(parent: string, d: fs.Dirent): boolean {
+/** A directory entry whose name is valid UTF-8 (so a path made from it names the same file). */
+interface Entry {
+  name: string;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+/**
+ * Entries of `dir` read with byte names: a name that is not valid UTF-8 would come back from a
+ * string readdir mangled (U+FFFD) and fail later with ENOENT, so it is counted and skipped here,
+ * naming the folder and the bytes.
+ */
+function listDir(dir: string, issues: Issues): Entry[] {
+  const out: Entry[] = [];
+  for (const d of fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' })) {
+    const name = d.name.toString('utf8');
+    if (!Buffer.from(name, 'utf8').equals(d.name)) {
+      issues.add(
+        'bad-file-name',
+        `${dir}: entry ${JSON.stringify(d.name.toString('latin1'))} (hex ${d.name.toString('hex')})`,
+      );
+      continue;
+    }
+    out.push({ name, isDirectory: () => d.isDirectory(), isSymbolicLink: () => d.isSymbolicLink() });
+  }
+  return out;
+}
+
+function isDir(parent: string, d: Entry): boolean {
   if (d.isDirectory()) return true;
   // Follow symlinks to folders (datasets are often assembled from links).
   return (
@@ -100,12 +127,12 @@ function isDir(parent: string, d: fs.Dirent): boolean {
 }
 
 /** Relative paths (with '/') of all non-hidden files below root/rel, sorted, depth-first. */
-function* walk(root: string, rel: string): Generator<string> {
-  const entries = fs.readdirSync(path.join(root, rel), { withFileTypes: true }).filter((d) => !d.name.startsWith('.'));
+function* walk(root: string, rel: string, issues: Issues): Generator<string> {
+  const entries = listDir(path.join(root, rel), issues).filter((d) => !d.name.startsWith('.'));
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const d of entries) {
     const r = `${rel}/${d.name}`;
-    if (isDir(path.join(root, rel), d)) yield* walk(root, r);
+    if (isDir(path.join(root, rel), d)) yield* walk(root, r, issues);
     else yield r;
   }
 }

@@ -14,7 +14,8 @@ export type IssueKind =
   | 'duplicate'
   | 'md5-mismatch'
   | 'bad-record'
-  | 'special-file';
+  | 'special-file'
+  | 'bad-file-name';
 
 const DESCRIPTIONS: Record<IssueKind, string> = {
   'missing-file': 'listed file missing',
@@ -31,6 +32,7 @@ const DESCRIPTIONS: Record<IssueKind, string> = {
   'md5-mismatch': 'MD5 mismatch',
   'bad-record': 'unusable cache record (bad header, size or label; skipped)',
   'special-file': 'not a regular file, or too large for an image',
+  'bad-file-name': 'file or folder name is not valid UTF-8 (skipped: rename it, e.g. with convmv)',
 };
 
 /** An unusable sample or line; the message starts with what kind of problem it is. */

@@ -38,10 +38,52 @@ function firstExisting(root: string, names: string[]): string | undefined {
   return undefined;
 }
 
-/** Locate the metadata of a VGGFace2 root, or undefined when `root` is not one. */
+/**
+ * What in `dir` says it is a VGGFace2 root, other than identity_meta.csv: the list files, the box
+ * and landmark CSVs, and train/ or test/ folders of `nXXXXXX` identity folders. An image folder
+ * has none of these (its train/ and test/ would hold people, not `n000002/`).
+ */
+export function vggFace2Markers(dir: string): string[] {
+  const found: string[] = [];
+  for (const n of [
+    'train_list.txt',
+    'test_list.txt',
+    'loose_bb_train.csv',
+    'loose_bb_test.csv',
+    'loose_landmark_train.csv',
+  ]) {
+    const f = firstExisting(dir, [n]);
+    if (f) found.push(path.relative(dir, f));
+  }
+  for (const s of ['train', 'test']) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(dir, s));
+    } catch {
+      continue;
+    }
+    const id = names.find((n) => /^n\d{6}$/.test(n));
+    if (id) found.push(`${s}/${id}/`);
+  }
+  return found;
+}
+
+/**
+ * Locate the metadata of a VGGFace2 root, or undefined when `root` is not one. A root with
+ * VGGFace2's other files but no identity_meta.csv is an error, not an image folder: read as one
+ * it would train a 2-class model on the folders train/ and test/.
+ */
 export function findVggFace2Files(root: string): VggFace2Files | undefined {
   const identityMeta = firstExisting(root, ['identity_meta.csv']);
-  if (!identityMeta) return undefined;
+  if (!identityMeta) {
+    const markers = vggFace2Markers(root);
+    if (markers.length > 0)
+      throw new Error(
+        `${root}: looks like a VGGFace2 root (found ${markers.join(', ')}) but meta/identity_meta.csv is missing: ` +
+          'restore it from the VGGFace2 metadata download, or give --data a folder with one sub-folder per identity',
+      );
+    return undefined;
+  }
   const files: VggFace2Files = { identityMeta, list: {}, boxes: {}, landmarks: {} };
   for (const s of ['train', 'test'] as const) {
     files.list[s] = firstExisting(root, [`${s}_list.txt`]);
@@ -60,7 +102,7 @@ export function isVggFace2Root(dir: string): boolean {
 /** Parse identity_meta.csv (`Class_ID, Name, Sample_Num, Flag, Gender`), in file order. */
 export function readIdentityMeta(file: string, issues: Issues): IdentityMeta[] {
   const out: IdentityMeta[] = [];
-  eachCsvRow(file, issues, 5, (f, line) => {
+  eachCsvRow(file, issues, ['Class_ID', 'Name', 'Sample_Num', 'Flag', 'Gender'], (f, line) => {
     const flag = Number(f[3]);
     if (!/^\S+$/.test(f[0]) || (flag !== 0 && flag !== 1)) {
       issues.add('malformed-line', `${file}:${line}: bad Class_ID or Flag`);
@@ -124,6 +166,7 @@ export class VggFace2Dataset implements Dataset {
 
     const buf = readMaybeGz(listFile);
     const { starts, ends, lineNos, count } = lineRanges(buf);
+    if (count === 0) throw new Error(`${listFile}: empty list; expected one IDENTITY/FILE line per image`);
     const labels = new Int32Array(count);
     const exists = opts.onlyExisting ? new ExistenceCache(this.imagesRoot) : undefined;
     let kept = 0;
@@ -132,6 +175,7 @@ export class VggFace2Dataset implements Dataset {
     let prevStart = 0;
     let prevSlash = -1;
     let prevLabel = -1;
+    const dups = new DuplicateFinder(buf, starts, ends, lineNos);
     for (let k = 0; k < count; k++) {
       const s = starts[k];
       const e = ends[k];
@@ -158,6 +202,7 @@ export class VggFace2Dataset implements Dataset {
         prevStart = s;
         prevSlash = slash;
         prevLabel = label;
+        if (label >= 0) dups.startRun(label, kept);
       }
       if (label < 0) continue;
       // Only odd-looking lines pay for path.resolve.
@@ -172,11 +217,26 @@ export class VggFace2Dataset implements Dataset {
         continue;
       }
       if (exists && !exists.has(buf.toString('utf8', s, e))) continue;
+      // A path listed twice would be two samples of one image: it could land on both sides of a
+      // train/held-out split.
+      const first = dups.firstLine(s, e, lineNos[k], kept);
+      if (first !== undefined) {
+        issues.add(
+          'duplicate',
+          `${listFile}:${lineNos[k]}: ${buf.toString('utf8', s, e)} already listed at line ${first}`,
+        );
+        continue;
+      }
+      lineNos[kept] = lineNos[k];
       starts[kept] = s;
       ends[kept] = e;
       labels[kept] = label;
       kept++;
     }
+    if (kept === 0)
+      throw new Error(
+        `${listFile}: none of its ${count} lines is a usable ${split} image${issues.count() ? ` (${issues.kinds.join(', ')})` : ''}`,
+      );
     this.buf = buf;
     this.starts = starts.slice(0, kept);
     this.ends = ends.slice(0, kept);
@@ -208,6 +268,66 @@ export class VggFace2Dataset implements Dataset {
       box: this.annotations.box(i),
       landmarks: this.annotations.landmarksOf(i),
     };
+  }
+}
+
+/**
+ * Finds repeated list lines without a string per line of the whole list. The list is grouped by
+ * identity and, within one, usually sorted: while a run of one identity's lines keeps increasing
+ * (one byte compare per line) no line can repeat an earlier one. Only a run that breaks order, or
+ * an identity that shows up again later, gets a map of its kept lines.
+ */
+class DuplicateFinder {
+  private seen?: Map<string, number>;
+  private label = -1;
+  private runStart = 0;
+  private prevS = -1;
+  private prevE = -1;
+  private readonly runs = new Map<number, [number, number][]>();
+
+  /** `starts`/`ends`/`lineNos` below the kept count hold the kept lines. */
+  constructor(
+    private readonly buf: Buffer,
+    private readonly starts: Uint32Array,
+    private readonly ends: Uint32Array,
+    private readonly lineNos: Uint32Array,
+  ) {}
+
+  /** A new run of lines of `label` begins at kept index `kept`. */
+  startRun(label: number, kept: number): void {
+    if (this.label >= 0 && kept > this.runStart) {
+      const r = this.runs.get(this.label) ?? [];
+      r.push([this.runStart, kept]);
+      this.runs.set(this.label, r);
+    }
+    this.label = label;
+    this.runStart = kept;
+    this.prevS = -1;
+    const earlier = this.runs.get(label);
+    this.seen = earlier ? this.mapOf(earlier) : undefined;
+  }
+
+  /** Line where the path at bytes s..e was first listed, or undefined (and it is remembered). */
+  firstLine(s: number, e: number, line: number, kept: number): number | undefined {
+    if (!this.seen) {
+      if (this.prevS < 0 || this.buf.compare(this.buf, s, e, this.prevS, this.prevE) < 0) {
+        this.prevS = s;
+        this.prevE = e;
+        return undefined;
+      }
+      this.seen = this.mapOf([[this.runStart, kept]]);
+    }
+    const key = this.buf.toString('latin1', s, e);
+    const first = this.seen.get(key);
+    if (first === undefined) this.seen.set(key, line);
+    return first;
+  }
+
+  private mapOf(ranges: [number, number][]): Map<string, number> {
+    const m = new Map<string, number>();
+    for (const [a, b] of ranges)
+      for (let j = a; j < b; j++) m.set(this.buf.toString('latin1', this.starts[j], this.ends[j]), this.lineNos[j]);
+    return m;
   }
 }
 

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { closedSetSplit, openDataset } from '../data/dataset';
+import { closedSetSplit, effectiveCrop, openDataset } from '../data/dataset';
 import { CacheDataset } from '../data/cache';
 import { writeDemoDataset } from '../data/demo';
 import { Issues } from '../data/issues';
@@ -55,6 +55,9 @@ export async function openTrainData(c: TrainConfig, issues: Issues, log: (m: str
     size: c.inputSize ?? cached?.size ?? 224,
     boxExtend: c.boxExtend ?? cached?.boxExtend ?? 0.3,
   };
+  const used = effectiveCrop(dataset, face.crop);
+  if (used.note) log(used.note);
+  face.crop = used.crop;
   if (c.holdoutPerClass === 0) return { dataset, train: dataset, face, source };
   const { train, test } = closedSetSplit(dataset, c.holdoutPerClass, c.seed);
   log(`split: ${train.description}; validation: ${test.size} images`);
