@@ -1,6 +1,7 @@
 /** `vgg2-torch verify --weights W a.jpg b.jpg`: cosine similarity of two faces and same / different at a threshold. */
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
+import { BOX_COLUMNS, boxProblem } from '../../lib/data/annotations';
 import { eachCsvRow, num } from '../../lib/data/csv';
 import { Issues } from '../../lib/data/issues';
 import type { Box } from '../../lib/data/types';
@@ -24,14 +25,15 @@ interface Args {
   json: boolean;
 }
 
-/** Boxes by image name without extension, from a VGGFace2-format CSV (NAME_ID,X,Y,W,H). */
+/** Boxes by image name without extension, from a VGGFace2-format CSV (columns NAME_ID,X,Y,W,H by header). */
 function readBoxes(file: string): Map<string, Box> {
   const out = new Map<string, Box>();
-  eachCsvRow(file, new Issues({ strict: true }), 5, (f, line) => {
-    const [x, y, w, h] = f.slice(1, 5).map(num);
-    if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0)
-      throw new Error(`${file}:${line}: expected NAME_ID,X,Y,W,H with a positive width and height`);
-    out.set(f[0], { x, y, w, h });
+  eachCsvRow(file, new Issues({ strict: true }), BOX_COLUMNS, (f, line) => {
+    const v = f.slice(1, 5).map(num);
+    const problem = boxProblem(v);
+    if (problem) throw new Error(`${file}:${line}: ${problem}; expected NAME_ID,X,Y,W,H in pixels`);
+    if (out.has(f[0])) throw new Error(`${file}:${line}: a second box for ${f[0]}`);
+    out.set(f[0], { x: v[0], y: v[1], w: v[2], h: v[3] });
   });
   return out;
 }

@@ -96,6 +96,24 @@ describe('inputs must be regular files of a sane size', () => {
     expect(() => readTextFile('/dev/null', 'pairs list')).toThrow('/dev/null: the pairs list must be a regular file');
   });
 
+  test('verify --boxes: a box of 1e308, a headerless file and a second row: errors naming file:line', async () => {
+    const cases: [string, RegExp][] = [
+      ['NAME_ID,X,Y,W,H\na,1e308,0,10,10\nb,0,0,10,10\n', /boxes\.csv:2: box value beyond ±65535 pixels/],
+      ['a,0,0,10,10\nb,0,0,10,10\n', /boxes\.csv:1: no header line \(the first line is data/],
+      ['NAME_ID,X,Y,W,H\na,0,0,10,10\na,1,1,10,10\nb,0,0,10,10\n', /boxes\.csv:3: a second box for a/],
+      ['NAME_ID,X,Y,W,H\na,0,0,0,10\nb,0,0,10,10\n', /boxes\.csv:2: empty box/],
+    ];
+    const boxes = path.join(dir, 'boxes.csv');
+    for (const [text, msg] of cases) {
+      fs.writeFileSync(boxes, text);
+      await expect(cli(['verify', '--weights', weights, '--boxes', boxes, a, b])).rejects.toThrow(msg);
+    }
+    // Columns by name: a header in another order is read correctly.
+    fs.writeFileSync(boxes, 'W,H,NAME_ID,X,Y\n20,20,a,5,5\n30,30,b,0,0\n');
+    const r = await cli(['verify', '--weights', weights, '--threshold', '0.5', '--boxes', boxes, a, b]);
+    expect(r.out).toMatch(/cosine similarity/);
+  });
+
   test('an eval pairs list that is a directory names it', async () => {
     await expect(
       cli(['eval', '--weights', weights, '--protocol', 'verify', '--data', dir, '--pairs', dir]),
