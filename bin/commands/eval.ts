@@ -7,12 +7,12 @@ import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
 import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/eval/record';
 import { writeReport } from '../../lib/eval/report/html';
-import { writeFileAtomic } from '../../lib/io/atomic-write';
 import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
+import { emitJson, inputSize, jsonOption, type JsonArgs } from './common-flags';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
 
-interface Args extends EmbeddingArgs {
+interface Args extends EmbeddingArgs, JsonArgs {
   weights: string[];
   arch?: Arch;
   data: string;
@@ -25,7 +25,6 @@ interface Args extends EmbeddingArgs {
   unknown: number;
   folds?: string[];
   report?: string;
-  json?: string;
   run?: string;
 }
 
@@ -34,7 +33,7 @@ const cmd: CommandModule<object, Args> = {
   describe:
     'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
   builder: (y) =>
-    embeddingOptions(y)
+    jsonOption(embeddingOptions(y))
       .option('weights', {
         type: 'string',
         array: true,
@@ -81,7 +80,6 @@ const cmd: CommandModule<object, Args> = {
         describe: 'cfp: only these folds, e.g. --folds 10 (default: every fold with images)',
       })
       .option('report', { type: 'string', describe: 'Write a self-contained HTML report here' })
-      .option('json', { type: 'string', describe: 'Write the results as JSON here' })
       .option('run', {
         type: 'string',
         describe: 'A training run folder (metrics.jsonl): its curves go into the report',
@@ -92,7 +90,11 @@ const cmd: CommandModule<object, Args> = {
     const records: EvalRecord[] = [];
     const results: ProtocolResult[] = [];
     for (const weights of argv.weights) {
-      const { model } = await loadForEval(weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
+      const { model } = await loadForEval(weights, {
+        arch: argv.arch,
+        device: argv.device,
+        inputSize: inputSize(argv),
+      });
       try {
         const issues = new Issues();
         const output = resolveOutput(model, argv.output);
@@ -107,7 +109,7 @@ const cmd: CommandModule<object, Args> = {
           galleryPerId: argv['gallery-per-id'],
           unknown: argv.unknown,
           folds: argv.folds,
-          size: argv.size,
+          size: inputSize(argv),
           crop: argv.crop,
           batchSize: argv.batch,
           flip: argv.flip,
@@ -116,7 +118,7 @@ const cmd: CommandModule<object, Args> = {
         });
         if (issues.count()) console.error(issues.summary());
         console.error(`${weights}: ${r.protocol} done in ${((Date.now() - t0) / 1000).toFixed(1)} s — ${r.data}`);
-        records.push(toRecord(weights, model, r, { output, flip: argv.flip, size: argv.size ?? model.inputSize }));
+        records.push(toRecord(weights, model, r, { output, flip: argv.flip, size: inputSize(argv, model.inputSize) }));
         results.push(r);
       } finally {
         model.dispose();
@@ -127,7 +129,8 @@ const cmd: CommandModule<object, Args> = {
     console.log(`${'metric'.padEnd(width)}  ${records.map((r) => r.weights).join('  ')}`);
     for (const k of keys) console.log(`${k.padEnd(width)}  ${columns.map((c) => formatValue(c.get(k))).join('  ')}`);
     const json = records.length === 1 ? records[0] : records;
-    if (argv.json) writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
+    const jsonAt = emitJson(argv, json);
+    if (jsonAt && jsonAt !== 'stdout') console.error(`results: ${jsonAt}`);
     if (argv.report)
       await writeReport(argv.report, {
         records,
