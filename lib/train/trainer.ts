@@ -72,6 +72,33 @@ export interface WindowMeans {
   steps: number;
 }
 
+/** The 'epoch' event: the epoch's mean training loss (per step) and the run's seconds so far. */
+export interface EpochEvent {
+  epoch: number;
+  loss: number;
+  seconds: number;
+}
+
+/** The 'checkpoint' event. */
+export interface CheckpointEvent {
+  file: string;
+  step: number;
+  /** Held-out top-1 improved: this is also the best checkpoint. */
+  best: boolean;
+}
+
+/**
+ * The Trainer's events and their arguments. 'eval' passes the metrics.jsonl "eval" record as written
+ * (its keys snake_case, as in the file: val_top1 is TrainerState.valTop1).
+ */
+export interface TrainerEvents {
+  step: [StepEvent];
+  epoch: [EpochEvent];
+  eval: [EvalRecord];
+  checkpoint: [CheckpointEvent];
+  log: [string];
+}
+
 export interface FitResult {
   /** How the run ended: complete, stopped by the signal (checkpoint saved), or already complete before. */
   status: 'complete' | 'stopped' | 'already-complete';
@@ -137,6 +164,16 @@ function wrapSampler(inner: Sampler, batchesPerEpoch: number): Sampler {
   return { batchesPerEpoch, batch: (e, b) => inner.batch(e, b) };
 }
 
+/** Typed listeners (declaration merging): `trainer.on('step', (e) => ...)` gets a StepEvent. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events over EventEmitter
+export interface Trainer {
+  on<K extends keyof TrainerEvents>(event: K, listener: (...args: TrainerEvents[K]) => void): this;
+  once<K extends keyof TrainerEvents>(event: K, listener: (...args: TrainerEvents[K]) => void): this;
+  off<K extends keyof TrainerEvents>(event: K, listener: (...args: TrainerEvents[K]) => void): this;
+  emit<K extends keyof TrainerEvents>(event: K, ...args: TrainerEvents[K]): boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events over EventEmitter
 export class Trainer extends EventEmitter {
   readonly config: TrainConfig;
   readonly run: RunFolder;
@@ -503,7 +540,7 @@ export class Trainer extends EventEmitter {
   /** The 'epoch' event and, when due, validation; true when held-out top-1 improved. */
   private async endEpoch(run: Run, epoch: number, lr: number, now: number, last: boolean): Promise<boolean> {
     const ep = this.sums.epoch;
-    this.emit('epoch', { epoch, loss: ep.loss / ep.steps, seconds: this.seconds });
+    this.emit('epoch', { epoch, loss: ep.loss / ep.steps, seconds: this.seconds } satisfies EpochEvent);
     const rate = ep.images / ((now - run.epochStart) / 1000);
     let improved = false;
     if (run.data.val && (epoch % this.config.evalEvery === 0 || last)) {
