@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { checkData } from '../../lib/data/check';
 import { Issues } from '../../lib/data/issues';
+import { progressWriter } from './progress-writer';
 
 interface Args {
   data: string;
@@ -30,21 +31,18 @@ const cmd: CommandModule<object, Args> = {
       .strict(),
   handler: async (argv) => {
     const issues = new Issues({ examples: 5 });
-    let last = 0;
+    const shown = progressWriter();
     const r = await checkData({
       data: argv.data,
       images: argv.images,
       md5: argv.md5,
       concurrency: argv.concurrency,
       issues,
-      progress: (done, total) => {
-        if (Date.now() - last < 500 && done < total) return;
-        last = Date.now();
-        process.stderr.write(`\rcheck-data: ${done}/${total} images   `);
-      },
+      progress: (done, total) => shown.update(`check-data: ${done}/${total} images`, done === total),
     });
+    shown.end();
     process.stderr.write(
-      `\n${r.datasets.join('\n')}\ncheck-data: ${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
+      `${r.datasets.join('\n')}\ncheck-data: ${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
     );
     if (issues.count() > 0) throw new Error(`check-data found ${issues.count()} problems:\n${issues.summary()}`);
     process.stderr.write('check-data: no problems found\n');

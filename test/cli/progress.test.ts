@@ -39,3 +39,23 @@ test('at each log step the progress line shows the metrics.jsonl record; train -
   expect(help).toMatch(/Progress line: epoch E\/N step S\/T/);
   expect(help).toMatch(/exactly the numbers of the "train" record in metrics.jsonl/);
 });
+
+test('prepare and check-data into a file (not a terminal): plain lines, no \\r redraws', () => {
+  const dir = tmpDir('progress');
+  const data = path.join(dir, 'demo');
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, VGG2_PROGRESS_EVERY_MS: '0' },
+    });
+  expect(run(['demo-data', '--out', data, '--identities', '3', '--images', '6', '--size', '64']).status).toBe(0);
+  const check = run(['check-data', '--data', data]);
+  expect(check.status).toBe(0);
+  expect(check.stderr).not.toContain('\r');
+  expect(check.stderr).toMatch(/^check-data: 1\/18 images$/m);
+  expect(check.stderr).toMatch(/^check-data: 18\/18 images$/m);
+  const prepare = run(['prepare', '--data', data, '--out', path.join(dir, 'c.lmdb'), '--size', '48']);
+  expect(prepare.status).toBe(0);
+  expect(prepare.stderr).not.toContain('\r');
+  expect(prepare.stderr).toMatch(/^prepare: 12\/12 \(100\.0%\) \d+ img\/s$/m);
+});
