@@ -35,7 +35,8 @@ const suite: Suite = {
       log(`train-step: ${label}`);
       const m = alternate(
         rounds,
-        () => ourCli(['bench', 'train', ...common, ...(c.amp ? ['--amp', 'bf16', '--channels-last'] : [])]),
+        () =>
+          ourCli(['bench', 'train', ...common, ...(c.amp ? ['--amp', 'bf16', '--channels-last'] : ['--amp', 'off'])]),
         () =>
           reference('torch_bench.py', ['--mode', 'train', ...common, ...(c.amp ? ['--bf16', '--channels-last'] : [])]),
         'img_per_s',

@@ -1,17 +1,17 @@
 /** `vgg2-torch bench loader --data DIR | --cache F`: one JSON line, the same work as loader_bench.py. */
 import type { Argv, CommandModule } from 'yargs';
 import { benchLoader, type LoaderBenchOptions } from '../../lib/bench/loader-bench';
+import { emitJson, inputSize, inputSizeOption, jsonOption, type InputSizeArgs, type JsonArgs } from './common-flags';
 
-type LoaderArgs = Omit<LoaderBenchOptions, 'seed'>;
+type LoaderArgs = Omit<LoaderBenchOptions, 'seed' | 'size'> & InputSizeArgs & JsonArgs;
 
 const command: CommandModule<object, LoaderArgs> = {
   command: 'loader',
   describe: 'Throughput of the data loader (decode, resize, random crop, flip, gray) into uint8 batches',
   builder: (y: Argv) =>
-    y
+    jsonOption(inputSizeOption(y, 'Output height and width (px)', '112'))
       .option('data', { type: 'string', describe: 'image folder (one sub-folder per identity)' })
       .option('cache', { type: 'string', describe: 'cache made by `vgg2-torch prepare`' })
-      .option('size', { type: 'number', default: 112, describe: 'output height and width (px)' })
       .option('batch', { type: 'number', default: 32, describe: 'batch size' })
       .option('workers', { type: 'number', describe: 'native decoding threads (default: every core)' })
       .option('decoder', {
@@ -21,8 +21,10 @@ const command: CommandModule<object, LoaderArgs> = {
       .option('batches', { type: 'number', default: 40, describe: 'timed batches (after 3 warm-up ones)' })
       .check((a) => {
         if (!a.data === !a.cache) throw new Error('give exactly one of --data or --cache');
-        for (const k of ['size', 'batch', 'batches'] as const)
+        for (const k of ['batch', 'batches'] as const)
           if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
+        const size = inputSize(a, 112);
+        if (!Number.isInteger(size) || size < 1) throw new Error('--input-size must be a positive integer');
         if (a.workers !== undefined && (!Number.isInteger(a.workers) || a.workers < 1))
           throw new Error('--workers must be a positive integer');
         return true;
@@ -32,13 +34,13 @@ const command: CommandModule<object, LoaderArgs> = {
     const result = await benchLoader({
       data: a.data,
       cache: a.cache,
-      size: a.size,
+      size: inputSize(a, 112),
       batch: a.batch,
       workers: a.workers,
       decoder: a.decoder,
       batches: a.batches,
     });
-    console.log(JSON.stringify(result));
+    if (emitJson(a, result) !== 'stdout') console.log(JSON.stringify(result));
   },
 };
 

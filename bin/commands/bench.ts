@@ -4,14 +4,15 @@
  */
 import type { Argv, CommandModule } from 'yargs';
 import { benchStep } from '../../lib/bench/step-bench';
+import { info } from '../../lib/info';
 import benchLoader from './bench-loader';
+import { emitJson, inputSize, inputSizeOption, jsonOption, type InputSizeArgs, type JsonArgs } from './common-flags';
 
-interface StepArgs {
+interface StepArgs extends InputSizeArgs, JsonArgs {
   arch: 'resnet50' | 'senet50';
-  size: number;
   batch: number;
   classes: number;
-  amp: 'off' | 'bf16';
+  amp: 'auto' | 'off' | 'bf16';
   'channels-last': boolean;
   threads?: number;
   steps: number;
@@ -20,15 +21,14 @@ interface StepArgs {
 }
 
 function stepOptions(y: Argv): Argv<StepArgs> {
-  return y
+  return jsonOption(inputSizeOption(y, 'Input height and width (px)', '112'))
     .option('arch', { choices: ['resnet50', 'senet50'] as const, default: 'resnet50' as const, describe: 'network' })
-    .option('size', { type: 'number', default: 112, describe: 'input height and width (px)' })
     .option('batch', { type: 'number', default: 16, describe: 'batch size' })
     .option('classes', { type: 'number', default: 8631, describe: 'classifier size' })
     .option('amp', {
-      choices: ['off', 'bf16'] as const,
-      default: 'off' as const,
-      describe: 'mixed precision (CPU: bf16 autocast)',
+      choices: ['auto', 'off', 'bf16'] as const,
+      default: 'auto' as const,
+      describe: 'Mixed precision (auto: bf16 autocast on a CPU with bf16 instructions, as in train)',
     })
     .option('channels-last', { type: 'boolean', default: false, describe: 'channels_last memory format' })
     .option('threads', { type: 'number', describe: 'LibTorch threads (default: VGG2_THREADS or every core)' })
@@ -36,10 +36,11 @@ function stepOptions(y: Argv): Argv<StepArgs> {
     .option('warmup', { type: 'number', default: 3, describe: 'untimed steps first' })
     .option('verbose', { type: 'boolean', default: false, describe: 'log each step on stderr' })
     .check((a) => {
-      for (const k of ['size', 'batch', 'classes', 'steps'] as const) {
+      for (const k of ['batch', 'classes', 'steps'] as const) {
         if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
       }
-      if (a.size < 32) throw new Error('--size must be at least 32');
+      const size = inputSize(a, 112);
+      if (!Number.isInteger(size) || size < 32) throw new Error('--input-size must be an integer of at least 32');
       if (!Number.isInteger(a.warmup) || a.warmup < 0) throw new Error('--warmup must be a non-negative integer');
       return true;
     })
@@ -59,10 +60,10 @@ function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
         {
           arch: a.arch,
           mode,
-          size: a.size,
+          size: inputSize(a, 112),
           batch: a.batch,
           classes: a.classes,
-          amp: a.amp,
+          amp: a.amp === 'auto' ? (info().bf16 ? 'bf16' : 'off') : a.amp,
           channelsLast: a['channels-last'],
           threads: a.threads,
           steps: a.steps,
@@ -70,7 +71,8 @@ function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
         },
         a.verbose ? (line) => console.error(line) : undefined,
       );
-      console.log(JSON.stringify(result));
+      // The JSON line always goes to stdout (benchmarks/ reads it); --json FILE also keeps it.
+      if (emitJson(a, result) !== 'stdout') console.log(JSON.stringify(result));
     },
   };
 }

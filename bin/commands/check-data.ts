@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { checkData } from '../../lib/data/check';
 import { Issues } from '../../lib/data/issues';
+import { progressWriter } from './progress-writer';
 
 interface Args {
   data: string;
@@ -30,22 +31,19 @@ const cmd: CommandModule<object, Args> = {
       .strict(),
   handler: async (argv) => {
     const issues = new Issues({ examples: 5 });
-    let last = 0;
+    const shown = progressWriter();
     const r = await checkData({
       data: argv.data,
       images: argv.images,
       md5: argv.md5,
       concurrency: argv.concurrency,
       issues,
-      progress: (done, total) => {
-        if (Date.now() - last < 500 && done < total) return;
-        last = Date.now();
-        process.stderr.write(`\rcheck-data: ${done}/${total} images   `);
-      },
+      progress: (done, total) => shown.update(`check-data: ${done}/${total} images`, done === total),
     });
+    shown.end();
     const records = r.checkedRecords ? `${r.checkedRecords} cache records, ` : '';
     process.stderr.write(
-      `\n${r.datasets.join('\n')}\ncheck-data: ${records}${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
+      `${r.datasets.join('\n')}\ncheck-data: ${records}${r.checkedImages} images, ${r.checkedArchives} archives checked\n`,
     );
     if (r.sourceAbsent)
       process.stderr.write(`check-data: source images not checked: ${r.sourceAbsent} is not on this machine\n`);

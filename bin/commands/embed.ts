@@ -10,6 +10,7 @@ import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { writeEmbeddings } from '../../lib/eval/write-embeddings';
 import type { Arch } from '../../lib/model';
+import { inputSize } from './common-flags';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
 import { readTextFile } from '../../lib/io/input-file';
 
@@ -64,11 +65,15 @@ const cmd: CommandModule<object, Args> = {
     const ds: Dataset = argv.images
       ? new ImageListDataset(readImageList(argv.images), argv.images)
       : openDataset({ data: argv.data!, split: argv.split, issues });
-    const { model } = await loadForEval(argv.weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
+    const { model } = await loadForEval(argv.weights, {
+      arch: argv.arch,
+      device: argv.device,
+      inputSize: inputSize(argv),
+    });
     try {
       const e = await withWeights(argv.weights, () =>
         embedDataset(model, ds, {
-          size: argv.size,
+          size: inputSize(argv),
           crop: argv.crop,
           batchSize: argv.batch,
           flip: argv.flip,

@@ -10,12 +10,12 @@ import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
 import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/eval/record';
 import { writeReport } from '../../lib/eval/report/html';
-import { writeFileAtomic } from '../../lib/io/atomic-write';
 import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
+import { emitJson, inputSize, jsonFile, jsonOption, type JsonArgs } from './common-flags';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
 
-interface Args extends EmbeddingArgs {
+interface Args extends EmbeddingArgs, JsonArgs {
   weights: string[];
   arch?: Arch;
   data: string;
@@ -28,7 +28,6 @@ interface Args extends EmbeddingArgs {
   unknown: number;
   folds?: string[];
   report?: string;
-  json?: string;
   run?: string;
   'set-threshold'?: string;
 }
@@ -38,7 +37,7 @@ const cmd: CommandModule<object, Args> = {
   describe:
     'Evaluate weights on a protocol: classify, verify, identify, pose, age, pairs (LFW), cfp, bin (insightface)',
   builder: (y) =>
-    embeddingOptions(y)
+    jsonOption(embeddingOptions(y))
       .option('weights', {
         type: 'string',
         array: true,
@@ -85,7 +84,6 @@ const cmd: CommandModule<object, Args> = {
         describe: 'cfp: only these folds, e.g. --folds 10 (default: every fold with images)',
       })
       .option('report', { type: 'string', describe: 'Write a self-contained HTML report here' })
-      .option('json', { type: 'string', describe: 'Write the results as JSON here' })
       .option('set-threshold', {
         type: 'string',
         describe:
@@ -103,14 +101,19 @@ const cmd: CommandModule<object, Args> = {
       throw new Error(
         `--set-threshold needs a pair protocol (${THRESHOLD_PROTOCOLS.join(', ')}), not ${argv.protocol}`,
       );
-    if (argv.json) checkOutputFile(argv.json, '--json', 'results.json');
+    const jsonTo = jsonFile(argv);
+    if (jsonTo) checkOutputFile(jsonTo, '--json', 'results.json');
     if (argv.report) checkOutputFile(argv.report, '--report', 'report.html');
     const labels = uniqueLabels(argv.weights);
     const training = argv.run ? readTrainingLog(argv.run) : undefined;
     const records: EvalRecord[] = [];
     const results: ProtocolResult[] = [];
     for (const [k, weights] of argv.weights.entries()) {
-      const { model } = await loadForEval(weights, { arch: argv.arch, device: argv.device, inputSize: argv.size });
+      const { model } = await loadForEval(weights, {
+        arch: argv.arch,
+        device: argv.device,
+        inputSize: inputSize(argv),
+      });
       try {
         const issues = new Issues();
         const output = resolveOutput(model, argv.output);
@@ -126,7 +129,7 @@ const cmd: CommandModule<object, Args> = {
             galleryPerId: argv['gallery-per-id'],
             unknown: argv.unknown,
             folds: argv.folds,
-            size: argv.size,
+            size: inputSize(argv),
             crop: argv.crop,
             batchSize: argv.batch,
             flip: argv.flip,
@@ -137,7 +140,7 @@ const cmd: CommandModule<object, Args> = {
         if (issues.count()) console.error(issues.summary());
         console.error(`${labels[k]}: ${r.protocol} done in ${((Date.now() - t0) / 1000).toFixed(1)} s — ${r.data}`);
         records.push(
-          toRecord(weights, labels[k], model, r, { output, flip: argv.flip, size: argv.size ?? model.inputSize }),
+          toRecord(weights, labels[k], model, r, { output, flip: argv.flip, size: inputSize(argv, model.inputSize) }),
         );
         results.push(r);
         if (rule) {
@@ -164,10 +167,8 @@ const cmd: CommandModule<object, Args> = {
     );
     keys.forEach((k, i) => console.log(line(k, cells[i])));
     const json = records.length === 1 ? records[0] : records;
-    if (argv.json) {
-      writeFileAtomic(argv.json, JSON.stringify(json, null, 2) + '\n');
-      console.error(`results: ${argv.json}`);
-    }
+    const jsonAt = emitJson(argv, json);
+    if (jsonAt && jsonAt !== 'stdout') console.error(`results: ${jsonAt}`);
     if (argv.report) {
       await writeReport(argv.report, {
         records,

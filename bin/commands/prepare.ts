@@ -3,6 +3,7 @@ import { prepareCache } from '../../lib/data/cache';
 import { openDataset } from '../../lib/data/dataset';
 import { Issues } from '../../lib/data/issues';
 import type { CropMode } from '../../lib/data/types';
+import { progressWriter } from './progress-writer';
 
 interface Args {
   data: string;
@@ -71,7 +72,7 @@ const cmd: CommandModule<object, Args> = {
     };
     process.once('SIGINT', onSigint);
     const t0 = Date.now();
-    let last = 0;
+    const shown = progressWriter();
     try {
       const r = await prepareCache({
         dataset,
@@ -87,17 +88,14 @@ const cmd: CommandModule<object, Args> = {
         issues,
         signal: stop.signal,
         progress: (done, total) => {
-          const now = Date.now();
-          if (now - last < 500 && done < total) return;
-          last = now;
-          const rate = done / Math.max(1e-3, (now - t0) / 1000);
-          process.stderr.write(
-            `\rprepare: ${done}/${total} (${((100 * done) / total).toFixed(1)}%) ${rate.toFixed(0)} img/s   `,
-          );
+          const rate = done / Math.max(1e-3, (Date.now() - t0) / 1000);
+          const pct = ((100 * done) / total).toFixed(1);
+          shown.update(`prepare: ${done}/${total} (${pct}%) ${rate.toFixed(0)} img/s`, done === total);
         },
       });
+      shown.end();
       process.stderr.write(
-        `\nprepare: ${r.written} written, ${r.resumed} already there, ${r.bad} unusable; ${r.complete ? 'complete' : 'incomplete (run again to resume)'}\n`,
+        `prepare: ${r.written} written, ${r.resumed} already there, ${r.bad} unusable; ${r.complete ? 'complete' : 'incomplete (run again to resume)'}\n`,
       );
       if (issues.count()) process.stderr.write(`prepare: problems:\n${issues.summary()}\n`);
     } finally {

@@ -6,7 +6,7 @@ import {
   trainConfigSchema,
   type TrainConfigInput,
 } from '../../lib/train/config';
-import { attachProgress } from '../../lib/train/progress';
+import { attachProgress, PROGRESS_LEGEND } from '../../lib/train/progress';
 import { configForResume, Trainer } from '../../lib/train/trainer';
 import { addFlags, flagValues, schemaFlags } from './schema-flags';
 
@@ -34,7 +34,7 @@ function builder(y: Argv): Argv<Args> {
       default: 'auto' as const,
       describe: 'Progress display (auto: a bar on a TTY, lines otherwise)',
     });
-  return addFlags(out, FLAGS).strict() as unknown as Argv<Args>;
+  return addFlags(out, FLAGS).epilog(PROGRESS_LEGEND).strict() as unknown as Argv<Args>;
 }
 
 /** The config the flags describe: the file's, then every flag given on the command line. */

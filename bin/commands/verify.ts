@@ -11,18 +11,17 @@ import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { dot } from '../../lib/eval/vectors';
 import type { Arch } from '../../lib/model';
+import { emitJson, inputSize, inputSizeOption, jsonOption, type InputSizeArgs, type JsonArgs } from './common-flags';
 
-interface Args {
+interface Args extends InputSizeArgs, JsonArgs {
   weights: string;
   arch?: Arch;
   a: string;
   b: string;
   threshold?: number;
   boxes?: string;
-  size?: number;
   flip: boolean;
   output?: EmbeddingOutput;
-  json: boolean;
 }
 
 /** Boxes by image name without extension, from a VGGFace2-format CSV (columns NAME_ID,X,Y,W,H by header). */
@@ -42,7 +41,7 @@ const cmd: CommandModule<object, Args> = {
   command: 'verify <a> <b>',
   describe: 'Are two face images the same person? Cosine similarity and a decision at a threshold',
   builder: (y) =>
-    y
+    jsonOption(inputSizeOption(y, 'Input height and width (px)', "the model's"))
       .positional('a', { type: 'string', demandOption: true, describe: 'First image' })
       .positional('b', { type: 'string', demandOption: true, describe: 'Second image' })
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
@@ -58,13 +57,11 @@ const cmd: CommandModule<object, Args> = {
         type: 'string',
         describe: 'Face boxes, CSV NAME_ID,X,Y,W,H (NAME_ID = file name without extension); default: centre crop',
       })
-      .option('size', { type: 'number', describe: "Input size (default: the model's)" })
       .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation' })
       .option('output', {
         choices: ['features', 'embedding'] as const,
         describe: 'Pooled features or the embedding layer',
       })
-      .option('json', { type: 'boolean', default: false, describe: 'Print one JSON object' })
       .strict(),
   handler: async (argv) => {
     // Before anything is loaded: a directory, FIFO, device or 3 GB file is named as such.
@@ -76,12 +73,12 @@ const cmd: CommandModule<object, Args> = {
       faceBoxes.forEach((b, k) => {
         if (!b) throw new Error(`${argv.boxes}: no box for ${path.basename(files[k], path.extname(files[k]))}`);
       });
-    const { model, metadata } = await loadForEval(argv.weights, { arch: argv.arch, inputSize: argv.size });
+    const { model, metadata } = await loadForEval(argv.weights, { arch: argv.arch, inputSize: inputSize(argv) });
     try {
       const issues = new Issues({ strict: true });
       const e = await withWeights(argv.weights, () =>
         embedDataset(model, new ImageListDataset(files, 'verify', undefined, undefined, faceBoxes), {
-          size: argv.size,
+          size: inputSize(argv),
           flip: argv.flip,
           output: argv.output,
           crop: boxes ? 'loose' : 'none',
@@ -94,11 +91,9 @@ const cmd: CommandModule<object, Args> = {
         throw new Error(`${argv.weights}: metadata verify_threshold '${metadata.verify_threshold}' is not a number`);
       const threshold = argv.threshold ?? stored;
       const same = threshold === undefined ? undefined : similarity >= threshold;
-      if (argv.json)
-        console.log(
-          JSON.stringify({ a: argv.a, b: argv.b, similarity, threshold: threshold ?? null, same: same ?? null }),
-        );
-      else {
+      const result = { a: argv.a, b: argv.b, similarity, threshold: threshold ?? null, same: same ?? null };
+      const jsonAt = emitJson(argv, result, false);
+      if (jsonAt !== 'stdout') {
         console.log(`cosine similarity ${similarity.toFixed(4)}`);
         if (same === undefined)
           console.log('no threshold given (--threshold) or stored with the weights (verify_threshold): no decision');

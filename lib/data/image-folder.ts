@@ -32,8 +32,9 @@ export class ImageFolderDataset implements Dataset {
   constructor(opts: ImageFolderOptions) {
     const issues = opts.issues ?? new Issues();
     this.root = path.resolve(opts.root);
-    if (!fs.existsSync(this.root) || !fs.statSync(this.root).isDirectory())
-      throw new Error(`${opts.root}: no such directory`);
+    if (!fs.existsSync(this.root)) throw new Error(`${opts.root}: no such directory`);
+    if (!fs.statSync(this.root).isDirectory())
+      throw new Error(`${opts.root}: is a file; expected a folder with one sub-folder of images per person`);
     const classes = listDir(this.root, issues)
       .filter((d) => !d.name.startsWith('.') && isDir(this.root, d))
       .map((d) => d.name)

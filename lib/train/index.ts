@@ -1,6 +1,15 @@
 /** Training: the Trainer, its config schema, schedules and checkpoints. */
 export { Trainer, configForResume } from './trainer';
-export type { FitResult, StepEvent, TrainerOptions, TrainerState } from './trainer';
+export type {
+  CheckpointEvent,
+  EpochEvent,
+  FitResult,
+  StepEvent,
+  TrainerEvents,
+  TrainerOptions,
+  TrainerState,
+  WindowMeans,
+} from './trainer';
 export {
   ConfigError,
   DEMO_DEFAULTS,

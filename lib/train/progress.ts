@@ -1,7 +1,17 @@
 /**
  * Progress for the CLI: a one-line bar on a TTY (epoch, step, images/s, loss, top-1, lr, ETA),
- * plain lines every `logEvery` steps otherwise, so that CI logs stay readable.
+ * plain lines every `logEvery` steps otherwise, so that CI logs stay readable. images/s, loss and
+ * top-1 are the log window's means (StepEvent.window): at a log step the metrics.jsonl record's numbers.
  */
+
+/** What each field of the progress line means (train --help, docs/training.md). */
+export const PROGRESS_LEGEND = [
+  'Progress line: epoch E/N step S/T  R img/s  loss L  top-1 A%  lr X  ETA',
+  '  img/s, loss, top-1: means over the log window (the last --log-every steps, evaluation time excluded);',
+  '  at every --log-every step exactly the numbers of the "train" record in metrics.jsonl',
+  '  (images_per_s, loss, top1). loss: mean training loss per step; top-1: share of training images',
+  '  classified right; lr: the learning rate of the step; ETA: remaining steps at the window rate.',
+].join('\n');
 import type { Trainer, StepEvent } from './trainer';
 import type { EvalRecord } from './run-folder';
 
@@ -15,21 +25,16 @@ function duration(s: number): string {
 
 export function attachProgress(trainer: Trainer, out: NodeJS.WriteStream, mode: 'bar' | 'lines'): () => void {
   const c = trainer.config;
-  let rate = 0;
-  let last = performance.now();
   let drawn = false;
   const clear = () => {
     if (drawn) out.write('\r\x1b[K');
     drawn = false;
   };
   const onStep = (e: StepEvent) => {
-    const now = performance.now();
-    const r = e.images / ((now - last) / 1000);
-    last = now;
-    rate = rate ? 0.9 * rate + 0.1 * r : r;
     const s = trainer.state;
-    const eta = ((s.totalSteps - s.step) * c.batchSize * c.accumulate) / rate;
-    const text = `epoch ${e.epoch}/${c.epochs} step ${e.step}/${s.totalSteps} ${rate.toFixed(1)} img/s loss ${e.loss.toFixed(4)} top-1 ${(100 * e.top1).toFixed(1)}% lr ${e.lr.toPrecision(3)} ETA ${duration(eta)}`;
+    const w = e.window;
+    const eta = ((s.totalSteps - s.step) * c.batchSize * c.accumulate) / w.imagesPerS;
+    const text = `epoch ${e.epoch}/${c.epochs} step ${e.step}/${s.totalSteps} ${w.imagesPerS.toFixed(1)} img/s loss ${w.loss.toFixed(4)} top-1 ${(100 * w.top1).toFixed(1)}% lr ${e.lr.toPrecision(3)} ETA ${duration(eta)}`;
     if (mode === 'bar') {
       const width = 20;
       const filled = Math.round((width * s.step) / Math.max(1, s.totalSteps));
@@ -43,7 +48,7 @@ export function attachProgress(trainer: Trainer, out: NodeJS.WriteStream, mode: 
     const auc = r.val_verify_auc;
     const pairs = auc !== undefined ? `, pairs AUC ${auc.toFixed(3)} EER ${pct(r.val_verify_eer!)}` : '';
     const accuracy = `held-out top-1 ${pct(r.val_top1)} top-5 ${pct(r.val_top5)} (${r.val_images} images)`;
-    out.write(`eval epoch ${r.epoch}: ${accuracy}${pairs}, train loss ${r.loss.toFixed(4)}\n`);
+    out.write(`eval epoch ${r.epoch}: ${accuracy}${pairs}, epoch mean train loss ${r.loss.toFixed(4)}\n`);
   };
   const onLog = (m: string) => {
     clear();

@@ -57,6 +57,46 @@ export interface StepEvent {
   top5: number;
   images: number;
   skipped: boolean;
+  /**
+   * Means over the current log window (the last `logEvery` steps, up to and including this one): what
+   * the progress line prints; at a log step exactly the metrics.jsonl "train" record's numbers.
+   */
+  window: WindowMeans;
+}
+
+/** A log window's means: loss per step, top-1 per image, images per second of training (evaluation excluded). */
+export interface WindowMeans {
+  loss: number;
+  top1: number;
+  imagesPerS: number;
+  steps: number;
+}
+
+/** The 'epoch' event: the epoch's mean training loss (per step) and the run's seconds so far. */
+export interface EpochEvent {
+  epoch: number;
+  loss: number;
+  seconds: number;
+}
+
+/** The 'checkpoint' event. */
+export interface CheckpointEvent {
+  file: string;
+  step: number;
+  /** Held-out top-1 improved: this is also the best checkpoint. */
+  best: boolean;
+}
+
+/**
+ * The Trainer's events and their arguments. 'eval' passes the metrics.jsonl "eval" record as written
+ * (its keys snake_case, as in the file: val_top1 is TrainerState.valTop1).
+ */
+export interface TrainerEvents {
+  step: [StepEvent];
+  epoch: [EpochEvent];
+  eval: [EvalRecord];
+  checkpoint: [CheckpointEvent];
+  log: [string];
 }
 
 export interface FitResult {
@@ -124,6 +164,16 @@ function wrapSampler(inner: Sampler, batchesPerEpoch: number): Sampler {
   return { batchesPerEpoch, batch: (e, b) => inner.batch(e, b) };
 }
 
+/** Typed listeners (declaration merging): `trainer.on('step', (e) => ...)` gets a StepEvent. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events over EventEmitter
+export interface Trainer {
+  on<K extends keyof TrainerEvents>(event: K, listener: (...args: TrainerEvents[K]) => void): this;
+  once<K extends keyof TrainerEvents>(event: K, listener: (...args: TrainerEvents[K]) => void): this;
+  off<K extends keyof TrainerEvents>(event: K, listener: (...args: TrainerEvents[K]) => void): this;
+  emit<K extends keyof TrainerEvents>(event: K, ...args: TrainerEvents[K]): boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- typed events over EventEmitter
 export class Trainer extends EventEmitter {
   readonly config: TrainConfig;
   readonly run: RunFolder;
@@ -403,11 +453,12 @@ export class Trainer extends EventEmitter {
     Object.assign(this.state, { epoch: epoch + 1, lr, loss: r.loss, top1, seconds: this.seconds });
     const top5 = r.top5 / r.images;
     const { loss, images, skipped } = r;
-    const event: StepEvent = { epoch: epoch + 1, step: this.state.step, lr, loss, top1, top5, images, skipped };
-    this.emit('step', event);
     this.addToSums(r);
     const now = performance.now();
-    if (this.state.step % this.config.logEvery === 0) this.logWindow(run, epoch + 1, lr, now);
+    const window = this.windowMeans(run, now);
+    const event: StepEvent = { epoch: epoch + 1, step: this.state.step, lr, loss, top1, top5, images, skipped, window };
+    this.emit('step', event);
+    if (this.state.step % this.config.logEvery === 0) this.logWindow(epoch + 1, lr, window, run, now);
     const last = this.state.step === totalSteps;
     const epochEnd = this.state.step % stepsPerEpoch === 0 || last;
     const improved = epochEnd ? await this.endEpoch(run, epoch + 1, lr, now, last) : false;
@@ -459,18 +510,28 @@ export class Trainer extends EventEmitter {
     };
   }
 
-  /** A "train" record of the log window's means, then a new window. */
-  private logWindow(run: Run, epoch: number, lr: number, now: number): void {
+  /** The log window's means so far, rounded as metrics.jsonl keeps them (so the progress line agrees). */
+  private windowMeans(run: Run, now: number): WindowMeans {
     const win = this.sums.window;
+    return {
+      loss: round(win.loss / win.steps, 5),
+      top1: round(win.top1 / win.images, 4),
+      imagesPerS: round(win.images / ((now - run.windowStart) / 1000), 1),
+      steps: win.steps,
+    };
+  }
+
+  /** A "train" record of the log window's means, then a new window. */
+  private logWindow(epoch: number, lr: number, w: WindowMeans, run: Run, now: number): void {
     this.record({
       type: 'train',
       epoch,
       step: this.state.step,
       seconds: round(this.seconds, 2),
       lr,
-      loss: round(win.loss / win.steps, 5),
-      top1: round(win.top1 / win.images, 4),
-      images_per_s: round(win.images / ((now - run.windowStart) / 1000), 1),
+      loss: w.loss,
+      top1: w.top1,
+      images_per_s: w.imagesPerS,
     } satisfies TrainRecord);
     this.sums.window = { loss: 0, top1: 0, images: 0, steps: 0 };
     run.windowStart = now;
@@ -479,15 +540,18 @@ export class Trainer extends EventEmitter {
   /** The 'epoch' event and, when due, validation; true when held-out top-1 improved. */
   private async endEpoch(run: Run, epoch: number, lr: number, now: number, last: boolean): Promise<boolean> {
     const ep = this.sums.epoch;
-    this.emit('epoch', { epoch, loss: ep.loss / ep.steps, seconds: this.seconds });
+    this.emit('epoch', { epoch, loss: ep.loss / ep.steps, seconds: this.seconds } satisfies EpochEvent);
     const rate = ep.images / ((now - run.epochStart) / 1000);
     let improved = false;
     if (run.data.val && (epoch % this.config.evalEvery === 0 || last)) {
       improved = await this.validate(run.model, run.data, run.memory, epoch, lr, ep.loss / Math.max(1, ep.steps), rate);
     }
     this.sums.epoch = { loss: 0, steps: 0, images: 0 };
-    // Evaluation time is not training throughput.
-    run.epochStart = run.windowStart = performance.now();
+    // Evaluation time is not training throughput: the log window (which may span epochs, its images
+    // still counted) is shifted by it rather than restarted, which would inflate images/s.
+    const end = performance.now();
+    run.windowStart += end - now;
+    run.epochStart = end;
     return improved;
   }
 
