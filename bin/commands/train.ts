@@ -1,3 +1,4 @@
+import * as path from 'path';
 import type { Argv, CommandModule } from 'yargs';
 import {
   ConfigError,
@@ -43,6 +44,34 @@ export function configFromArgs(argv: Args): TrainConfigInput {
   return { ...file, ...flagValues(argv, FLAGS, (m) => new ConfigError(m)) } as TrainConfigInput;
 }
 
+/** A shell word: quoted only when it needs to be. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * How to run this CLI again from the current folder: the way it was invoked (process.argv[1]), as a
+ * path relative to the cwd when that is shorter; `vgg2-torch` when it was found on the PATH.
+ */
+export function cliCommand(script = process.argv[1] ?? 'vgg2-torch', cwd = process.cwd()): string {
+  const abs = path.resolve(script);
+  const onPath = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .some((d) => d && path.resolve(d, path.basename(abs)) === abs && path.basename(abs) === 'vgg2-torch');
+  if (onPath) return 'vgg2-torch';
+  const rel = path.relative(cwd, abs);
+  const shown = rel.length < abs.length ? (rel.startsWith('.') ? rel : `./${rel}`) : abs;
+  // The shim is a node script (bin/vgg2-torch.js): run it with node unless it is the installed executable link.
+  return shown.endsWith('.js') ? `node ${shellWord(shown)}` : shellWord(shown);
+}
+
+/** The command that continues the run in `dir`, valid from the current folder. */
+export function resumeCommand(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  const shown = rel && rel.length < dir.length && !path.isAbsolute(rel) ? rel : dir;
+  return `${cliCommand()} train --resume ${shellWord(shown)}`;
+}
+
 function handleSignals(stop: AbortController, resumeHint: () => string): () => void {
   let count = 0;
   const on = (signal: NodeJS.Signals) => {
@@ -86,7 +115,7 @@ const cmd: CommandModule<object, Args> = {
       argv.progress === 'auto' ? (tty ? 'bar' : 'lines') : argv.progress,
     );
     const stop = new AbortController();
-    const resumeHint = () => `Resume with: npx vgg2-torch train --resume ${JSON.stringify(trainer.run.dir)}`;
+    const resumeHint = () => `Resume with: ${resumeCommand(trainer.run.dir)}`;
     const release = handleSignals(stop, resumeHint);
     try {
       const r = await trainer.fit({ signal: stop.signal });

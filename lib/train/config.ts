@@ -48,6 +48,10 @@ export const trainConfigSchema = z
       .min(1)
       .optional()
       .describe('Run folder, exactly (config.json, metrics.jsonl, checkpoints/, model.safetensors)'),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('Start afresh in an existing run folder (--out): its checkpoints and model are replaced'),
     arch: z.enum(['resnet50', 'senet50']).default('resnet50').describe('Network'),
     embeddingDim: int(0).default(0).describe('Low-dimensional embedding before the classifier (0: none)'),
     epochs: int(1).default(90).describe('Epochs'),
@@ -188,6 +192,9 @@ function describeIssues(error: z.ZodError, input: unknown, where: string): strin
         case 'unrecognized_keys':
           return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${[...issue.path, k].join('.')}'`).join(', ')}`;
         case 'invalid_type':
+          // JSON has no NaN or Infinity (it would print them as null): name them.
+          if (typeof value === 'number' && !Number.isFinite(value))
+            return `${where}.${key}: expected a finite number, got ${value}`;
           return `${where}.${key}: expected ${issue.expected}, got ${typeName(value)}${value === undefined ? '' : ` ${JSON.stringify(value)}`}`;
         case 'invalid_value':
           return `${where}.${key}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(value)}`;

@@ -42,6 +42,22 @@ export interface EvalRecord {
 
 export type MetricRecord = TrainRecord | EvalRecord;
 
+/** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** runs/<name>, or the first of runs/<name>-2, -3, … that does not exist yet: a run folder is never reused silently. */
+export function freeRunDir(base: string): string {
+  if (!fs.existsSync(base)) return base;
+  for (let i = 2; ; i++) if (!fs.existsSync(`${base}-${i}`)) return `${base}-${i}`;
+}
+
 export class RunFolder {
   readonly configFile: string;
   readonly metricsFile: string;
@@ -61,13 +77,72 @@ export class RunFolder {
     makeDirs(this.checkpoints, '--out', this.dir); // not mkdirSync recursive: it spins forever under /proc
   }
 
+  /** True when the folder holds a run's files (config, metrics, checkpoints or a model). */
+  hasRun(): boolean {
+    if ([this.configFile, this.metricsFile, this.modelFile].some((f) => fs.existsSync(f))) return true;
+    try {
+      return fs.readdirSync(this.checkpoints).length > 0;
+    } catch {
+      return false;
+    }
+  }
+
+  get lockFile(): string {
+    return path.join(this.dir, 'train.lock');
+  }
+
+  /**
+   * Takes train.lock (created exclusively, holding the pid): a second trainer on the same folder
+   * fails at once, naming the holder. A lock left by a process that no longer exists is taken over.
+   * Returns the release function.
+   */
+  lock(): () => void {
+    const file = this.lockFile;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = fs.openSync(file, 'wx');
+        fs.writeSync(fd, `${process.pid}\n`);
+        fs.closeSync(fd);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+        const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+          throw new Error(
+            `${this.dir} is in use by another train process (pid ${pid}, ${file}); wait for it, stop it, or use another --out`,
+            { cause: err },
+          );
+        // Stale (dead holder or unreadable): take it over.
+        fs.rmSync(file, { force: true });
+      }
+    }
+    return () => {
+      try {
+        if (Number.parseInt(fs.readFileSync(file, 'utf8'), 10) === process.pid) fs.rmSync(file, { force: true });
+      } catch {
+        // already gone
+      }
+    };
+  }
+
   writeConfig(config: object): void {
     writeFileAtomic(this.configFile, JSON.stringify(config, null, 2) + '\n');
   }
 
   readConfig(): unknown | undefined {
     if (!fs.existsSync(this.configFile)) return undefined;
-    return JSON.parse(fs.readFileSync(this.configFile, 'utf8'));
+    const text = fs.readFileSync(this.configFile, 'utf8');
+    let config: unknown;
+    try {
+      config = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${this.configFile}: not valid JSON (${(e as Error).message}); restore it or start a new run`, {
+        cause: e,
+      });
+    }
+    if (typeof config !== 'object' || config === null || Array.isArray(config))
+      throw new Error(`${this.configFile}: expected a JSON object of config keys, got ${JSON.stringify(config)}`);
+    return config;
   }
 
   /** Rewrites metrics.jsonl with exactly these records (a resume drops lines past its checkpoint). */

@@ -15,8 +15,11 @@ import { BalancedSampler, ShuffleSampler, type Position, type Sampler } from '..
 import { info, setThreads } from '../info';
 import { describeWeights, Model } from '../model';
 import { ConfigError, resolveConfig, type TrainConfig, type TrainConfigInput } from './config';
+import { fsyncPath } from '../io/atomic-write';
 import {
   BEST,
+  checkpointNameClashes,
+  fault,
   listCheckpoints,
   loadCheckpointFile,
   loadNewestCheckpoint,
@@ -29,7 +32,7 @@ import {
 } from './checkpoint';
 import { inverseFrequencyWeights, openTrainData, type TrainData } from './data';
 import { heldOutAccuracy } from './validation';
-import { RunFolder, type EvalRecord, type MetricRecord, type TrainRecord } from './run-folder';
+import { freeRunDir, RunFolder, type EvalRecord, type MetricRecord, type TrainRecord } from './run-folder';
 import { INITIAL_PLATEAU, lrAt, plateauUpdate, type PlateauState, type ScheduleSpec } from './schedule';
 
 export interface TrainerState {
@@ -195,6 +198,8 @@ export class Trainer extends EventEmitter {
   constructor(config: TrainConfigInput, options: TrainerOptions = {}) {
     super();
     this.config = resolveConfig(config);
+    // Without an explicit folder a new run never reuses runs/<name>: runs/<name>-2, -3, … (a resume names its folder).
+    if (config.out === undefined && !options.resume) this.config.out = freeRunDir(this.config.out);
     this.run = new RunFolder(this.config.out);
     this.resume = options.resume;
     this.issues = new Issues({ strict: this.config.strictData, warn: (m) => this.log(`warning: ${m}`) });
@@ -249,7 +254,10 @@ export class Trainer extends EventEmitter {
     const described = await describeWeights(file);
     if (described.arch && described.arch !== this.config.arch)
       throw new ConfigError(`init ${file} is a ${described.arch}, not a ${this.config.arch}`);
+    // load() adopts the file's class names and input size: this run's are the new dataset's.
+    const { classNames, inputSize } = model;
     const r = await model.load(file, { strict: false });
+    Object.assign(model, { classNames, inputSize });
     const head = (n: string) => n.startsWith('fc.');
     const bad = [...r.missing, ...r.unexpected, ...r.mismatched].filter((n) => !head(n));
     if (bad.length) throw new Error(`init ${file} does not fit the model: ${bad.slice(0, 5).join('; ')}`);
@@ -331,15 +339,26 @@ export class Trainer extends EventEmitter {
   async fit(opts: { signal?: AbortSignal } = {}): Promise<FitResult> {
     const c = this.config;
     if (c.threads > 0) setThreads(c.threads);
-    this.run.create();
+    if (!this.resume && !c.force && this.run.hasRun())
+      throw new ConfigError(
+        `${this.run.dir} already holds a run: continue it with --resume ${this.run.dir}, replace it with --force, or choose another --out`,
+      );
+    const clash = checkpointNameClashes(this.run.checkpoints)[0];
+    // Found now, not at the save that would fail after hours of training.
+    if (clash) throw new Error(`${clash} is a directory, not a checkpoint: move it out of ${this.run.checkpoints}`);
+    // The folder is made only once the inputs are valid: a start that fails on bad data leaves nothing behind.
     const data = await openTrainData(c, this.issues, (m) => this.log(m));
     // The resolved face settings are part of the resolved config.
     Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
     const { model, backboneLrScale } = await this.createModel(data);
     const memory = new MemoryCache(c.memoryCacheMb, data.face);
+    let unlock: (() => void) | undefined;
     try {
+      this.run.create();
+      unlock = this.run.lock();
       return await this.loop(model, data, backboneLrScale, memory, opts.signal);
     } finally {
+      unlock?.();
       memory.clear();
       model.dispose();
     }
@@ -414,7 +433,13 @@ export class Trainer extends EventEmitter {
 
   /** The last step is done: model.safetensors, the data problems, report.html. */
   private async finish(model: Model, checkpoint: string | undefined): Promise<FitResult> {
+    fault('final-save', this.state.step);
     await model.save(this.run.modelFile, { trained_steps: String(this.state.step) });
+    fsyncPath(this.run.modelFile);
+    fsyncPath(this.run.dir);
+    // Only now, with model.safetensors durable, is the run recorded complete (the last checkpoint said not done:
+    // a resume after a failed final save redoes it).
+    checkpoint = await this.checkpoint(model, true, false);
     if (this.issues.count()) this.log(`data problems (skipped):\n${this.issues.summary()}`);
     const report = await this.report();
     const { modelFile, dir } = this.run;
@@ -424,7 +449,7 @@ export class Trainer extends EventEmitter {
   /** Resumes or starts the run folder afresh; the result when a resumed run is already complete. */
   private async start(model: Model, stepsPerEpoch: number): Promise<FitResult | undefined> {
     const resumed = this.resume ? await this.restore(model) : undefined;
-    if (resumed?.done) {
+    if (resumed?.done && fs.existsSync(this.run.modelFile)) {
       this.state.epoch = Math.ceil(resumed.step / stepsPerEpoch);
       this.log(`resume: the run in ${this.run.dir} is already complete (step ${resumed.step}); nothing to do`);
       const report = fs.existsSync(this.run.reportFile) ? this.run.reportFile : await this.report();
@@ -447,6 +472,14 @@ export class Trainer extends EventEmitter {
     const epoch = Math.floor(this.state.step / stepsPerEpoch);
     const lr = lrAt(run.spec, this.state.step, this.plateau);
     const r = await this.accumulate(run, lr);
+    if (!Number.isFinite(r.loss)) {
+      // The weights are already updated with it: never checkpoint this state.
+      const last = run.lastCheckpoint ?? 'none written yet';
+      throw new Error(
+        `step ${this.state.step + 1}: the loss is ${r.loss} (training diverged, lr ${lr}); stopped without saving. ` +
+          `Last good checkpoint: ${last}. Start again with a lower --lr`,
+      );
+    }
     this.state.step++;
     this.position = run.loader.position;
     const top1 = r.top1 / r.images;
@@ -463,12 +496,11 @@ export class Trainer extends EventEmitter {
     const epochEnd = this.state.step % stepsPerEpoch === 0 || last;
     const improved = epochEnd ? await this.endEpoch(run, epoch + 1, lr, now, last) : false;
     if (this.checkpointDue(epochEnd, last) || improved) {
-      run.lastCheckpoint = await this.checkpoint(run.model, last, improved);
+      run.lastCheckpoint = await this.checkpoint(run.model, false, improved);
       run.lastCheckpointStep = this.state.step;
     }
     if (!signal?.aborted || last) return undefined;
     if (run.lastCheckpointStep !== this.state.step) run.lastCheckpoint = await this.checkpoint(run.model, false, false);
-    this.log(`stopped at step ${this.state.step}; checkpoint ${run.lastCheckpoint}`);
     return { status: 'stopped', state: this.state, checkpoint: run.lastCheckpoint, runDir: this.run.dir };
   }
 
