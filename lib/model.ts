@@ -64,6 +64,26 @@ export interface ModelDescription {
 
 const FORMAT = 'vgg2-torch';
 
+/** The most classes a weights file may declare (the largest face-identity sets have ~100k): more is a corrupt header, refused before the model is allocated. */
+export const MAX_CLASSES = 200_000;
+
+// A size read from a weights file's metadata or shapes: it must agree with the tensor and be plausible.
+function checkDeclaredCount(
+  file: string,
+  what: string,
+  declared: number | undefined,
+  shape: number | undefined,
+  max: number,
+) {
+  if (declared === undefined) return;
+  if (!Number.isInteger(declared) || declared < 0 || declared > max)
+    throw new RangeError(
+      `${file}: declares ${declared} ${what}, outside 0..${max}: the file is corrupt or not a face model`,
+    );
+  if (shape !== undefined && shape !== declared)
+    throw new RangeError(`${file}: metadata says ${declared} ${what} but its tensor has ${shape}: the file is corrupt`);
+}
+
 /** What a weights file says about the model that fits it: its metadata, else its tensor shapes. */
 export async function describeWeights(file: string): Promise<Partial<ModelDescription>> {
   const { metadata, shapes } = await native().inspectWeights(file);
@@ -72,6 +92,9 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
   out.numClasses = metadata.num_classes ? Number(metadata.num_classes) : shapes['fc.weight']?.[0];
   out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (shapes['embedding.0.weight']?.[0] ?? 0);
+  checkDeclaredCount(file, 'classes', out.numClasses, shapes['fc.weight']?.[0], MAX_CLASSES);
+  checkDeclaredCount(file, 'embedding size', out.embeddingDim, shapes['embedding.0.weight']?.[0] ?? 0, 8192);
+  if (metadata.input_size) checkInputSize(Number(metadata.input_size), `${file}: input_size`);
   if (metadata.normalization) out.normalization = JSON.parse(metadata.normalization) as Normalization;
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
   if (metadata.class_names) out.classNames = JSON.parse(metadata.class_names) as string[];

@@ -74,3 +74,44 @@ test('create/dispose cycles of ResNet-50 free the model each time, and calls aft
   expect(rss[rss.length - 1] - rss[1]).toBeLessThan(300 * 2 ** 20);
   expect(err).toMatch(/this model was disposed: create or load a new Model/);
 });
+
+test('a stride-0 tensor claiming gigabytes from a 1-element storage is refused, naming the file', async () => {
+  const file = path.join(tmpDir('weights-bounds'), 'stride0.pth');
+  python([
+    '-c',
+    `import torch,sys; torch.save({'fc.weight': torch.zeros(1).expand(1000000, 2048)}, sys.argv[1])`,
+    file,
+  ]);
+  await expect(describeWeights(file)).rejects.toThrow(
+    `${file}: cannot load torch state_dict: tensor of shape [1000000, 2048] views a storage of only 1 elements`,
+  );
+});
+
+describe('weights headers with implausible sizes', () => {
+  /** A safetensors file holding fc.weight [2, 4] with the given metadata. */
+  function safetensors(file: string, metadata: Record<string, string>): string {
+    const header = Buffer.from(
+      JSON.stringify({ __metadata__: metadata, 'fc.weight': { dtype: 'F32', shape: [2, 4], data_offsets: [0, 32] } }),
+    );
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(header.length));
+    fs.writeFileSync(file, Buffer.concat([len, header, Buffer.alloc(32)]));
+    return file;
+  }
+
+  test('a huge class count is refused before a model is built, naming the file', async () => {
+    const file = safetensors(path.join(tmpDir('weights-bounds'), 'classes.safetensors'), { num_classes: '1000000000' });
+    await expect(describeWeights(file)).rejects.toThrow(`${file}: declares 1000000000 classes, outside 0..200000`);
+    await expect(Model.fromFile(file)).rejects.toThrow(/declares 1000000000 classes/);
+  });
+
+  test('a class count that disagrees with the classifier tensor is refused', async () => {
+    const file = safetensors(path.join(tmpDir('weights-bounds'), 'mismatch.safetensors'), { num_classes: '9' });
+    await expect(describeWeights(file)).rejects.toThrow(`${file}: metadata says 9 classes but its tensor has 2`);
+  });
+
+  test('an input_size out of range is refused, naming the file', async () => {
+    const file = safetensors(path.join(tmpDir('weights-bounds'), 'size.safetensors'), { input_size: '100000' });
+    await expect(describeWeights(file)).rejects.toThrow(`${file}: input_size must be an integer from 32 to 1024`);
+  });
+});

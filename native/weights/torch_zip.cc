@@ -174,6 +174,13 @@ class StateDictLoader {
       if (last >= numel)
         Fail("tensor view (offset " + std::to_string(offset) + ", last element " + std::to_string(last) +
              ") exceeds its storage of " + std::to_string(numel) + " elements");
+      // More elements than its storage holds: stride-0 or overlapping views, which weights never
+      // are; loading would materialise the whole view (a 1-element storage can claim gigabytes).
+      int64_t count = 1;
+      for (int64_t s : size)
+        if (__builtin_mul_overflow(count, s, &count) || count > numel)
+          Fail("tensor of shape " + c10::str(at::IntArrayRef(size)) + " views a storage of only " +
+               std::to_string(numel) + " elements (stride 0 or overlapping): not a weights tensor");
     }
     out.tensor = storage.as_strided(size, stride, offset);
     return out;
