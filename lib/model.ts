@@ -73,6 +73,26 @@ function metaJson<T>(file: string, metadata: Record<string, string>, key: string
   }
 }
 
+/** The most classes a weights file may declare (the largest face-identity sets have ~100k): more is a corrupt header, refused before the model is allocated. */
+export const MAX_CLASSES = 200_000;
+
+// A size read from a weights file's metadata or shapes: it must agree with the tensor and be plausible.
+function checkDeclaredCount(
+  file: string,
+  what: string,
+  declared: number | undefined,
+  shape: number | undefined,
+  max: number,
+) {
+  if (declared === undefined) return;
+  if (!Number.isInteger(declared) || declared < 0 || declared > max)
+    throw new RangeError(
+      `${file}: declares ${declared} ${what}, outside 0..${max}: the file is corrupt or not a face model`,
+    );
+  if (shape !== undefined && shape !== declared)
+    throw new RangeError(`${file}: metadata says ${declared} ${what} but its tensor has ${shape}: the file is corrupt`);
+}
+
 /** What a weights file says about the model that fits it: its metadata, else its tensor shapes. */
 export async function describeWeights(file: string): Promise<Partial<ModelDescription>> {
   const { metadata, shapes } = await native().inspectWeights(file);
@@ -81,6 +101,9 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
   out.numClasses = metadata.num_classes ? Number(metadata.num_classes) : shapes['fc.weight']?.[0];
   out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (shapes['embedding.0.weight']?.[0] ?? 0);
+  checkDeclaredCount(file, 'classes', out.numClasses, shapes['fc.weight']?.[0], MAX_CLASSES);
+  checkDeclaredCount(file, 'embedding size', out.embeddingDim, shapes['embedding.0.weight']?.[0] ?? 0, 8192);
+  if (metadata.input_size) checkInputSize(Number(metadata.input_size), `${file}: input_size`);
   if (metadata.normalization) out.normalization = metaJson<Normalization>(file, metadata, 'normalization');
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
   if (metadata.class_names) out.classNames = metaJson<string[]>(file, metadata, 'class_names');
@@ -92,6 +115,28 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   return out;
 }
 
+/** Input sizes a model takes: below 32 ResNet's five stride-2 stages leave nothing; above 1024 a batch needs gigabytes. */
+export const INPUT_SIZE_RANGE: readonly [number, number] = [32, 1024];
+
+/** `size` as an input side length, or a RangeError that says the allowed range. */
+export function checkInputSize(size: number, what = 'inputSize'): number {
+  const [min, max] = INPUT_SIZE_RANGE;
+  if (!Number.isInteger(size) || size < min || size > max)
+    throw new RangeError(`${what} must be an integer from ${min} to ${max} pixels, got ${size}`);
+  return size;
+}
+
+// The addon copies from ordinary ArrayBuffers only; a SharedArrayBuffer could change under the copy.
+function checkInputData(x: unknown, method: string): void {
+  const shared =
+    typeof SharedArrayBuffer !== 'undefined' &&
+    (x instanceof SharedArrayBuffer || (ArrayBuffer.isView(x) && x.buffer instanceof SharedArrayBuffer));
+  if (shared)
+    throw new TypeError(
+      `${method}: x is backed by a SharedArrayBuffer, which is not supported: copy it into a Uint8Array or Float32Array first`,
+    );
+}
+
 export class Model {
   private engine: NativeEngine;
   readonly normalization: Normalization;
@@ -101,12 +146,13 @@ export class Model {
   private constructor(engine: NativeEngine, options: ModelOptions, normalization: Normalization) {
     this.engine = engine;
     this.normalization = normalization;
-    this.inputSize = options.inputSize ?? 224;
+    this.inputSize = checkInputSize(options.inputSize ?? 224);
     this.classNames = options.classNames;
   }
 
   static async create(options: ModelOptions = {}): Promise<Model> {
     const normalization = resolveNormalization(options.normalization);
+    if (options.inputSize !== undefined) checkInputSize(options.inputSize);
     if (options.classNames && options.numClasses !== undefined && options.classNames.length !== options.numClasses) {
       throw new RangeError(`classNames has ${options.classNames.length} names for numClasses ${options.numClasses}`);
     }
@@ -166,12 +212,18 @@ export class Model {
    * Eval-mode forward. x: Float32Array NCHW (normalised) or Uint8Array NHWC RGB (normalised on the
    * device). Outputs are flat row-major fp32 arrays. The caller may reuse `x` once this settles.
    */
-  forward(x: InputData, shape: number[]): Promise<ForwardOutput> {
+  async forward(x: InputData, shape: number[]): Promise<ForwardOutput> {
+    checkInputData(x, 'forward');
     return this.engine.forward(x, shape);
   }
 
   /** One SGD step (or one accumulation micro-step with apply: false) on a labelled batch. */
-  trainStep(x: InputData, shape: number[], labels: Int32Array, options: StepOptions): Promise<StepOutput> {
+  async trainStep(x: InputData, shape: number[], labels: Int32Array, options: StepOptions): Promise<StepOutput> {
+    checkInputData(x, 'trainStep');
+    if (Array.isArray(shape) && shape[0] === 1)
+      throw new RangeError(
+        'trainStep: a batch of 1 sample cannot train: BatchNorm needs more than 1 sample per batch (use batchSize >= 2)',
+      );
     return this.engine.trainStep(x, shape, labels, options);
   }
 
@@ -179,7 +231,8 @@ export class Model {
   async load(file: string, options: { strict?: boolean } = {}): Promise<LoadOutput> {
     const out = await this.engine.load(file, options);
     if (out.metadata.class_names) this.classNames = metaJson<string[]>(file, out.metadata, 'class_names');
-    if (out.metadata.input_size) this.inputSize = Number(out.metadata.input_size);
+    if (out.metadata.input_size)
+      this.inputSize = checkInputSize(Number(out.metadata.input_size), `${file}: input_size`);
     return out;
   }
 

@@ -41,11 +41,13 @@ Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) 
   if (info.Length() != 1 || !info[0].IsExternal()) {
     ThrowType(info.Env(), "Engine is not constructed directly: use createEngine(options)");
   }
-  session_ = *info[0].As<Napi::External<std::shared_ptr<Session>>>().Data();
+  // Take the session out of the External (not a copy): a second owner there would keep the model's
+  // memory alive after dispose() until the GC happened to collect the External.
+  session_ = std::move(*info[0].As<Napi::External<std::shared_ptr<Session>>>().Data());
 }
 
 std::shared_ptr<Session> Engine::Live(Napi::Env env) const {
-  if (!session_) throw Napi::Error::New(env, "this model was disposed");
+  if (!session_) throw Napi::Error::New(env, "this model was disposed: create or load a new Model to use it again");
   return session_;
 }
 

@@ -11,7 +11,7 @@ import { IDENTITY_AUGMENT, type AugmentParams } from './augment';
 import { cropOrigin, resizeShortSide, shortSideDims, type Region } from './boxes';
 import type { CacheRecord } from './cache';
 import type { IssueKind, Issues } from './issues';
-import { readJpegHeader } from './jpeg-header';
+import { MAX_INPUT_PIXELS, readJpegHeader } from './jpeg-header';
 import { sniffFormat } from './magic';
 import { decodeBase, faceRegion, linearTone, readImageFile, type FaceOptions } from './transform';
 import type { BaseImage, SampleSource } from './types';
@@ -82,6 +82,8 @@ export function planJpeg(
   if (face.crop === 'align' && src.landmarks) return undefined;
   const h = readJpegHeader(buf);
   if (!h || h.precision !== 8 || (h.components !== 1 && h.components !== 3) || h.orientation !== 1) return undefined;
+  // Too big: sharp (the fallback) refuses it with the file named, before anything is allocated.
+  if (h.width * h.height > MAX_INPUT_PIXELS) return undefined;
   const region = faceRegion(src, h.width, h.height, face, note);
   const resized = shortSideDims(region.width, region.height, resizeShortSide(face.size));
   const spec = windowSpec(buf, 'jpeg', h.width, h.height, region, resized, face.size, p);

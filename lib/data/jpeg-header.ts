@@ -4,6 +4,12 @@
  * that need no rotation; sharp does the rest). Reads markers up to the frame header only.
  */
 
+/**
+ * Images with more pixels are refused before decoding: sharp's default limitInputPixels (0x3FFF²),
+ * also kMaxInputPixels in native/jpeg/jpeg_decoder.h. A forged header must not allocate gigabytes.
+ */
+export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
+
 export interface JpegHeader {
   width: number;
   height: number;

@@ -21,6 +21,7 @@ import {
 } from './boxes';
 import { DataError, Issues, type IssueKind } from './issues';
 import { sniffFormat } from './magic';
+import { MAX_INPUT_PIXELS } from './jpeg-header';
 import type { BaseImage, CropMode, SampleSource } from './types';
 import { checkInputFile, MAX_IMAGE_BYTES } from '../io/input-file';
 
@@ -33,7 +34,7 @@ export interface FaceOptions {
 }
 
 // Truncated files must fail; harmless libjpeg warnings (extraneous bytes) must not, as with PIL.
-const SHARP_INPUT = { failOn: 'truncated' as const };
+const SHARP_INPUT = { failOn: 'truncated' as const, limitInputPixels: MAX_INPUT_PIXELS };
 const GRAY: sharp.Matrix3x3 = [
   [0.299, 0.587, 0.114],
   [0.299, 0.587, 0.114],
@@ -76,8 +77,15 @@ async function decoding<T>(file: string, work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (e) {
     if (e instanceof DataError) throw e;
-    throw new DataError('corrupt-image', `${file}: ${(e as Error).message}`);
+    throw new DataError('corrupt-image', `${file}: ${pixelLimitText((e as Error).message)}`);
   }
+}
+
+/** sharp's "Input image exceeds pixel limit", with the limit said (the rest unchanged). */
+export function pixelLimitText(message: string): string {
+  return /exceeds pixel limit/.test(message)
+    ? `image is larger than the ${MAX_INPUT_PIXELS}-pixel limit (${message}); downscale it first`
+    : message;
 }
 
 /** Stage 1 for one sample. Throws DataError for unusable samples; notes non-fatal problems in `issues`. */

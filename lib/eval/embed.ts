@@ -5,9 +5,11 @@
  */
 import sharp from 'sharp';
 import { Issues } from '../data/issues';
+import { MAX_INPUT_PIXELS } from '../data/jpeg-header';
+import { pixelLimitText } from '../data/transform';
 import { Loader, type LoaderOptions } from '../data/loader';
 import type { Batch, CropMode, Dataset } from '../data/types';
-import type { Model } from '../model';
+import { checkInputSize, type Model } from '../model';
 import { l2NormalizeRows } from './vectors';
 
 export type EmbeddingOutput = 'features' | 'embedding';
@@ -179,7 +181,7 @@ export async function embedDataset(model: Model, dataset: Dataset, opts: EmbedOp
   const indices: number[] = [];
   const labels: number[] = [];
   const { output, flip, issues } = opts;
-  const size = opts.size ?? model.inputSize;
+  const size = checkInputSize(opts.size ?? model.inputSize, 'size');
   const forward = { size, batchSize: opts.batchSize ?? 32, crop: opts.crop ?? 'loose', output, flip, issues };
   await forEachBatchOutput(model, dataset, forward, (batch, { vectors }) => {
     out.add(vectors, batch.n);
@@ -202,7 +204,7 @@ export async function embedEncoded(
   opts: EmbedOptions = {},
 ): Promise<Embeddings> {
   const output = resolveOutput(model, opts.output);
-  const size = opts.size ?? model.inputSize;
+  const size = checkInputSize(opts.size ?? model.inputSize, 'size');
   const batchSize = opts.batchSize ?? 32;
   const stride = size * size * 3;
   const data = new Uint8Array(batchSize * stride);
@@ -213,7 +215,7 @@ export async function embedEncoded(
     await Promise.all(
       Array.from({ length: n }, async (_, k) => {
         try {
-          const px = await sharp(images[start + k], { failOn: 'truncated' })
+          const px = await sharp(images[start + k], { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS })
             .rotate()
             .resize(size, size, { fit: 'cover' })
             .removeAlpha()
@@ -223,7 +225,9 @@ export async function embedEncoded(
           if (px.length !== stride) throw new Error(`decoded to ${px.length} bytes, expected ${stride} (RGB)`);
           data.set(px, k * stride);
         } catch (e) {
-          throw new Error(`${what}: image ${start + k} cannot be decoded: ${(e as Error).message}`, { cause: e });
+          throw new Error(`${what}: image ${start + k} cannot be decoded: ${pixelLimitText((e as Error).message)}`, {
+            cause: e,
+          });
         }
       }),
     );

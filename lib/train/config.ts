@@ -105,7 +105,7 @@ export const trainConfigSchema = z
       .describe('channels_last memory format (auto: on; faster on CUDA and on CPU with oneDNN)'),
     device: z.string().min(1).default('auto').describe("'cpu', 'cuda', 'cuda:N' or 'auto'"),
     threads: int(0).default(0).describe('LibTorch intra-op threads (0: $VGG2_THREADS when set, else every core)'),
-    inputSize: int(32).optional().describe('Network input side [default: the cache’s, else 224]'),
+    inputSize: int(32).max(1024).optional().describe('Network input side [default: the cache’s, else 224]'),
     crop: z
       .enum(['loose', 'align', 'none'])
       .optional()
@@ -254,6 +254,11 @@ export function resolveConfig(input: TrainConfigInput, where = 'config'): TrainC
   if (c.balanced && c.batchSize % c.imagesPerClass !== 0)
     problems.push(
       `${where}.batchSize: must be a multiple of imagesPerClass (${c.imagesPerClass}) for balanced batches, got ${c.batchSize}`,
+    );
+  // BatchNorm cannot compute batch statistics from one sample (training batches are always full).
+  if (c.batchSize < 2)
+    problems.push(
+      `${where}.batchSize: must be at least 2 (BatchNorm needs more than 1 sample per batch), got ${c.batchSize}`,
     );
   if (c.freezeBackbone && !c.init) problems.push(`${where}.freezeBackbone: needs 'init' (weights to fine-tune)`);
   const sorted = [...c.milestones].sort((a, b) => a - b);

@@ -38,6 +38,10 @@ void JpegDecoder::Decode(const uint8_t* data, size_t length, int expect_width, i
   if (width != expect_width || height != expect_height)
     throw std::runtime_error("JPEG header says " + std::to_string(width) + "x" + std::to_string(height) +
                              ", expected " + std::to_string(expect_width) + "x" + std::to_string(expect_height));
+  // Same cap as sharp's limitInputPixels default: a forged header must not allocate gigabytes.
+  if (static_cast<double>(width) * height > kMaxInputPixels)
+    throw std::runtime_error("JPEG header says " + std::to_string(width) + "x" + std::to_string(height) +
+                             ", more than the " + std::to_string(kMaxInputPixels) + "-pixel limit");
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) throw std::runtime_error("CMYK/YCCK JPEG");
 
   // Factors come largest first (2/1 ... 1/8): keep the last one <= 1 that is still big enough.

@@ -9,6 +9,9 @@
 
 namespace vgg2 {
 
+// sharp's default limitInputPixels (0x3FFF squared); lib/ uses the same number for its sharp calls.
+constexpr double kMaxInputPixels = 268402689;
+
 struct DecodedImage {
   std::vector<uint8_t> rgb;
   int width = 0, height = 0;

@@ -15,6 +15,7 @@
 
 #include "error_text.h"
 #include "pickle.h"
+#include "zip_directory.h"
 
 // Storages are wrapped byte for byte; torch.save writes little-endian data.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "big-endian hosts are not supported");
@@ -173,6 +174,13 @@ class StateDictLoader {
       if (last >= numel)
         Fail("tensor view (offset " + std::to_string(offset) + ", last element " + std::to_string(last) +
              ") exceeds its storage of " + std::to_string(numel) + " elements");
+      // More elements than its storage holds: stride-0 or overlapping views, which weights never
+      // are; loading would materialise the whole view (a 1-element storage can claim gigabytes).
+      int64_t count = 1;
+      for (int64_t s : size)
+        if (__builtin_mul_overflow(count, s, &count) || count > numel)
+          Fail("tensor of shape " + c10::str(at::IntArrayRef(size)) + " views a storage of only " +
+               std::to_string(numel) + " elements (stride 0 or overlapping): not a weights tensor");
     }
     out.tensor = storage.as_strided(size, stride, offset);
     return out;
@@ -199,8 +207,26 @@ void CheckFileKind(const std::string& path) {
   Fail("not a zip archive (expected a file written by torch.save)");
 }
 
+// miniz allocates each record's declared uncompressed size before inflating it: refuse declared
+// sizes the file cannot hold (torch.save stores records uncompressed) before any record is read.
+void CheckDeclaredSizes(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return;
+  const auto file_size = static_cast<uint64_t>(st.st_size);
+  std::vector<ZipEntrySize> entries;
+  if (!ReadZipEntrySizes(path, file_size, entries)) return;  // miniz says what is wrong
+  uint64_t total = 0;
+  for (const auto& e : entries) {
+    if (e.uncompressed > file_size || (total += e.uncompressed) > file_size)
+      Fail("zip record '" + e.name + "' declares " + std::to_string(e.uncompressed) +
+           " bytes uncompressed, more than the records of a " + std::to_string(file_size) +
+           "-byte file can hold (torch.save stores them uncompressed): corrupt or a zip bomb");
+  }
+}
+
 TensorList Read(const std::string& path) {
   CheckFileKind(path);
+  CheckDeclaredSizes(path);
   caffe2::serialize::PyTorchStreamReader reader(path);
   if (reader.hasRecord("constants.pkl"))
     Fail("this is a TorchScript archive (torch.jit.save), not a torch.save'd state_dict");

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <stdexcept>
 
 #include "weights/safetensors.h"
@@ -10,7 +11,9 @@
 
 namespace vgg2 {
 
-WeightsFile ReadWeightsFile(const std::string& path) {
+namespace {
+
+WeightsFile ReadAny(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open weights file '" + path + "': " + std::strerror(errno));
   unsigned char head[9] = {0};
@@ -23,6 +26,16 @@ WeightsFile ReadWeightsFile(const std::string& path) {
   throw std::runtime_error("'" + path +
                            "' is not a weights file: expected safetensors or a PyTorch zip written by "
                            "torch.save(model.state_dict())");
+}
+
+}  // namespace
+
+WeightsFile ReadWeightsFile(const std::string& path) {
+  try {
+    return ReadAny(path);
+  } catch (const std::bad_alloc&) {  // a bare bad_alloc would not say which file
+    throw std::runtime_error("'" + path + "': out of memory while reading this weights file (corrupt sizes?)");
+  }
 }
 
 }  // namespace vgg2

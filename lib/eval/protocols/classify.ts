@@ -1,7 +1,7 @@
 /** Closed-set classification: top-1 / top-5 of the model's classifier on held-out images of its training identities. */
 import { Issues } from '../../data/issues';
 import type { CropMode, Dataset } from '../../data/types';
-import type { Model } from '../../model';
+import { checkInputSize, type Model } from '../../model';
 import { forEachBatchOutput } from '../embed';
 import type { ProtocolResult } from './types';
 
@@ -40,7 +40,7 @@ export async function classifyProtocol(
   opts: ClassifyOptions = {},
 ): Promise<ProtocolResult> {
   const target = classMapping(model, dataset);
-  const size = opts.size ?? model.inputSize;
+  const size = checkInputSize(opts.size ?? model.inputSize, 'size');
   const classes = model.describe().numClasses;
   const maxRank = Math.min(opts.maxRank ?? 10, classes);
   const hits = new Float64Array(maxRank);
