@@ -51,3 +51,18 @@ export function emitJson(a: JsonArgs, value: unknown, pretty = true): string | u
   writeFileAtomic(a.json, text + '\n');
   return a.json;
 }
+
+export interface StrictArgs {
+  strict?: boolean;
+}
+
+/**
+ * `--strict`, the same in every command that reads a dataset: the first unusable image, list line,
+ * box row or cache record is an error (file and line) instead of a counted skip.
+ */
+export function strictOption<T>(
+  y: Argv<T>,
+  describe = 'Fail on the first unusable image, list line, box row or cache record instead of counting and skipping it',
+) {
+  return y.option('strict', { type: 'boolean', describe }) as Argv<T & StrictArgs>;
+}

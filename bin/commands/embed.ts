@@ -61,7 +61,7 @@ const cmd: CommandModule<object, Args> = {
       .strict(),
   handler: async (argv) => {
     checkOutputFile(argv.out, '--out', 'embeddings.npy');
-    const issues = new Issues();
+    const issues = new Issues({ strict: argv.strict });
     const ds: Dataset = argv.images
       ? new ImageListDataset(readImageList(argv.images), argv.images)
       : openDataset({ data: argv.data!, split: argv.split, issues });

@@ -2,10 +2,10 @@
 import type { Argv } from 'yargs';
 import type { CropMode } from '../../lib/data/types';
 import type { EmbeddingOutput } from '../../lib/eval/embed';
-import { inputSizeOption, type InputSizeArgs } from './common-flags';
+import { inputSizeOption, strictOption, type InputSizeArgs, type StrictArgs } from './common-flags';
 
 /** The parsed values of embeddingOptions(). */
-export interface EmbeddingArgs extends InputSizeArgs {
+export interface EmbeddingArgs extends InputSizeArgs, StrictArgs {
   crop: CropMode;
   batch: number;
   flip: boolean;
@@ -14,7 +14,7 @@ export interface EmbeddingArgs extends InputSizeArgs {
 }
 
 export function embeddingOptions<T>(y: Argv<T>) {
-  return inputSizeOption(y, 'Input height and width (px)', "the model's")
+  return strictOption(inputSizeOption(y, 'Input height and width (px)', "the model's"))
     .option('crop', { choices: ['loose', 'align', 'none'] as const, default: 'loose' as const, describe: 'Face crop' })
     .option('batch', { type: 'number', default: 32, describe: 'Batch size' })
     .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation (original + mirrored)' })

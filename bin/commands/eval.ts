@@ -115,7 +115,7 @@ const cmd: CommandModule<object, Args> = {
         inputSize: inputSize(argv),
       });
       try {
-        const issues = new Issues();
+        const issues = new Issues({ strict: argv.strict });
         const output = resolveOutput(model, argv.output);
         const t0 = Date.now();
         const r = await withWeights(weights, () =>

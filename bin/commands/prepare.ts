@@ -3,19 +3,18 @@ import { prepareCache } from '../../lib/data/cache';
 import { openDataset } from '../../lib/data/dataset';
 import { Issues } from '../../lib/data/issues';
 import type { CropMode } from '../../lib/data/types';
+import { inputSize, inputSizeOption, strictOption, type InputSizeArgs, type StrictArgs } from './common-flags';
 import { progressWriter } from './progress-writer';
 
-interface Args {
+interface Args extends InputSizeArgs, StrictArgs {
   data: string;
   images?: string;
   split: 'train' | 'test';
   out: string;
   crop: CropMode;
-  size: number;
   'box-extend': number;
   quality: number;
   raw: boolean;
-  strict: boolean;
   concurrency: number;
   decoder?: 'native' | 'sharp';
 }
@@ -24,7 +23,9 @@ const cmd: CommandModule<object, Args> = {
   command: 'prepare',
   describe: 'Decode, crop/align and resize every image once into an LMDB cache (resumable)',
   builder: (y) =>
-    y
+    strictOption(
+      inputSizeOption(y, 'Network input size (stored images: short side size·256/224, or size² aligned)', '224'),
+    )
       .option('data', { type: 'string', demandOption: true, describe: 'VGGFace2 root or image folder' })
       .option('images', {
         type: 'string',
@@ -38,22 +39,12 @@ const cmd: CommandModule<object, Args> = {
         default: 'loose' as const,
         describe: 'loose box ×1.3, 5-point alignment, or whole image',
       })
-      .option('size', {
-        type: 'number',
-        default: 224,
-        describe: 'Network input size (stored images: short side size·256/224, or size² aligned)',
-      })
       .option('box-extend', { type: 'number', default: 0.3, describe: 'Loose-box enlargement (w, h × (1 + e))' })
       .option('quality', { type: 'number', default: 95, describe: 'JPEG quality of stored images' })
       .option('raw', {
         type: 'boolean',
         default: false,
         describe: 'Store raw uint8 RGB instead of JPEG (bigger, exact, faster to read)',
-      })
-      .option('strict', {
-        type: 'boolean',
-        default: false,
-        describe: 'Fail on the first bad file or line instead of skipping it',
       })
       .option('concurrency', { type: 'number', default: 8, describe: 'Images decoded at once' })
       .option('decoder', {
@@ -79,7 +70,7 @@ const cmd: CommandModule<object, Args> = {
         dataPath: argv.data,
         out: argv.out,
         crop: argv.crop,
-        size: argv.size,
+        size: inputSize(argv, 224),
         boxExtend: argv['box-extend'],
         encoding: argv.raw ? 'raw' : 'jpeg',
         quality: argv.quality,

@@ -9,6 +9,7 @@ import {
 } from '../../lib/train/config';
 import { attachProgress, PROGRESS_LEGEND } from '../../lib/train/progress';
 import { configForResume, Trainer } from '../../lib/train/trainer';
+import { strictOption } from './common-flags';
 import { addFlags, flagValues, schemaFlags } from './schema-flags';
 
 /** Every config key with a description, as a kebab-case flag. */
@@ -35,13 +36,16 @@ function builder(y: Argv): Argv<Args> {
       default: 'auto' as const,
       describe: 'Progress display (auto: a bar on a TTY, lines otherwise)',
     });
-  return addFlags(out, FLAGS).epilog(PROGRESS_LEGEND).strict() as unknown as Argv<Args>;
+  return addFlags(strictOption(out, 'Same as --strict-data (the flag every data-reading command shares)'), FLAGS)
+    .epilog(PROGRESS_LEGEND)
+    .strict() as unknown as Argv<Args>;
 }
 
 /** The config the flags describe: the file's, then every flag given on the command line. */
 export function configFromArgs(argv: Args): TrainConfigInput {
   const file = argv.config ? readConfigFile(argv.config) : {};
-  return { ...file, ...flagValues(argv, FLAGS, (m) => new ConfigError(m)) } as TrainConfigInput;
+  const strict = argv.strict === undefined ? {} : { strictData: argv.strict };
+  return { ...file, ...strict, ...flagValues(argv, FLAGS, (m) => new ConfigError(m)) } as TrainConfigInput;
 }
 
 /** A shell word: quoted only when it needs to be. */

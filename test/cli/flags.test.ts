@@ -4,6 +4,7 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { repoRoot, tmpDir } from '../helpers/paths';
 import { levenshtein, nearestFlag } from '../../bin/usage-errors';
+import { configFromArgs } from '../../bin/commands/train';
 
 const BIN = path.join(repoRoot, 'bin', 'vgg2-torch.js');
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -30,6 +31,7 @@ describe('one vocabulary', () => {
     ['bench', 'train'],
     ['bench', 'infer'],
     ['bench', 'loader'],
+    ['prepare'],
   ];
   const helps = new Map(commands.map((c) => [c.join(' '), help(c)]));
 
@@ -45,10 +47,21 @@ describe('one vocabulary', () => {
     const meaning =
       'Machine-readable result: --json FILE writes it to FILE; --json - (or a bare --json last) prints it';
     for (const [cmd, text] of helps)
-      if (cmd !== 'train' && cmd !== 'embed')
+      if (cmd !== 'train' && cmd !== 'embed' && cmd !== 'prepare')
         expect([cmd, text.replace(/\s+/g, ' ')]).toEqual([cmd, expect.stringContaining(meaning)]);
     for (const cmd of ['train', 'bench train', 'bench infer'])
       expect(line(helps.get(cmd)!, '--amp')).toMatch(/default: "?auto"?/);
+  });
+
+  test('--strict exists and means the same in every command that reads a dataset', () => {
+    const meaning =
+      'Fail on the first unusable image, list line, box row or cache record instead of counting and skipping it';
+    for (const cmd of ['eval', 'embed', 'prepare'])
+      expect([cmd, line(helps.get(cmd)!, '--strict')]).toEqual([cmd, expect.stringContaining(meaning)]);
+    expect(line(helps.get('train')!, '--strict')).toMatch(/Same as --strict-data/);
+    const progress = 'auto' as const;
+    expect(configFromArgs({ progress, strict: true }).strictData).toBe(true);
+    expect(configFromArgs({ progress }).strictData).toBeUndefined();
   });
 
   test('the old --size still works and --json FILE writes the result there', () => {
