@@ -11,7 +11,16 @@ import { trainingSummary, type TrainingRecord } from '../../lib/eval/report/trai
 const log: TrainingRecord[] = [
   { type: 'train', epoch: 1, step: 10, loss: 3.9, lr: 0.01, seconds: 4 },
   { type: 'train', epoch: 1, step: 20, loss: 3.8455, lr: 0.005, seconds: 8 },
-  { type: 'eval', epoch: 1, step: 20, val_top1: 1 / 9, val_top5: 5 / 9, val_verify_auc: 0.75, val_verify_eer: 0.3 },
+  {
+    type: 'eval',
+    epoch: 1,
+    step: 20,
+    loss: 3.9021,
+    val_top1: 1 / 9,
+    val_top5: 5 / 9,
+    val_verify_auc: 0.75,
+    val_verify_eer: 0.3,
+  },
 ];
 
 test('training summary: percentages as the CLI prints them', () => {
@@ -21,6 +30,10 @@ test('training summary: percentages as the CLI prints them', () => {
   expect(rows.get('held-out top-1 (best)')).toBe('11.1% (step 20)');
   expect(rows.get('held-out pairs EER (last)')).toBe('30.0%');
   expect(rows.get('steps')).toBe(20);
+  // Issue 18.5: the two losses the CLI prints, by the CLI's names: the last log window's mean (the
+  // progress line, the last "train" record) and the epoch mean ("eval epoch 1: … epoch mean train loss").
+  expect(rows.get('train loss (last log window)')).toBe(3.8455);
+  expect(rows.get('epoch mean train loss (last epoch)')).toBe(3.9021);
 });
 
 test('evaluation tables: rates as percentages, thresholds and counts as numbers', () => {

@@ -92,7 +92,10 @@ export function trainingSummary(log: TrainingRecord[], config?: Record<string, u
     ['steps', last.step],
     ['epochs done', last.epoch],
     ['training seconds', last.seconds],
-    ['last training loss', [...log].reverse().find((r) => r.type === 'train')?.loss],
+    // The same two numbers, by the same names, as the CLI: its progress line's window mean and its
+    // "eval epoch N: … epoch mean train loss" (docs/training.md, the progress line's legend).
+    ['train loss (last log window)', [...log].reverse().find((r) => r.type === 'train')?.loss],
+    ['epoch mean train loss (last epoch)', [...log].reverse().find((r) => r.type === 'eval')?.loss],
     ['held-out top-1 (last)', pct(lastEval?.val_top1)],
     ['held-out top-5 (last)', pct(lastEval?.val_top5)],
     ['held-out top-1 (best)', best ? `${pct(best.val_top1)} (step ${best.step})` : undefined],
