@@ -15,7 +15,7 @@ import path from 'path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { reference, repoRoot, type Row } from './harness';
-import type { EvalRecord } from '../lib/train/run-folder';
+import type { EvalEvent } from '../lib/train/trainer';
 import { Trainer } from '../lib/train/trainer';
 
 export type Arch = 'resnet50' | 'senet50';
@@ -41,7 +41,7 @@ export async function benchOrl(o: OrlOptions = {}): Promise<OrlResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   if (!fs.existsSync(orl)) throw new Error(`${orl} is missing (the shared data folder)`);
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-orl-'));
-  let last: EvalRecord | undefined;
+  let last: EvalEvent | undefined;
   try {
     const trainer = new Trainer({
       data: orl,
@@ -62,9 +62,9 @@ export async function benchOrl(o: OrlOptions = {}): Promise<OrlResult> {
       checkpointEvery: 1000,
     });
     trainer.on('log', () => undefined);
-    trainer.on('eval', (r: EvalRecord) => {
+    trainer.on('eval', (r: EvalEvent) => {
       last = r;
-      log(`  ours ${arch} seed ${seed} epoch ${r.epoch}: top-1 ${r.val_top1} at ${r.seconds} s`);
+      log(`  ours ${arch} seed ${seed} epoch ${r.epoch}: top-1 ${r.valTop1} at ${r.seconds} s`);
     });
     await trainer.fit();
   } finally {
@@ -87,7 +87,7 @@ export async function benchOrl(o: OrlOptions = {}): Promise<OrlResult> {
   ]);
   log(`  pytorch ${arch} seed ${seed}: top-1 ${ref.val_top1} at ${ref.seconds} s`);
   return {
-    ours: { top1: last!.val_top1, seconds: last!.seconds },
+    ours: { top1: last!.valTop1, seconds: last!.seconds },
     pytorch: { top1: Number(ref.val_top1), seconds: Number(ref.seconds) },
   };
 }

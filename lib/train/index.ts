@@ -1,8 +1,9 @@
 /** Training: the Trainer, its config schema, schedules and checkpoints. */
-export { Trainer, configForResume } from './trainer';
+export { Trainer, configForResume, evalEvent } from './trainer';
 export type {
   CheckpointEvent,
   EpochEvent,
+  EvalEvent,
   FitResult,
   StepEvent,
   TrainerEvents,

@@ -12,8 +12,7 @@ export const PROGRESS_LEGEND = [
   '  (images_per_s, loss, top1). loss: mean training loss per step; top-1: share of training images',
   '  classified right; lr: the learning rate of the step; ETA: remaining steps at the window rate.',
 ].join('\n');
-import type { Trainer, StepEvent } from './trainer';
-import type { EvalRecord } from './run-folder';
+import type { EvalEvent, Trainer, StepEvent } from './trainer';
 
 function duration(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -42,12 +41,12 @@ export function attachProgress(trainer: Trainer, out: NodeJS.WriteStream, mode: 
       drawn = true;
     } else if (e.step % c.logEvery === 0 || e.step === s.totalSteps) out.write(`${text}\n`);
   };
-  const onEval = (r: EvalRecord) => {
+  const onEval = (r: EvalEvent) => {
     clear();
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-    const auc = r.val_verify_auc;
-    const pairs = auc !== undefined ? `, pairs AUC ${auc.toFixed(3)} EER ${pct(r.val_verify_eer!)}` : '';
-    const accuracy = `held-out top-1 ${pct(r.val_top1)} top-5 ${pct(r.val_top5)} (${r.val_images} images)`;
+    const auc = r.valVerifyAuc;
+    const pairs = auc !== undefined ? `, pairs AUC ${auc.toFixed(3)} EER ${pct(r.valVerifyEer!)}` : '';
+    const accuracy = `held-out top-1 ${pct(r.valTop1)} top-5 ${pct(r.valTop5)} (${r.valImages} images)`;
     out.write(`eval epoch ${r.epoch}: ${accuracy}${pairs}, epoch mean train loss ${r.loss.toFixed(4)}\n`);
   };
   const onLog = (m: string) => {

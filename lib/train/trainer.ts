@@ -91,13 +91,47 @@ export interface CheckpointEvent {
 }
 
 /**
- * The Trainer's events and their arguments. 'eval' passes the metrics.jsonl "eval" record as written
- * (its keys snake_case, as in the file: val_top1 is TrainerState.valTop1).
+ * The 'eval' event: the numbers of the metrics.jsonl "eval" record, camelCase like the rest of the
+ * API (the file keeps its snake_case keys: val_top1 there is valTop1 here and in TrainerState).
  */
+export interface EvalEvent {
+  epoch: number;
+  step: number;
+  /** Training seconds so far, summed across resumes. */
+  seconds: number;
+  lr: number;
+  /** Mean training loss of the epoch. */
+  loss: number;
+  imagesPerS: number;
+  valTop1: number;
+  valTop5: number;
+  valImages: number;
+  /** Verification on pairs of held-out images (cosine of embeddings): ROC AUC and EER. */
+  valVerifyAuc?: number;
+  valVerifyEer?: number;
+}
+
+/** The API's view of a metrics.jsonl "eval" record. */
+export function evalEvent(r: EvalRecord): EvalEvent {
+  return {
+    epoch: r.epoch,
+    step: r.step,
+    seconds: r.seconds,
+    lr: r.lr,
+    loss: r.loss,
+    imagesPerS: r.images_per_s,
+    valTop1: r.val_top1,
+    valTop5: r.val_top5,
+    valImages: r.val_images,
+    ...(r.val_verify_auc !== undefined ? { valVerifyAuc: r.val_verify_auc, valVerifyEer: r.val_verify_eer } : {}),
+  };
+}
+
+/** The Trainer's events and their arguments. */
 export interface TrainerEvents {
   step: [StepEvent];
   epoch: [EpochEvent];
-  eval: [EvalRecord];
+  eval: [EvalEvent];
   checkpoint: [CheckpointEvent];
   log: [string];
 }
@@ -642,7 +676,7 @@ export class Trainer extends EventEmitter {
     };
     this.record(rec);
     Object.assign(this.state, { valTop1: acc.top1, valTop5: acc.top5 });
-    this.emit('eval', rec);
+    this.emit('eval', evalEvent(rec));
     if (c.schedule === 'plateau')
       this.plateau = plateauUpdate(this.schedule(this.state.stepsPerEpoch), this.plateau, 1 - acc.top1);
     const improved = !this.best || acc.top1 > this.best.val_top1;
