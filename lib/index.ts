@@ -1,4 +1,7 @@
 /** vgg2-torch: face-recognition CNNs (ResNet-50, SE-ResNet-50) on LibTorch, from Node.js. */
+// The public types use Node's (Buffer, EventEmitter): declared here and installed with the package
+// (@types/node is a dependency), so a strict project without Node types of its own still compiles.
+/// <reference types="node" preserve="true" />
 export { Model, describeWeights } from './model';
 export type { Amp, Arch, ModelDescription, ModelOptions } from './model';
 export { info, setThreads } from './info';

@@ -50,10 +50,10 @@ test("Trainer.on('step' | 'eval' | 'log') listeners are typed in a strict consum
   };
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config));
   const good = [
-    "import { Trainer, type StepEvent, type EvalRecord } from 'vgg2-torch';",
+    "import { Trainer, type StepEvent, type EvalEvent } from 'vgg2-torch';",
     'export function watch(t: Trainer): void {',
     "  t.on('step', (e) => { const s: StepEvent = e; console.log(s.window.imagesPerS.toFixed(1), e.loss); });",
-    "  t.on('eval', (r) => { const x: EvalRecord = r; console.log(x.val_top1); });",
+    "  t.on('eval', (r) => { const x: EvalEvent = r; console.log(x.valTop1, x.imagesPerS); });",
     "  t.on('log', (m) => console.log(m.toUpperCase()));",
     '}',
   ].join('\n');
@@ -64,4 +64,34 @@ test("Trainer.on('step' | 'eval' | 'log') listeners are typed in a strict consum
   fs.writeFileSync(path.join(dir, 'use.ts'), good.replace('m.toUpperCase()', 'm.toFixed(2)'));
   const bad = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
   expect(bad.stdout).toMatch(/toFixed.*does not exist on type 'string'/);
+});
+
+test('a strict TypeScript project without Node types of its own compiles against the package', () => {
+  // types: [] and no typeRoots: nothing but what the package itself declares (its @types/node dependency).
+  const dir = project();
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compilerOptions = {
+    strict: true,
+    noEmit: true,
+    module: 'node16',
+    moduleResolution: 'node16',
+    target: 'es2022',
+    types: [],
+  };
+  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['use.ts'] }));
+  fs.writeFileSync(
+    path.join(dir, 'use.ts'),
+    [
+      "import { Model, Trainer, type EvalEvent } from 'vgg2-torch';",
+      'export async function run(): Promise<number> {',
+      '  const t = new Trainer({ demo: true, epochs: 1 });',
+      "  t.on('eval', (r: EvalEvent) => r.valTop1);",
+      "  const m = await Model.create({ arch: 'resnet50', numClasses: 2 });",
+      '  m.dispose();',
+      '  return m.inputSize;',
+      '}',
+    ].join('\n'),
+  );
+  const r = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
+  expect(r.stdout + r.stderr).toBe('');
 });
