@@ -12,7 +12,11 @@ import {
   StepOptions,
   StepOutput,
   native,
+  WeightsInspection,
 } from './native';
+import { checkInputFile } from './io/input-file';
+import { readSafetensorsHeader } from './io/safetensors';
+import * as fs from 'fs';
 import { Normalization, NormalizationName, resolveNormalization } from './normalization';
 import { RECIPE_DEFAULTS } from './recipe';
 
@@ -93,9 +97,66 @@ function checkDeclaredCount(
     throw new RangeError(`${file}: metadata says ${declared} ${what} but its tensor has ${shape}: the file is corrupt`);
 }
 
+/**
+ * A checkpoint is safetensors (an 8-byte header length, then '{'): a PyTorch zip or any other file
+ * is named as such here, not by the safetensors parser's byte-level complaint.
+ */
+function checkpointFormat(file: string): void {
+  const head = Buffer.alloc(9);
+  let got: number;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw new Error(`${file}: not a checkpoint (not a regular file)`);
+      got = fs.readSync(fd, head, 0, 9, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code)
+      throw new Error(`${file}: cannot read the checkpoint: ${(e as Error).message}`, { cause: e });
+    throw e;
+  }
+  if (got >= 4 && head.toString('latin1', 0, 4) === 'PK\x03\x04')
+    throw new Error(
+      `${file}: a PyTorch zip (torch.save), not a checkpoint: checkpoints are safetensors files written by saveCheckpoint() or train; load weights with load() (CLI: --init)`,
+    );
+  if (got < 9 || head[8] !== 0x7b)
+    throw new Error(
+      `${file}: not a checkpoint: checkpoints are safetensors files written by saveCheckpoint() or train`,
+    );
+}
+
+/**
+ * A safetensors file's metadata and shapes from its header alone, so describing a model costs no
+ * tensor reads (the load that follows validates the whole file). Undefined when the file is not a
+ * well-formed safetensors header: the native reader then inspects it and gives its precise error.
+ */
+function safetensorsInspection(file: string): WeightsInspection | undefined {
+  let header: Record<string, unknown>;
+  try {
+    header = readSafetensorsHeader(file) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) return undefined;
+  const shapes: Record<string, number[]> = {};
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const shape = (entry as { shape?: unknown })?.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) return undefined;
+    shapes[name] = shape as number[];
+  }
+  const metadata = (header.__metadata__ ?? {}) as Record<string, unknown>;
+  if (typeof metadata !== 'object' || Object.values(metadata).some((v) => typeof v !== 'string')) return undefined;
+  return { metadata: metadata as Record<string, string>, shapes };
+}
+
 /** What a weights file says about the model that fits it: its metadata, else its tensor shapes. */
 export async function describeWeights(file: string): Promise<Partial<ModelDescription>> {
-  const { metadata, shapes } = await native().inspectWeights(file);
+  // A FIFO or device would block or never end: only a regular file is opened.
+  checkInputFile(file, 'weights file', Number.MAX_SAFE_INTEGER);
+  const { metadata, shapes } = safetensorsInspection(file) ?? (await native().inspectWeights(file));
   const out: Partial<ModelDescription> = {};
   if (metadata.arch === 'resnet50' || metadata.arch === 'senet50') out.arch = metadata.arch;
   else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
@@ -250,7 +311,8 @@ export class Model {
   }
 
   /** Restores weights and momentum buffers from saveCheckpoint's file; resolves with its metadata. */
-  loadCheckpoint(file: string): Promise<Record<string, string>> {
+  async loadCheckpoint(file: string): Promise<Record<string, string>> {
+    checkpointFormat(file);
     return this.engine.loadCheckpoint(file);
   }
 

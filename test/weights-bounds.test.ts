@@ -115,3 +115,24 @@ describe('weights headers with implausible sizes', () => {
     await expect(describeWeights(file)).rejects.toThrow(`${file}: input_size must be an integer from 32 to 1024`);
   });
 });
+
+test('describeWeights reads a safetensors header only: no tensor of a 135 MB file is loaded', async () => {
+  const file = path.join(tmpDir('weights-bounds'), 'big.safetensors');
+  const m = await Model.create({ numClasses: 5000, inputSize: 32 });
+  await m.save(file);
+  m.dispose();
+  expect(fs.statSync(file).size).toBeGreaterThan(130e6);
+  // In a child process: its peak RSS is the describe's alone (the addon loaded first).
+  const script = `
+    const lib = require(${JSON.stringify(path.resolve(__dirname, '../dist/lib'))});
+    lib.info();
+    const before = process.resourceUsage().maxRSS;
+    lib.describeWeights(${JSON.stringify(file)}).then((d) => {
+      console.log(JSON.stringify({ d, grew: process.resourceUsage().maxRSS - before }));
+    });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.stderr).toBe('');
+  const { d, grew } = JSON.parse(r.stdout) as { d: { numClasses: number; arch: string }; grew: number };
+  expect(d).toMatchObject({ numClasses: 5000, arch: 'resnet50' });
+  expect(grew).toBeLessThan(40 * 1024); // KiB: reading the tensors would add ~135 MB
+});

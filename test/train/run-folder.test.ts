@@ -130,6 +130,16 @@ test('checkpoint names: absurd steps and folders named like checkpoints are not 
     const pth = path.join(root, 'model.pth');
     fs.writeFileSync(pth, 'PK\u0003\u0004 not really');
     await expect(loadCheckpointFile(m, pth)).rejects.toThrow(/model\.pth: not a checkpoint .*--init/);
+    // The same from the API: Model.loadCheckpoint names a PyTorch zip or any other file before parsing it.
+    await expect(m.loadCheckpoint(pth)).rejects.toThrow(/model\.pth: a PyTorch zip \(torch\.save\), not a checkpoint/);
+    const text = path.join(root, 'notes.safetensors');
+    fs.writeFileSync(text, 'hello, not a checkpoint');
+    await expect(m.loadCheckpoint(text)).rejects.toThrow(
+      /notes\.safetensors: not a checkpoint: checkpoints are safetensors/,
+    );
+    await expect(m.loadCheckpoint(root)).rejects.toThrow(
+      /not a checkpoint \(not a regular file\)|cannot read the checkpoint/,
+    );
   } finally {
     m.dispose();
   }
@@ -178,6 +188,6 @@ test('without --out: runs/<name>, then runs/<name>-2; bad input leaves no folder
 
 test('the resume command is the way the CLI was invoked, from the current folder', () => {
   expect(cliCommand('/p/node_modules/.bin/vgg2-torch', '/p')).toBe('./node_modules/.bin/vgg2-torch');
-  expect(cliCommand('/p/bin/vgg2-torch.js', '/p/sub')).toBe('node ../bin/vgg2-torch.js');
+  expect(cliCommand('/project/bin/vgg2-torch.js', '/project/sub')).toBe('node ../bin/vgg2-torch.js');
   expect(cliCommand('/opt/x/bin/vgg2-torch.js', '/home/u/a/b/c/d')).toBe('node /opt/x/bin/vgg2-torch.js');
 });
