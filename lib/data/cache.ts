@@ -240,6 +240,17 @@ function openEnv(
  * True for what can only be a cache: a file (datasets are folders), or a folder holding `data.mdb`
  * (prepare --out without an extension). Whether it is a good one is checkCacheFile's job.
  */
+/** Whether a non-empty regular file starts like an LMDB data file (its first meta page's magic). */
+export function hasLmdbMagic(file: string): boolean {
+  const b = Buffer.alloc(META.magic + 4);
+  const fd = fs.openSync(file, 'r');
+  try {
+    return fs.readSync(fd, b, 0, b.length, 0) === b.length && b.readUInt32LE(META.magic) === LMDB_MAGIC;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export function isCachePath(p: string): boolean {
   const st = fs.statSync(p, { throwIfNoEntry: false });
   return !!st && (st.isDirectory() ? fs.existsSync(path.join(p, 'data.mdb')) : true);

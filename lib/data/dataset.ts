@@ -1,7 +1,7 @@
 /** Opening any dataset (VGGFace2 root, prepared cache, image folder) and closed/open-set splits. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { CacheDataset, isCachePath } from './cache';
+import { CacheDataset, hasLmdbMagic, isCachePath } from './cache';
 import { ImageFolderDataset } from './image-folder';
 import { Issues } from './issues';
 import { Rng } from './rng';
@@ -28,6 +28,12 @@ export interface OpenOptions {
 /** Recognise what `data` is; `dataset.description` says which was chosen. */
 export function openDataset(opts: OpenOptions): Dataset {
   const issues = opts.issues ?? new Issues();
+  // A file that is plainly not a cache (a photo, a list): say what --data expects rather than why it is no LMDB.
+  const st = fs.statSync(opts.data, { throwIfNoEntry: false });
+  if (!opts.cache && st?.isFile() && st.size > 0 && !hasLmdbMagic(opts.data))
+    throw new Error(
+      `${opts.data}: is a file; expected a folder with one sub-folder of images per person, a VGGFace2 root, or a cache made by vgg2-torch prepare (this file is none of them)`,
+    );
   if (opts.cache || isCachePath(opts.data)) return new CacheDataset(opts.data, issues);
   if (isVggFace2Root(opts.data))
     return new VggFace2Dataset({

@@ -53,6 +53,49 @@ export function makeDirs(dir: string, flag: string, given = dir): void {
 }
 
 /**
+ * Checks, without creating anything, that the folder `dir` (named by `flag`) can be made or used:
+ * its nearest existing ancestor is a folder that takes files. For checks before minutes of work
+ * whose output folder is made only at the end of the setup.
+ */
+export function checkOutputDir(dir: string, flag: string, given = dir): void {
+  let d = path.resolve(dir);
+  let firstMissing: string | undefined;
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(d);
+    } catch (e) {
+      // ENOTDIR: a file further up; the walk finds and names it.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        throw new Error(`${flag} ${given}: cannot use ${d}: ${why(e)}`, { cause: e });
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new Error(`${flag} ${given}: ${d} is a file, not a folder`);
+      break;
+    }
+    firstMissing = d;
+    if (path.dirname(d) === d) return;
+    d = path.dirname(d);
+  }
+  // A real probe (root passes access() on /proc and read-only mounts): the first missing folder
+  // made and removed again, or a file in the existing one.
+  try {
+    if (firstMissing) {
+      fs.mkdirSync(firstMissing);
+      fs.rmdirSync(firstMissing);
+    } else {
+      const probe = path.join(d, `.vgg2-probe-${process.pid}`);
+      fs.closeSync(fs.openSync(probe, 'wx'));
+      fs.rmSync(probe, { force: true });
+    }
+  } catch (e) {
+    const what = firstMissing ? `cannot create ${firstMissing}` : `cannot write in ${d}`;
+    throw new Error(`${flag} ${given}: ${what}: ${why(e)}`, { cause: e });
+  }
+}
+
+/**
  * Checks that a result file can be written at `file` (named by `flag`) before the work that
  * produces it: not a folder, its folder made and writable. Nothing is left behind.
  */

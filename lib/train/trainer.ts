@@ -32,6 +32,7 @@ import {
 } from './checkpoint';
 import { inverseFrequencyWeights, openTrainData, type TrainData } from './data';
 import { heldOutAccuracy } from './validation';
+import { checkOutputDir } from '../io/output-path';
 import { freeRunDir, RunFolder, type EvalRecord, type MetricRecord, type TrainRecord } from './run-folder';
 import { INITIAL_PLATEAU, lrAt, plateauUpdate, type PlateauState, type ScheduleSpec } from './schedule';
 
@@ -380,7 +381,9 @@ export class Trainer extends EventEmitter {
     const clash = checkpointNameClashes(this.run.checkpoints)[0];
     // Found now, not at the save that would fail after hours of training.
     if (clash) throw new Error(`${clash} is a directory, not a checkpoint: move it out of ${this.run.checkpoints}`);
-    // The folder is made only once the inputs are valid: a start that fails on bad data leaves nothing behind.
+    // The folder is made only once the inputs are valid (a start that fails on bad data leaves
+    // nothing behind), but whether it can be made is known now, before the data is read.
+    checkOutputDir(this.run.dir, '--out');
     const data = await openTrainData(c, this.issues, (m) => this.log(m));
     // The resolved face settings are part of the resolved config.
     Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
