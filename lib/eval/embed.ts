@@ -98,15 +98,18 @@ export async function embedBatch(
 }
 
 /**
- * Non-finite outputs come from non-finite weights (a diverged run): every similarity would be NaN
+ * Non-finite outputs come from non-finite weights (a diverged run), or from finite weights whose
+ * BatchNorm statistics overflow in evaluation mode (a few steps with tiny batches blow up the
+ * running statistics while the training loss, normalised per batch, stays finite): every similarity would be NaN
  * and every comparison false, which metrics read as perfect or as zero. Refused, never scored.
  * The commands prefix the weights file (`withWeights`).
  */
 export class NonFiniteOutputError extends Error {
   constructor() {
     super(
-      'the model outputs NaN or infinite values: its weights are not finite (a diverged training run?); ' +
-        'use an earlier checkpoint or retrain with a lower --lr',
+      'the model outputs NaN or infinite values: its weights are not finite (a diverged training run?) or its ' +
+        'BatchNorm statistics overflow (a run of a few steps with tiny batches); use an earlier checkpoint, ' +
+        'or retrain with a lower --lr or a larger --batch-size',
     );
   }
 }

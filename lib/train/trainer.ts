@@ -279,6 +279,16 @@ export class Trainer extends EventEmitter {
     this.log(
       `model: ${c.arch}, ${classes} classes, ${model.config.device}, amp ${amp}, channels_last ${channelsLast}, loss ${c.loss}`,
     );
+    // ResNet-50's last stage is (input / 32)² pixels: BatchNorm there normalises over batch × that
+    // many values. Under ~16 its gradients and running statistics blow up (eval outputs overflow).
+    const side = Math.ceil(data.face.size / 32);
+    const lastStage = c.batchSize * side ** 2;
+    if (lastStage < 16)
+      this.log(
+        `warning: BatchNorm in the last stage sees ${lastStage} values per channel (batch ${c.batchSize} × ` +
+          `${side}² at input ${data.face.size}): training is unstable and evaluation may overflow; ` +
+          'use --batch-size ≥ 16 or a larger --input-size',
+      );
     if (c.init) await this.loadInit(model, classes);
     return { model, backboneLrScale: c.freezeBackbone ? 0 : c.backboneLrScale };
   }
