@@ -20,7 +20,10 @@ export interface Info {
   threads: number;
   cores: number;
   quantizedEngines: string[];
-  /** bf16 autocast runs on this machine at hardware speed (AVX-512 BF16 / AMX, or a usable CUDA device of capability >= 8.0). */
+  /**
+   * bf16 autocast runs on this machine at hardware speed (AVX-512 BF16 / AMX, or a usable CUDA device
+   * of capability >= 8.0).
+   */
   bf16: boolean;
   cpu: { model: string; avx512bf16: boolean; amx: boolean };
   mkldnn: boolean;

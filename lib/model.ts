@@ -77,7 +77,10 @@ function metaJson<T>(file: string, metadata: Record<string, string>, key: string
   }
 }
 
-/** The most classes a weights file may declare (the largest face-identity sets have ~100k): more is a corrupt header, refused before the model is allocated. */
+/**
+ * The most classes a weights file may declare (the largest face-identity sets have ~100k): more is a
+ * corrupt header, refused before the model is allocated.
+ */
 export const MAX_CLASSES = 200_000;
 
 // A size read from a weights file's metadata or shapes: it must agree with the tensor and be plausible.
@@ -176,7 +179,10 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   return out;
 }
 
-/** Input sizes a model takes: below 32 ResNet's five stride-2 stages leave nothing; above 1024 a batch needs gigabytes. */
+/**
+ * Input sizes a model takes: below 32 ResNet's five stride-2 stages leave nothing; above 1024 a batch
+ * needs gigabytes.
+ */
 export const INPUT_SIZE_RANGE: readonly [number, number] = [32, 1024];
 
 /** `size` as an input side length, or a RangeError that says the allowed range. */

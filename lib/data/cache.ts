@@ -25,14 +25,20 @@ export interface CacheSettings {
   encoding: CacheEncoding;
   /** JPEG quality (ignored for raw). */
   quality: number;
-  /** Which resize made the stored JPEG images: the native decoder's (bilinear) or sharp's (lanczos3; caches made before it existed). */
+  /**
+   * Which resize made the stored JPEG images: the native decoder's (bilinear) or sharp's (lanczos3;
+   * caches made before it existed).
+   */
   resize?: 'native' | 'sharp';
 }
 
 export interface CacheMeta {
   version: number;
   settings: CacheSettings;
-  /** Where the images came from (`images`: the folder relPaths are relative to), and the dataset's identity (to refuse mixing sources). */
+  /**
+   * Where the images came from (`images`: the folder relPaths are relative to), and the dataset's
+   * identity (to refuse mixing sources).
+   */
   source: { data: string; description: string; size: number; fingerprint: string; images?: string };
   classes: string[];
   complete: boolean;

@@ -1,4 +1,7 @@
-/** A dataset over an explicit list of image files (pairs, CFP, `embed --images`), so that they go through the Loader. */
+/**
+ * A dataset over an explicit list of image files (pairs, CFP, `embed --images`), so that they go
+ * through the Loader.
+ */
 import * as path from 'path';
 import type { Box, Dataset, SampleSource } from '../data/types';
 

@@ -1,4 +1,7 @@
-/** Writing embeddings: .npy (the matrix), .safetensors (matrix + labels, paths in the metadata) or .jsonl (one line per image with its path). */
+/**
+ * Writing embeddings: .npy (the matrix), .safetensors (matrix + labels, paths in the metadata) or
+ * .jsonl (one line per image with its path).
+ */
 import { writeFileAtomic } from '../io/atomic-write';
 import { encodeNpy } from '../io/npy';
 import { encodeSafetensors } from '../io/safetensors';

@@ -23,7 +23,10 @@ function why(e: unknown): string {
   }
 }
 
-/** Makes `dir` and its missing parents, one level at a time; an error names `flag`, its value `given` and the folder. */
+/**
+ * Makes `dir` and its missing parents, one level at a time; an error names `flag`, its value `given`
+ * and the folder.
+ */
 export function makeDirs(dir: string, flag: string, given = dir): void {
   const abs = path.resolve(dir);
   const missing: string[] = [];

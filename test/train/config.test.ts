@@ -1,4 +1,7 @@
-/** Train config schema (zod): defaults, the lr rule, errors naming keys and types; files; schedules at chosen iterations. */
+/**
+ * Train config schema (zod): defaults, the lr rule, errors naming keys and types; files; schedules at
+ * chosen iterations.
+ */
 import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
