@@ -10,7 +10,7 @@ import { clampBox } from './boxes';
 import { CacheDataset, isCachePath } from './cache';
 import { openDataset } from './dataset';
 import { DataError, Issues } from './issues';
-import { sniffFormat } from './magic';
+import { readImageFile } from './transform';
 import type { Dataset } from './types';
 import { findVggFace2Files } from './vggface2';
 
@@ -59,39 +59,26 @@ async function checkSums(sums: string, issues: Issues): Promise<number> {
   return n;
 }
 
-/** Decode every image fully (truncation shows only at the end) and compare its box to its size. */
-async function checkImages(ds: Dataset, o: CheckOptions, offset: number, total: number): Promise<void> {
+/**
+ * Runs `visit` on samples 0..n-1, `concurrency` at a time; a DataError (a bad sample or record) is
+ * counted in the issues, anything else is a bug and thrown. Progress counts from `offset` of `total`.
+ */
+async function checkEach(
+  n: number,
+  o: CheckOptions,
+  offset: number,
+  total: number,
+  visit: (i: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let done = 0;
   const worker = async () => {
-    while (next < ds.size) {
+    while (next < n) {
       const i = next++;
       try {
-        const s = ds.source(i);
-        const buf = await fs.promises.readFile(s.path).catch(() => undefined);
-        if (!buf) o.issues.add('missing-file', s.path);
-        else if (buf.length === 0) o.issues.add('empty-file', s.path);
-        else if (!sniffFormat(buf.subarray(0, 16))) o.issues.add('not-image', s.path);
-        else {
-          const { info } = await sharp(buf, { failOn: 'truncated' })
-            .resize(16, 16, { fit: 'inside' })
-            .raw()
-            .toBuffer({ resolveWithObject: true })
-            .catch((e: Error) => {
-              o.issues.add('corrupt-image', `${s.path}: ${e.message}`);
-              return { info: undefined };
-            });
-          if (info && s.box) {
-            const m = await sharp(buf).metadata();
-            const w = m.autoOrient?.width ?? m.width ?? 0;
-            const h = m.autoOrient?.height ?? m.height ?? 0;
-            const c = clampBox(s.box, w, h);
-            if (!c.region) o.issues.add('box-outside', `${s.path}: ${JSON.stringify(s.box)} vs ${w}×${h}`);
-            else if (!c.inside) o.issues.add('box-partly-outside', `${s.path}: ${JSON.stringify(s.box)} vs ${w}×${h}`);
-          }
-        }
+        await visit(i);
       } catch (e) {
-        if (!(e instanceof DataError)) throw e; // a cache record without its source path
+        if (!(e instanceof DataError)) throw e;
         o.issues.add(e.kind, e.detail);
       } finally {
         o.progress?.(offset + ++done, total);
@@ -101,24 +88,36 @@ async function checkImages(ds: Dataset, o: CheckOptions, offset: number, total: 
   await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
 }
 
-/** Every record of a cache: header and size (record), the JPEG decoded in full (truncation shows at its end). */
-async function checkRecords(ds: CacheDataset, o: CheckOptions): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < ds.size) {
-      const i = next++;
-      try {
-        await ds.loadBase(i, 'truncated');
-      } catch (e) {
-        if (!(e instanceof DataError)) throw e;
-        o.issues.add(e.kind, e.detail);
-      } finally {
-        o.progress?.(++done, ds.size);
-      }
+/** Decode every image fully (truncation shows only at the end) and compare its box to its size. */
+function checkImages(ds: Dataset, o: CheckOptions, offset: number, total: number): Promise<void> {
+  return checkEach(ds.size, o, offset, total, async (i) => {
+    const s = ds.source(i);
+    // Missing, empty, special (FIFO, device, too large) or not an image: a DataError, counted.
+    const buf = await readImageFile(s.path);
+    const { info } = await sharp(buf, { failOn: 'truncated' })
+      .resize(16, 16, { fit: 'inside' })
+      .raw()
+      .toBuffer({ resolveWithObject: true })
+      .catch((e: Error) => {
+        o.issues.add('corrupt-image', `${s.path}: ${e.message}`);
+        return { info: undefined };
+      });
+    if (info && s.box) {
+      const m = await sharp(buf).metadata();
+      const w = m.autoOrient?.width ?? m.width ?? 0;
+      const h = m.autoOrient?.height ?? m.height ?? 0;
+      const c = clampBox(s.box, w, h);
+      if (!c.region) o.issues.add('box-outside', `${s.path}: ${JSON.stringify(s.box)} vs ${w}×${h}`);
+      else if (!c.inside) o.issues.add('box-partly-outside', `${s.path}: ${JSON.stringify(s.box)} vs ${w}×${h}`);
     }
-  };
-  await Promise.all(Array.from({ length: o.concurrency ?? 8 }, worker));
+  });
+}
+
+/** Every record of a cache: header and size (record), the JPEG decoded in full (truncation shows at its end). */
+function checkRecords(ds: CacheDataset, o: CheckOptions): Promise<void> {
+  return checkEach(ds.size, o, 0, ds.size, async (i) => {
+    await ds.loadBase(i, 'truncated');
+  });
 }
 
 export async function checkData(o: CheckOptions): Promise<CheckReport> {

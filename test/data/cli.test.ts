@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import yargs from 'yargs';
@@ -43,6 +44,13 @@ describe('CLI commands: demo-data → prepare → check-data', () => {
       fs.writeFileSync(path.join(data, 'train/n000001/0002_01.jpg'), '');
       await expect(cli(['check-data', '--data', data, '--md5', sums])).rejects.toThrow(
         /2 problems[\s\S]*MD5 mismatch[\s\S]*zero-byte/,
+      );
+      // A FIFO where an image should be: counted like any unusable file, never opened (it would block).
+      const img = path.join(data, 'train/n000001/0003_01.jpg');
+      fs.rmSync(img);
+      execFileSync('mkfifo', [img]);
+      await expect(cli(['check-data', '--data', data])).rejects.toThrow(
+        /2 problems:(?=[\s\S]*zero-byte)[\s\S]*0003_01\.jpg: the image must be a regular file, but it is a FIFO/,
       );
       await expect(
         cli(['prepare', '--data', data, '--out', path.join(dir, 'c.lmdb'), '--crop', 'loose', '--size', '48', '--raw']),
