@@ -32,43 +32,11 @@ test('the package root and its train/eval/data entries import from an ES module 
   expect(JSON.parse(r.stdout)).toEqual(['function', 'function', true, true, true, true]);
 });
 
-test("Trainer.on('step' | 'eval' | 'log') listeners are typed in a strict consumer project", () => {
-  const dir = project();
-  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  const config = {
-    compilerOptions: {
-      strict: true,
-      noEmit: true,
-      module: 'node16',
-      moduleResolution: 'node16',
-      target: 'es2022',
-      skipLibCheck: true,
-      typeRoots: [path.join(repoRoot, 'node_modules', '@types')],
-      types: ['node'],
-    },
-    files: ['use.ts'],
-  };
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config));
-  const good = [
-    "import { Trainer, type StepEvent, type EvalEvent } from 'vgg2-torch';",
-    'export function watch(t: Trainer): void {',
-    "  t.on('step', (e) => { const s: StepEvent = e; console.log(s.window.imagesPerS.toFixed(1), e.loss); });",
-    "  t.on('eval', (r) => { const x: EvalEvent = r; console.log(x.valTop1, x.imagesPerS); });",
-    "  t.on('log', (m) => console.log(m.toUpperCase()));",
-    '}',
-  ].join('\n');
-  fs.writeFileSync(path.join(dir, 'use.ts'), good);
-  const ok = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
-  expect(ok.stdout + ok.stderr).toBe('');
-  // A listener of the wrong type must not compile: the events are not `any`.
-  fs.writeFileSync(path.join(dir, 'use.ts'), good.replace('m.toUpperCase()', 'm.toFixed(2)'));
-  const bad = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
-  expect(bad.stdout).toMatch(/toFixed.*does not exist on type 'string'/);
-});
-
-test('a strict TypeScript project without Node types of its own compiles against the package', () => {
-  // types: [] and no typeRoots: nothing but what the package itself declares (its @types/node dependency).
-  const dir = project();
+/**
+ * Type-checks `code` as use.ts of a strict consumer project with no Node types of its own
+ * (types: [], no typeRoots): only what the package itself declares. Returns tsc's output.
+ */
+function typecheck(dir: string, code: string): string {
   const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
   const compilerOptions = {
     strict: true,
@@ -79,19 +47,38 @@ test('a strict TypeScript project without Node types of its own compiles against
     types: [],
   };
   fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['use.ts'] }));
-  fs.writeFileSync(
-    path.join(dir, 'use.ts'),
-    [
-      "import { Model, Trainer, type EvalEvent } from 'vgg2-torch';",
-      'export async function run(): Promise<number> {',
-      '  const t = new Trainer({ demo: true, epochs: 1 });',
-      "  t.on('eval', (r: EvalEvent) => r.valTop1);",
-      "  const m = await Model.create({ arch: 'resnet50', numClasses: 2 });",
-      '  m.dispose();',
-      '  return m.inputSize;',
-      '}',
-    ].join('\n'),
-  );
+  fs.writeFileSync(path.join(dir, 'use.ts'), code);
   const r = spawnSync(process.execPath, [tsc, '-p', dir], { cwd: dir, encoding: 'utf8' });
-  expect(r.stdout + r.stderr).toBe('');
+  return r.stdout + r.stderr;
+}
+
+test("Trainer.on('step' | 'eval' | 'log') listeners are typed in a strict consumer project", () => {
+  const dir = project();
+  const good = [
+    "import { Trainer, type StepEvent, type EvalEvent } from 'vgg2-torch';",
+    'export function watch(t: Trainer): void {',
+    "  t.on('step', (e) => { const s: StepEvent = e; console.log(s.window.imagesPerS.toFixed(1), e.loss); });",
+    "  t.on('eval', (r) => { const x: EvalEvent = r; console.log(x.valTop1, x.imagesPerS); });",
+    "  t.on('log', (m) => console.log(m.toUpperCase()));",
+    '}',
+  ].join('\n');
+  expect(typecheck(dir, good)).toBe('');
+  // A listener of the wrong type must not compile: the events are not `any`.
+  expect(typecheck(dir, good.replace('m.toUpperCase()', 'm.toFixed(2)'))).toMatch(
+    /toFixed.*does not exist on type 'string'/,
+  );
+});
+
+test('a strict TypeScript project without Node types of its own compiles against the package', () => {
+  const code = [
+    "import { Model, Trainer, type EvalEvent } from 'vgg2-torch';",
+    'export async function run(): Promise<number> {',
+    '  const t = new Trainer({ demo: true, epochs: 1 });',
+    "  t.on('eval', (r: EvalEvent) => r.valTop1);",
+    "  const m = await Model.create({ arch: 'resnet50', numClasses: 2 });",
+    '  m.dispose();',
+    '  return m.inputSize;',
+    '}',
+  ].join('\n');
+  expect(typecheck(project(), code)).toBe('');
 });

@@ -5,39 +5,16 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import yargs from 'yargs';
-import embed from '../../bin/commands/embed';
-import evalCmd from '../../bin/commands/eval';
-import verify from '../../bin/commands/verify';
 import { writeDemoDataset } from '../../lib/data/demo';
 import { readNpy } from '../../lib/io/npy';
 import { Model } from '../../lib/model';
 import { describeShared, SHARED, tmpDir } from '../data/helpers';
 import { readSafetensors } from '../helpers/safetensors';
 import { CHROMIUM, chromiumTest, haveChromium, inChromium } from '../helpers/chromium';
+import { cli as runCli } from './helpers';
 
-const cli = async (args: string[]): Promise<string> => {
-  const out: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const err = jest.spyOn(console, 'error').mockImplementation(() => undefined);
-  const warn = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await yargs(args)
-      .command(evalCmd)
-      .command(embed)
-      .command(verify)
-      .strict()
-      .fail((msg, e) => {
-        throw e ?? new Error(msg);
-      })
-      .parseAsync();
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-    warn.mockRestore();
-  }
-  return out.join('\n');
-};
+/** stdout of `vgg2-torch ARGS` (the shared runner in ./helpers). */
+const cli = async (args: string[]): Promise<string> => (await runCli(args)).out;
 
 let dir: string;
 let resnet: string;
