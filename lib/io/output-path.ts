@@ -24,28 +24,36 @@ function why(e: unknown): string {
 }
 
 /**
- * Makes `dir` and its missing parents, one level at a time; an error names `flag`, its value `given`
- * and the folder.
+ * The folders of `dir` that do not exist yet, outermost first, after checking that its nearest
+ * existing ancestor is a folder (a file there is named). Errors name `flag` and its value `given`.
  */
-export function makeDirs(dir: string, flag: string, given = dir): void {
-  const abs = path.resolve(dir);
+function missingFolders(dir: string, flag: string, given: string): string[] {
   const missing: string[] = [];
-  for (let d = abs; ; d = path.dirname(d)) {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     let st: fs.Stats | undefined;
     try {
       st = fs.statSync(d);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      // ENOTDIR: a file further up; the walk finds and names it.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
         throw new Error(`${flag} ${given}: cannot use ${d}: ${why(e)}`, { cause: e });
     }
     if (st) {
       if (!st.isDirectory()) throw new Error(`${flag} ${given}: ${d} is a file, not a folder`);
-      break;
+      return missing.reverse();
     }
     missing.push(d);
-    if (path.dirname(d) === d) break;
+    if (path.dirname(d) === d) return missing.reverse();
   }
-  for (const d of missing.reverse()) {
+}
+
+/**
+ * Makes `dir` and its missing parents, one level at a time; an error names `flag`, its value `given`
+ * and the folder.
+ */
+export function makeDirs(dir: string, flag: string, given = dir): void {
+  for (const d of missingFolders(dir, flag, given)) {
     try {
       fs.mkdirSync(d);
     } catch (e) {
@@ -61,26 +69,8 @@ export function makeDirs(dir: string, flag: string, given = dir): void {
  * whose output folder is made only at the end of the setup.
  */
 export function checkOutputDir(dir: string, flag: string, given = dir): void {
-  let d = path.resolve(dir);
-  let firstMissing: string | undefined;
-  for (;;) {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(d);
-    } catch (e) {
-      // ENOTDIR: a file further up; the walk finds and names it.
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR')
-        throw new Error(`${flag} ${given}: cannot use ${d}: ${why(e)}`, { cause: e });
-    }
-    if (st) {
-      if (!st.isDirectory()) throw new Error(`${flag} ${given}: ${d} is a file, not a folder`);
-      break;
-    }
-    firstMissing = d;
-    if (path.dirname(d) === d) return;
-    d = path.dirname(d);
-  }
+  const firstMissing = missingFolders(dir, flag, given)[0];
+  const d = firstMissing ? path.dirname(firstMissing) : path.resolve(dir);
   // A real probe (root passes access() on /proc and read-only mounts): the first missing folder
   // made and removed again, or a file in the existing one.
   try {
