@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import { writeFileAtomic } from '../io/atomic-write';
 import { checkInputFile, MAX_TEXT_BYTES } from '../io/input-file';
+import { encodeSafetensorsHeader } from '../io/safetensors';
 import { bestThreshold, eer, roc, tarAtFar } from './metrics';
 import type { ProtocolResult } from './protocols/types';
 
@@ -85,9 +86,5 @@ export function setWeightsMetadata(file: string, entries: Record<string, string>
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('its header is not a JSON object');
   const meta = (header.__metadata__ ?? {}) as Record<string, string>;
   header.__metadata__ = { ...meta, ...entries };
-  const json = Buffer.from(JSON.stringify(header), 'utf8');
-  const padded = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, ' ')]);
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(padded.length));
-  writeFileAtomic(file, [head, padded, bytes.subarray(8 + n)]);
+  writeFileAtomic(file, [...encodeSafetensorsHeader(header), bytes.subarray(8 + n)]);
 }

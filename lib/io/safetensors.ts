@@ -24,12 +24,17 @@ export function encodeSafetensors(
     data.push(bytes);
     offset += bytes.length;
   }
+  return [...encodeSafetensorsHeader(header), ...data];
+}
+
+/** The 8-byte length and the JSON header, space-padded to a multiple of 8 bytes. */
+export function encodeSafetensorsHeader(header: Record<string, unknown>): [Buffer, Buffer] {
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   // Padded in bytes, not UTF-16 units: a non-ASCII value would otherwise misalign the data.
   const padded = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, ' ')]);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(padded.length));
-  return [head, padded, ...data];
+  return [head, padded];
 }
 
 /** The JSON header of a safetensors file, read alone (the tensors may be gigabytes). */
