@@ -44,6 +44,8 @@ export interface Suite {
   describe: string;
   /** Long suites run only when named in --only. */
   optIn?: boolean;
+  /** The suite's own flags (name -> help text), declared so that --help lists them and a typo is an error. */
+  flags?: Record<string, string>;
   run(options: SuiteOptions): Promise<Row[]>;
 }
 

@@ -23,26 +23,26 @@ function loadSuites(): Suite[] {
   );
 }
 
-function parseArgs() {
-  return yargs(hideBin(process.argv))
+function parseArgs(suites: Suite[]) {
+  const parser = yargs(hideBin(process.argv))
     .usage('npm run bench -- [options]')
     .option('only', { type: 'string', describe: 'Suites to run, comma-separated (opt-in ones run only when named)' })
     .option('rounds', { type: 'number', default: 3, describe: 'Timed rounds per measurement' })
     .option('quick', { type: 'boolean', default: false, describe: 'Fewer, smaller measurements' })
     .option('smoke', { type: 'boolean', default: false, describe: 'A few steps only: checks that the suites run' })
-    .option('json', { type: 'string', describe: 'Also write the rows as JSON here' })
-    .option('seeds', { type: 'string', describe: 'train-orl: seeds, e.g. 0,1,2' })
-    .option('arch', { type: 'string', describe: 'train-orl: resnet50, senet50 or both, comma-separated' })
-    .strict()
-    .parseSync();
+    .option('json', { type: 'string', describe: 'Also write the rows as JSON here' });
+  for (const suite of suites)
+    for (const [flag, describe] of Object.entries(suite.flags ?? {}))
+      parser.option(flag, { type: 'string', describe: `${suite.name}: ${describe}` });
+  return parser.strict().parseSync();
 }
 
 async function main(): Promise<void> {
-  const argv = parseArgs();
-  // The suites read their own options (--seeds, --arch) by name.
+  const suites = loadSuites();
+  const argv = parseArgs(suites);
+  // The suites read the flags they declare by name.
   const arg = (name: string) => (argv[name] === undefined ? undefined : String(argv[name]));
   const { rounds, quick, smoke } = argv;
-  const suites = loadSuites();
   const only = argv.only?.split(',');
   const unknown = only?.filter((n) => !suites.some((s) => s.name === n));
   if (unknown?.length)

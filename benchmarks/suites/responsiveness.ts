@@ -20,6 +20,9 @@ const suite: Suite = {
   name: 'responsiveness',
   describe: 'event-loop delay and libuv pool latency during ResNet-50 bf16 steps, 64 px, batch 8',
   optIn: true,
+  flags: {
+    'baseline-addon': 'root of another checkout whose build/ to compare against (e.g. a worktree of an older commit)',
+  },
   async run({ rounds, quick, smoke, arg, log }) {
     const base = arg('baseline-addon') ?? repoRoot;
     const args = ['64', '8', smoke ? '2' : quick ? '5' : '10'];

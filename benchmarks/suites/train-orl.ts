@@ -12,6 +12,7 @@ const suite: Suite = {
   describe:
     'training from scratch on ORL (40 ids, 2 held out each), 112px, batch 16, 40 epochs, warmup + cosine, bf16: held-out top-1 and seconds, ours vs train_reference.py',
   optIn: true,
+  flags: { seeds: 'seeds, e.g. 0,1,2', arch: 'resnet50, senet50 or both, comma-separated' },
   async run({ smoke, arg, log }) {
     const seeds = (arg('seeds') ?? '0').split(',').map(Number);
     if (seeds.some((s) => !Number.isInteger(s) || s < 0))
