@@ -14,12 +14,24 @@ import embed from './commands/embed';
 import evalCmd from './commands/eval';
 import info from './commands/info';
 import prepare from './commands/prepare';
+import serve from './commands/serve';
 import verify from './commands/verify';
 import train from './commands/train';
 import { explainSystemError, explainUsageError, type UsageContext } from './usage-errors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own argument types
-const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, evalCmd, embed, verify, train, bench];
+const commands: CommandModule<any, any>[] = [
+  info,
+  demoData,
+  prepare,
+  checkData,
+  evalCmd,
+  embed,
+  verify,
+  train,
+  bench,
+  serve,
+];
 
 export async function main(argv: string[]): Promise<void> {
   // Which command yargs got to and its visible flags, for the usage error (a before-validation middleware sees them).
