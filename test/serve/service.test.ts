@@ -10,10 +10,10 @@ import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { dot } from '../../lib/eval/vectors';
 import type { Model } from '../../lib/model';
-import type { SearchResult, ServedGallery } from '../../lib/serve/gallery-port';
 import { createService, type Service } from '../../lib/serve/server';
 import { tinyWeights } from '../eval/helpers';
 import { dataDir, tmpDir, removeTmpDirs } from '../helpers/paths';
+import { MemoryGallery } from './memory-gallery';
 
 jest.setTimeout(120_000);
 
@@ -25,35 +25,6 @@ let base: string;
 let jpegA: Buffer;
 let jpegB: Buffer;
 
-/** An in-memory gallery: exact cosine search (the service's port; lib/gallery has the persisted one). */
-class MemoryGallery implements ServedGallery {
-  readonly entries = new Map<string, Float32Array>();
-  get size() {
-    return this.entries.size;
-  }
-  async search(queries: Float32Array[], o: { k?: number; threshold?: number }): Promise<SearchResult[]> {
-    return queries.map((q) => {
-      const hits = [...this.entries]
-        .map(([id, t]) => ({ id, score: dot(q, 0, t, 0, q.length) }))
-        .sort((a, b) => b.score - a.score)
-        .slice(0, o.k ?? 5);
-      return { hits, unknown: o.threshold !== undefined && !(hits[0]?.score >= o.threshold) };
-    });
-  }
-  async enroll(id: string, e: Float32Array[], o: { replace?: boolean }) {
-    if (this.entries.has(id) && !o.replace) throw new Error(`identity '${id}' exists (replace to overwrite)`);
-    const t = new Float32Array(e[0].length);
-    for (const v of e) v.forEach((x, i) => (t[i] += x));
-    const n = Math.hypot(...t);
-    this.entries.set(
-      id,
-      t.map((x) => x / n),
-    );
-  }
-  async remove(id: string) {
-    if (!this.entries.delete(id)) throw new Error(`no identity '${id}'`);
-  }
-}
 const gallery = new MemoryGallery();
 
 async function post(route: string, form: FormData | object, token?: string): Promise<Response> {
