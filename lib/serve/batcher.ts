@@ -1,7 +1,11 @@
 /**
- * Request batching on the way to the model: images queued by concurrent requests wait at most
- * `windowMs` (or until `maxBatch` are waiting) and go through one forward pass together. The
- * queue is bounded: past `maxQueue` waiting images a request is refused at once (QueueFullError,
+ * Request batching on the way to the model. Concurrent requests' images go through one forward
+ * pass together (up to `maxBatch`, waiting at most `windowMs` for more). Decoding and the forward
+ * pass take turns instead of overlapping: on a small CPU, sharp's threads preempting LibTorch's
+ * OpenMP team slowed each forward by 60% (2 cores, ResNet-50, 112 px), far more than the decoding
+ * itself costs. While a forward runs, new requests wait undecoded; when it ends, the waiting
+ * images are decoded (in parallel) and form the next batch.
+ * The queue is bounded: past `maxQueue` images a request is refused at once (QueueFullError,
  * answered 503 + Retry-After) instead of the queue growing without limit.
  */
 import type { Model } from '../model';
@@ -25,8 +29,12 @@ export class QueueFullError extends Error {
   }
 }
 
+/** Produces one image's size×size×3 RGB pixels (a request's decode step). */
+export type PixelSource = () => Promise<Uint8Array>;
+
 interface Job {
-  pixels: Uint8Array;
+  source: PixelSource;
+  pixels?: Uint8Array;
   resolve: (v: Float32Array) => void;
   reject: (e: Error) => void;
 }
@@ -40,10 +48,15 @@ export class Batcher {
   private readonly stride: number;
   private readonly buffer: Uint8Array;
   private readonly scratch?: Uint8Array;
-  private queue: Job[] = [];
-  private timer?: NodeJS.Timeout;
+  /** Not decoded yet. */
+  private waiting: Job[] = [];
+  /** Decoded, waiting for a forward pass. */
+  private ready: Job[] = [];
+  private decoding = 0;
   private running = false;
+  private timer?: NodeJS.Timeout;
   private closed = false;
+  private idle?: () => void;
   /** Forward passes run and images embedded, for /metrics. */
   batches = 0;
   images = 0;
@@ -66,49 +79,69 @@ export class Batcher {
     this.scratch = this.flip ? new Uint8Array(this.maxBatch * this.stride) : undefined;
   }
 
-  /** Images waiting (not yet in a forward pass). */
+  /** Images waiting for a forward pass (decoded or not). */
   get depth(): number {
-    return this.queue.length;
+    return this.waiting.length + this.decoding + this.ready.length;
   }
 
-  /** The unit embedding of one size×size×3 RGB image. */
-  embed(pixels: Uint8Array): Promise<Float32Array> {
-    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
-    if (pixels.length !== this.stride)
-      return Promise.reject(new Error(`expected ${this.stride} bytes of pixels, got ${pixels.length}`));
-    if (this.queue.length >= this.maxQueue) return Promise.reject(new QueueFullError(this.queue.length));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ pixels, resolve, reject });
-      this.schedule();
-    });
+  /** The unit embedding of one image, decoded by `source` when the model is between passes. */
+  embed(source: PixelSource): Promise<Float32Array> {
+    return this.embedAll([source]).then((v) => v[0]);
   }
 
   /** Several images of one request, queued together (all or none refused). */
-  embedAll(images: Uint8Array[]): Promise<Float32Array[]> {
-    if (this.queue.length + images.length > this.maxQueue) return Promise.reject(new QueueFullError(this.queue.length));
-    return Promise.all(images.map((p) => this.embed(p)));
+  embedAll(sources: PixelSource[]): Promise<Float32Array[]> {
+    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
+    if (this.depth + sources.length > this.maxQueue) return Promise.reject(new QueueFullError(this.depth));
+    const all = sources.map(
+      (source) => new Promise<Float32Array>((resolve, reject) => this.waiting.push({ source, resolve, reject })),
+    );
+    this.pump();
+    return Promise.all(all);
   }
 
-  private schedule(): void {
+  /** Decodes what waits (model idle), then runs a batch when it is full or nothing more is coming. */
+  private pump(): void {
     if (this.running) return;
-    if (this.queue.length >= this.maxBatch) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      void this.run();
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        void this.run();
-      }, this.windowMs);
+    while (this.waiting.length > 0 && this.ready.length + this.decoding < this.maxBatch) {
+      const job = this.waiting.shift()!;
+      this.decoding++;
+      job
+        .source()
+        .then((px) => {
+          if (px.length !== this.stride) throw new Error(`expected ${this.stride} bytes of pixels, got ${px.length}`);
+          job.pixels = px;
+          this.ready.push(job);
+        })
+        .catch((e: Error) => job.reject(e))
+        .finally(() => {
+          this.decoding--;
+          this.pump();
+        });
     }
+    if (this.ready.length >= this.maxBatch || (this.decoding === 0 && this.ready.length > 0)) {
+      // Full, or every admitted image decoded: run now unless more may arrive within the window.
+      if (this.ready.length >= this.maxBatch || this.waiting.length > 0 || this.windowMs === 0) this.run();
+      else if (!this.timer) this.timer = setTimeout(() => this.run(), this.windowMs);
+    }
+    if (this.depth === 0) this.idle?.();
   }
 
-  private async run(): Promise<void> {
-    if (this.running || this.queue.length === 0) return;
+  private run(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.ready.length === 0) return;
     this.running = true;
-    const jobs = this.queue.splice(0, this.maxBatch);
+    const jobs = this.ready.splice(0, this.maxBatch);
+    void this.forward(jobs).finally(() => {
+      this.running = false;
+      this.pump();
+    });
+  }
+
+  private async forward(jobs: Job[]): Promise<void> {
     try {
-      jobs.forEach((j, k) => this.buffer.set(j.pixels, k * this.stride));
+      jobs.forEach((j, k) => this.buffer.set(j.pixels!, k * this.stride));
       const b = { data: this.buffer, n: jobs.length, size: this.size };
       const { vectors } = await embedBatch(this.model, b, this.output, this.flip, this.scratch);
       const dim = vectors.length / jobs.length;
@@ -118,18 +151,13 @@ export class Batcher {
       this.images += jobs.length;
     } catch (e) {
       for (const j of jobs) j.reject(e as Error);
-    } finally {
-      this.running = false;
-      if (this.queue.length > 0) this.schedule();
     }
   }
 
   /** Refuses new work and waits for what is queued. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.running || this.queue.length > 0) {
-      if (!this.running) await this.run();
-      else await new Promise((r) => setTimeout(r, 2));
-    }
+    if (this.depth === 0 && !this.running) return;
+    await new Promise<void>((r) => (this.idle = r));
   }
 }

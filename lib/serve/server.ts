@@ -78,7 +78,7 @@ export async function createService(o: ServiceOptions): Promise<Service> {
     return reply.code(status).send({ error: err.message });
   });
 
-  const embedOne = async (buf: Buffer, field: string) => batcher.embed(await requestPixels(buf, field, size, limits));
+  const embedOne = (buf: Buffer, field: string) => batcher.embed(() => requestPixels(buf, field, size, limits));
   const needGallery = (): ServedGallery => {
     if (!o.gallery) throw new RequestError(404, 'this server has no gallery: start it with --gallery');
     return o.gallery;
@@ -133,8 +133,9 @@ export async function createService(o: ServiceOptions): Promise<Service> {
     const images = body.images.get('image') ?? [];
     if (images.length === 0) throw new RequestError(400, "missing image field 'image' (one or more)");
     if (images.length > maxEnroll) throw new RequestError(413, `at most ${maxEnroll} images per enroll`);
-    const pixels = await Promise.all(images.map((b, i) => requestPixels(b, `image[${i}]`, size, limits)));
-    const embeddings = await batcher.embedAll(pixels);
+    const embeddings = await batcher.embedAll(
+      images.map((b, i) => () => requestPixels(b, `image[${i}]`, size, limits)),
+    );
     const replace = ['1', 'true', 'yes'].includes((body.fields.get('replace') ?? '').toLowerCase());
     try {
       await gallery.enroll(id, embeddings, { replace });
