@@ -171,6 +171,15 @@ export interface NativeBinding {
     size: number,
     options?: { threads?: number },
   ): Promise<(string | null)[]>;
+  /**
+   * Exact top-k cosine search of unit rows (one matrix product and a topk, on the compute thread):
+   * row-major [queries, k] scores and gallery row indices. Neither array may change until it settles.
+   */
+  gallerySearch(
+    gallery: Float32Array,
+    queries: Float32Array,
+    options: { dim: number; k: number },
+  ): Promise<{ scores: Float32Array; indices: Int32Array; k: number }>;
   createEngine(options: EngineOptions): Promise<NativeEngine>;
   inspectWeights(file: string): Promise<WeightsInspection>;
   info(): NativeInfo;

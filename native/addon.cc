@@ -6,6 +6,7 @@
 #include "caching_cpu_allocator.h"
 #include "engine.h"
 #include "errors.h"
+#include "gallery/search_worker.h"
 #include "info.h"
 #include "jpeg/jpeg_decoder.h"
 #include "session_options.h"
@@ -68,6 +69,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("torchVersion", TORCH_VERSION);
   exports.Set("decodeBatch", Napi::Function::New<DecodeBatch>(env, "decodeBatch"));
+  exports.Set("gallerySearch", Napi::Function::New<GallerySearch>(env, "gallerySearch"));
   exports.Set("turbojpeg", JpegDecoder::Version());
   return exports;
 }
