@@ -11,9 +11,11 @@ import bench from './commands/bench';
 import checkData from './commands/check-data';
 import demoData from './commands/demo-data';
 import embed from './commands/embed';
+import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
 import info from './commands/info';
 import prepare from './commands/prepare';
+import search from './commands/search';
 import serve from './commands/serve';
 import verify from './commands/verify';
 import train from './commands/train';
@@ -30,6 +32,8 @@ const commands: CommandModule<any, any>[] = [
   verify,
   train,
   bench,
+  enroll,
+  search,
   serve,
 ];
 

@@ -2,11 +2,13 @@
 import type { CommandModule } from 'yargs';
 import { loadForEval } from '../../lib/eval/load-model';
 import type { EmbeddingOutput } from '../../lib/eval/embed';
+import { describeGalleryWeights, Gallery } from '../../lib/gallery';
 import { createService } from '../../lib/serve/server';
 import { inputSize, inputSizeOption, type InputSizeArgs } from './common-flags';
 
 interface Args extends InputSizeArgs {
   weights: string;
+  gallery?: string;
   port: number;
   host: string;
   token?: string;
@@ -29,6 +31,7 @@ const cmd: CommandModule<object, Args> = {
   builder: (y) =>
     inputSizeOption(y, 'Input height and width (px)', "the model's")
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
+      .option('gallery', { type: 'string', describe: 'Gallery folder for /search and /enroll (created when absent)' })
       .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
       .option('host', {
         type: 'string',
@@ -65,8 +68,15 @@ const cmd: CommandModule<object, Args> = {
     const { model, metadata } = await loadForEval(argv.weights, { device: argv.device, inputSize: inputSize(argv) });
     const size = inputSize(argv, model.inputSize);
     const stored = metadata.verify_threshold !== undefined ? Number(metadata.verify_threshold) : undefined;
+    const gallery = argv.gallery
+      ? await Gallery.open(argv.gallery, {
+          create: true,
+          weights: await describeGalleryWeights(argv.weights, model, argv.output),
+        })
+      : undefined;
     const service = await createService({
       model,
+      gallery,
       size,
       token: argv.token ?? process.env[TOKEN_ENV] ?? undefined,
       threshold: argv.threshold ?? (Number.isFinite(stored) ? stored : undefined),
@@ -84,6 +94,7 @@ const cmd: CommandModule<object, Args> = {
     const stop = async (signal: string) => {
       console.log(`vgg2-torch serve: ${signal}, finishing requests in flight`);
       await service.close();
+      await gallery?.close();
       model.dispose();
       process.exit(0);
     };

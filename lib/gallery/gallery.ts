@@ -23,7 +23,7 @@ import {
   type Manifest,
   type Row,
 } from './store';
-import { describeGalleryWeights, weightsMismatch } from './weights';
+import { weightsMismatch } from './weights';
 import * as path from 'path';
 
 export interface GalleryOpenOptions {
@@ -75,7 +75,7 @@ function unitTemplate(embeddings: Float32Array[], dim: number, what: string): Fl
 }
 
 function checkId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || /[\u0000-\u001f]/.test(id))
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || [...id].some((c) => c.charCodeAt(0) < 0x20))
     throw new RangeError(`identity ${JSON.stringify(id)}: 1-256 characters, no control characters`);
   return id;
 }

@@ -49,8 +49,9 @@ export function readManifest(dir: string): Manifest {
     m = JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new Error(`${dir}: no gallery here (no ${MANIFEST}); create one by enrolling`);
-    throw new Error(`${file}: not a readable gallery manifest: ${err.message}`);
+    if (err.code === 'ENOENT')
+      throw new Error(`${dir}: no gallery here (no ${MANIFEST}); create one by enrolling`, { cause: e });
+    throw new Error(`${file}: not a readable gallery manifest: ${err.message}`, { cause: e });
   }
   if (m?.format !== FORMAT) throw new Error(`${file}: not a vgg2-torch gallery manifest`);
   if (m.version !== VERSION) throw new Error(`${file}: gallery version ${m.version}; this vgg2-torch reads ${VERSION}`);
@@ -69,7 +70,7 @@ export function readTemplates(dir: string, m: Manifest): Float32Array {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new Error(`${file}: the gallery's templates are missing: ${(e as Error).message}`);
+    throw new Error(`${file}: the gallery's templates are missing: ${(e as Error).message}`, { cause: e });
   }
   try {
     const got = fs.readSync(fd, new Uint8Array(out.buffer), 0, bytes, 0);

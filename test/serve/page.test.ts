@@ -2,12 +2,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadForEval } from '../../lib/eval/load-model';
+import { describeGalleryWeights, Gallery } from '../../lib/gallery';
 import type { Model } from '../../lib/model';
 import { createService, type Service } from '../../lib/serve/server';
 import { tinyWeights } from '../eval/helpers';
 import { CHROMIUM, chromiumTest } from '../helpers/chromium';
 import { dataDir, removeTmpDirs, tmpDir } from '../helpers/paths';
-import { MemoryGallery } from './memory-gallery';
 
 jest.setTimeout(240_000);
 
@@ -15,17 +15,22 @@ const face = (s: number, k: number) => path.join(dataDir, 'orl', `s${s}`, `${k}.
 let model: Model;
 let service: Service;
 let base: string;
-const gallery = new MemoryGallery();
+let gallery: Gallery;
 
 beforeAll(async () => {
   const weights = await tinyWeights(path.join(tmpDir('serve-page'), 'w.safetensors'));
   ({ model } = await loadForEval(weights));
+  gallery = await Gallery.open(path.join(path.dirname(weights), 'gallery'), {
+    create: true,
+    weights: await describeGalleryWeights(weights, model),
+  });
   service = await createService({ model, gallery, token: 'sesame', threshold: 0.5 });
   base = await service.app.listen({ port: 0, host: '127.0.0.1' });
 });
 
 afterAll(async () => {
   await service?.close();
+  await gallery?.close();
   model?.dispose();
   removeTmpDirs();
 });

@@ -9,11 +9,11 @@ import { embedDataset } from '../../lib/eval/embed';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { loadForEval } from '../../lib/eval/load-model';
 import { dot } from '../../lib/eval/vectors';
+import { describeGalleryWeights, Gallery } from '../../lib/gallery';
 import type { Model } from '../../lib/model';
 import { createService, type Service } from '../../lib/serve/server';
 import { tinyWeights } from '../eval/helpers';
 import { dataDir, tmpDir, removeTmpDirs } from '../helpers/paths';
-import { MemoryGallery } from './memory-gallery';
 
 jest.setTimeout(120_000);
 
@@ -25,7 +25,7 @@ let base: string;
 let jpegA: Buffer;
 let jpegB: Buffer;
 
-const gallery = new MemoryGallery();
+let gallery: Gallery;
 
 async function post(route: string, form: FormData | object, token?: string): Promise<Response> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
@@ -74,6 +74,10 @@ beforeAll(async () => {
   dir = tmpDir('serve');
   const weights = await tinyWeights(path.join(dir, 'w.safetensors'));
   ({ model } = await loadForEval(weights));
+  gallery = await Gallery.open(path.join(dir, 'gallery'), {
+    create: true,
+    weights: await describeGalleryWeights(weights, model),
+  });
   const sharp = (await import('sharp')).default;
   jpegA = await sharp(face(1, 1)).jpeg().toBuffer();
   jpegB = await sharp(face(2, 1)).jpeg().toBuffer();
@@ -83,6 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.close();
+  await gallery?.close();
   model?.dispose();
   removeTmpDirs();
 });
