@@ -10,6 +10,7 @@ import { embedDataset, type EmbedOptions } from '../eval/embed';
 import { ImageListDataset } from '../eval/image-list';
 import type { Model } from '../model';
 import { native } from '../native';
+import { ApproximateIndex } from './approximate';
 import {
   appendTemplates,
   compact,
@@ -31,6 +32,8 @@ export interface GalleryOpenOptions {
   create?: boolean;
   /** The weights the caller's embeddings come from; refused when they are not the gallery's. */
   weights?: GalleryWeights;
+  /** From this many identities on, search through an approximate HNSW index (default 50,000). */
+  approximateAbove?: number;
 }
 
 export interface SearchHit {
@@ -49,6 +52,8 @@ export interface SearchOptions {
   k?: number;
   /** Below this best score a query is `unknown`. */
   threshold?: number;
+  /** Exact search even where the gallery has an approximate index. */
+  exact?: boolean;
 }
 
 /** Images to embed for enrollImages / searchImages: the eval path's options, and the skips counted. */
@@ -88,27 +93,38 @@ export class Gallery {
   private rowOf = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private ann?: ApproximateIndex;
+  /** The approximate index changed since it was saved. */
+  private annDirty = false;
 
   private constructor(
     readonly dir: string,
     m: Manifest,
     templates: Float32Array,
+    private readonly approximateAbove: number,
   ) {
     this.m = m;
     this.live = new Float32Array(0);
     this.liveIds = [];
     this.rebuild(templates);
+    if (this.size >= approximateAbove) {
+      this.ann = ApproximateIndex.load(dir, m.generation, m.dim, m.rows.length);
+      this.annDirty = !this.ann || this.ann.rows < m.rows.length;
+    }
+    this.updateIndex(templates);
   }
 
   /** Opens the gallery in `dir` (reading it whole: milliseconds for 10k identities). */
   static async open(dir: string, o: GalleryOpenOptions = {}): Promise<Gallery> {
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
+    const above = o.approximateAbove ?? 50_000;
+    if (!(above >= 1)) throw new RangeError(`approximateAbove must be >= 1, got ${above}`);
     const exists = fs.existsSync(path.join(dir, MANIFEST));
     if (!exists && !o.create) throw new Error(`${dir}: no gallery here (no ${MANIFEST}); enroll someone to create one`);
     if (!exists) {
       if (!o.weights) throw new Error(`${dir}: a new gallery needs the weights' description`);
       // The dimension is fixed by the first enroll.
-      return new Gallery(dir, createStore(dir, 1, o.weights), new Float32Array(0));
+      return new Gallery(dir, createStore(dir, 1, o.weights), new Float32Array(0), above);
     }
     const m = readManifest(dir);
     if (o.weights) {
@@ -116,7 +132,7 @@ export class Gallery {
       if (why) throw new Error(`${dir}: ${why}`);
     }
     removeStale(dir, m);
-    return new Gallery(dir, m, readTemplates(dir, m));
+    return new Gallery(dir, m, readTemplates(dir, m), above);
   }
 
   /** Identities enrolled. */
@@ -173,6 +189,7 @@ export class Gallery {
       all.set(block, this.m.rows.length * dim);
       this.m = m;
       this.rebuild(all);
+      this.updateIndex(all);
       this.maybeCompact();
     });
   }
@@ -186,6 +203,7 @@ export class Gallery {
       writeManifest(this.dir, m);
       this.m = m;
       this.rebuild(all);
+      this.updateIndex(all);
       this.maybeCompact();
     });
   }
@@ -211,6 +229,13 @@ export class Gallery {
       flat.set(v, i * dim);
     });
     if (this.size === 0) return queries.map(() => ({ hits: [], unknown: true }));
+    if (this.ann && !o.exact) {
+      const r = this.ann.search(flat, queries.length, Math.min(k, this.size));
+      return r.keys.map((keys, i) => {
+        const hits = keys.map((key, j) => ({ id: this.m.rows[key]!.id, score: r.scores[i][j] }));
+        return { hits, unknown: o.threshold !== undefined && !(hits[0]?.score >= o.threshold) };
+      });
+    }
     const r = await native().gallerySearch(this.live, flat, { dim, k });
     return queries.map((_, i) => {
       const hits: SearchHit[] = [];
@@ -245,6 +270,8 @@ export class Gallery {
   /** Nothing is held open between calls; close waits for calls in flight and refuses later ones. */
   async close(): Promise<void> {
     await this.serial(async () => {
+      if (this.ann && this.annDirty) this.ann.save(this.dir);
+      this.annDirty = false;
       this.closed = true;
     });
   }
@@ -292,5 +319,34 @@ export class Gallery {
       this.m.rows.filter((r) => r !== null),
       this.live,
     );
+    // Row numbers changed: a new index over the compacted rows.
+    if (this.ann) {
+      ApproximateIndex.discard(this.dir);
+      this.ann = undefined;
+      this.updateIndex(this.live);
+    }
+  }
+
+  /** Whether searches use the approximate index. */
+  get approximate(): boolean {
+    return this.ann !== undefined;
+  }
+
+  /** Keeps the approximate index in step with the manifest (`all`: every row of the template file). */
+  private updateIndex(all: Float32Array): void {
+    if (this.size < this.approximateAbove) {
+      if (this.ann) ApproximateIndex.discard(this.dir);
+      this.ann = undefined;
+      return;
+    }
+    if (!this.ann) {
+      ApproximateIndex.discard(this.dir);
+      this.ann = new ApproximateIndex(this.dim, this.m.generation);
+    }
+    const dead: number[] = [];
+    this.m.rows.forEach((r, i) => r === null && dead.push(i));
+    const before = this.ann.rows;
+    this.ann.sync(this.m.rows, all, dead);
+    if (this.ann.rows !== before || dead.length) this.annDirty = true;
   }
 }

@@ -151,3 +151,40 @@ test('a kill -9 during enrolls leaves a readable gallery whose every template is
     fs.rmSync(gdir, { recursive: true });
   }
 });
+
+test('above the threshold: the approximate index agrees with exact search, persists, follows changes', async () => {
+  const dir = tmpDir('gallery-ann');
+  const dim = 32;
+  const opts = { approximateAbove: 500 };
+  let g = await Gallery.open(dir, { create: true, weights: W, ...opts });
+  await g.enrollMany(Array.from({ length: 400 }, (_, i) => ({ id: `n${i}`, embeddings: [unit(i, dim)] })));
+  expect(g.approximate).toBe(false);
+  await g.enrollMany(Array.from({ length: 1600 }, (_, i) => ({ id: `n${400 + i}`, embeddings: [unit(400 + i, dim)] })));
+  expect(g.approximate).toBe(true);
+  const queries = Array.from({ length: 200 }, (_, i) => unit(50_000 + i, dim));
+  const recall = async () => {
+    const [a, e] = [await g.search(queries, { k: 1 }), await g.search(queries, { k: 1, exact: true })];
+    return a.filter((r, i) => r.hits[0].id === e[i].hits[0].id).length / queries.length;
+  };
+  expect(await recall()).toBeGreaterThanOrEqual(0.99);
+  for (let i = 0; i < 50; i++) await g.remove(`n${i * 7}`);
+  await g.enroll('late', [unit(123_456, dim)]);
+  const hit = await g.search(unit(123_456, dim), { k: 1 });
+  expect(hit.hits[0]).toEqual({ id: 'late', score: expect.closeTo(1, 4) });
+  const removed = await g.search(unit(7, dim), { k: 3 });
+  expect(removed.hits.map((h) => h.id)).not.toContain('n7');
+  await g.close();
+  expect(fs.existsSync(path.join(dir, 'index.usearch'))).toBe(true);
+
+  g = await Gallery.open(dir, opts);
+  expect(g.approximate).toBe(true);
+  expect(await recall()).toBeGreaterThanOrEqual(0.99);
+  expect((await g.search(unit(7, dim), { k: 3 })).hits.map((h) => h.id)).not.toContain('n7');
+  await g.close();
+  // A damaged cache is rebuilt from the templates, not trusted.
+  fs.writeFileSync(path.join(dir, 'index.usearch'), 'garbage');
+  g = await Gallery.open(dir, opts);
+  expect(await recall()).toBeGreaterThanOrEqual(0.99);
+  expect((await g.search(unit(123_456, dim), { k: 1 })).hits[0].id).toBe('late');
+  await g.close();
+});
