@@ -1,7 +1,8 @@
 /**
- * The HTTP service under load: autocannon clients POSTing one face to `vgg2-torch serve` (a
- * child process), against the bare batched forward of the same image in this process — our
- * code vs our code. Then an overload run with a small queue: 503s (not timeouts) past it.
+ * The HTTP service under load: autocannon clients POSTing faces to `vgg2-torch serve`'s /search
+ * (a child process, a gallery of 1,000 people), against the same images searched in this process
+ * (decode, batched forward, search) — our code vs our code. Then an overload run with a small
+ * queue: 503s (not timeouts) past it.
  */
 import { spawn, type ChildProcess } from 'child_process';
 import fs from 'fs';
@@ -10,6 +11,8 @@ import path from 'path';
 import autocannon from 'autocannon';
 import { embedBatch, resolveOutput } from '../../lib/eval/embed';
 import { loadForEval } from '../../lib/eval/load-model';
+import { l2NormalizeRows } from '../../lib/eval/vectors';
+import { describeGalleryWeights, Gallery } from '../../lib/gallery';
 import { Model } from '../../lib/model';
 import { requestPixels } from '../../lib/serve/images';
 import { median, repoRoot, type Row, type Suite } from '../harness';
@@ -68,7 +71,7 @@ async function load(url: string, images: Buffer[], connections: number, seconds:
     return { method: 'POST' as const, headers: { 'content-type': type }, body };
   });
   return autocannon({
-    url: `${url}/embed`,
+    url: `${url}/search`,
     requests,
     connections,
     duration: seconds,
@@ -77,16 +80,19 @@ async function load(url: string, images: Buffer[], connections: number, seconds:
 }
 
 /**
- * The same work without HTTP, as `vgg2-torch embed` does it: each batch of the images decoded in
- * parallel (the service's decoder), then one forward pass. Also the forward pass alone, for scale.
+ * The same work without HTTP, as `vgg2-torch search` does it: each batch of the images decoded in
+ * parallel (the service's decoder), one forward pass, one gallery search of the batch. Also the
+ * forward pass alone, for scale.
  */
 async function bare(
   weights: string,
+  galleryDir: string,
   images: Buffer[],
   size: number,
   seconds: number,
 ): Promise<{ withDecode: number; forwardOnly: number }> {
   const { model } = await loadForEval(weights);
+  const gallery = await Gallery.open(galleryDir);
   try {
     const output = resolveOutput(model);
     const stride = size * size * 3;
@@ -108,18 +114,25 @@ async function bare(
     const forward = async () => void (await embedBatch(model, { data, n: images.length, size }, output, false));
     const withDecode = await rate(async () => {
       await decode();
-      await forward();
+      const { vectors } = await embedBatch(model, { data, n: images.length, size }, output, false);
+      const dim = vectors.length / images.length;
+      l2NormalizeRows(vectors, dim);
+      await gallery.search(
+        Array.from(images, (_, k) => vectors.subarray(k * dim, (k + 1) * dim)),
+        { k: 5 },
+      );
     });
     return { withDecode, forwardOnly: await rate(forward) };
   } finally {
     model.dispose();
+    await gallery.close();
   }
 }
 
 const suite: Suite = {
   name: 'serve',
   describe:
-    'vgg2-torch serve under 32 concurrent clients (autocannon) vs the same images embedded in-process (decode + batched forward); target ≥ 0.9x',
+    'vgg2-torch serve under 32 concurrent clients (autocannon) vs the same images embedded in-process (decode + batched forward + search); target ≥ 0.9x',
   optIn: true,
   flags: { 'serve-size': 'input side in pixels (default 112)' },
   async run({ rounds, quick, smoke, arg, log }) {
@@ -130,6 +143,17 @@ const suite: Suite = {
       const weights = path.join(dir, 'w.safetensors');
       const m = await Model.create({ arch: 'resnet50', numClasses: 8, inputSize: size, seed: 1 });
       await m.save(weights);
+      // A gallery of 1,000 people (random unit templates) made with these weights.
+      const galleryDir = path.join(dir, 'gallery');
+      const g = await Gallery.open(galleryDir, { create: true, weights: await describeGalleryWeights(weights, m) });
+      const dim = resolveOutput(m) === 'embedding' ? m.describe().embeddingDim : 2048;
+      await g.enrollMany(
+        Array.from({ length: 1000 }, (_, i) => ({
+          id: `person${i}`,
+          embeddings: [Float32Array.from({ length: dim }, (_, j) => Math.sin(i * 7919 + j * 104729))],
+        })),
+      );
+      await g.close();
       m.dispose();
       const images = faces();
       const served: number[] = [];
@@ -140,10 +164,10 @@ const suite: Suite = {
       const growth: number[] = [];
       let failed = 0;
       for (let r = 0; r < (smoke ? 1 : rounds); r++) {
-        const b = await bare(weights, images, size, seconds);
+        const b = await bare(weights, galleryDir, images, size, seconds);
         direct.push(b.withDecode);
         forwardOnly.push(b.forwardOnly);
-        const { child, url } = await startServer(['--weights', weights, '--max-batch', '16']);
+        const { child, url } = await startServer(['--weights', weights, '--gallery', galleryDir, '--max-batch', '16']);
         try {
           await load(url, images, 32, 2); // warm-up
           const before = rssMb(child.pid!);
@@ -162,7 +186,16 @@ const suite: Suite = {
         }
       }
       // Past the queue: 64 clients against 8 places.
-      const { child, url } = await startServer(['--weights', weights, '--max-batch', '4', '--max-queue', '8']);
+      const { child, url } = await startServer([
+        '--weights',
+        weights,
+        '--gallery',
+        galleryDir,
+        '--max-batch',
+        '4',
+        '--max-queue',
+        '8',
+      ]);
       let over: autocannon.Result;
       try {
         over = await load(url, images, 64, smoke ? 3 : 8);
@@ -174,11 +207,11 @@ const suite: Suite = {
         `  overload (64 clients, queue 8): ${JSON.stringify(codes)}, ${over.timeouts} timeouts, ${over.errors} errors`,
       );
       const n = smoke ? 1 : rounds;
-      const base = { suite: 'serve', rounds: n, baseline: 'in-process: decode + batched forward, batch 16' };
+      const base = { suite: 'serve', rounds: n, baseline: 'in-process: decode + batched forward + search, batch 16' };
       return [
         {
           ...base,
-          config: `/embed, 32 clients, ${size}px`,
+          config: `/search (1,000 people), 32 clients, ${size}px`,
           unit: 'img/s',
           ours: median(served),
           pytorch: median(direct),

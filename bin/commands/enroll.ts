@@ -3,6 +3,7 @@
  * gallery (one template per identity: the mean of its images' unit embeddings); `--remove NAME`
  * takes one out, `--list` shows who is enrolled.
  */
+import * as fs from 'fs';
 import type { CommandModule } from 'yargs';
 import { openDataset } from '../../lib/data/dataset';
 import { Issues } from '../../lib/data/issues';
@@ -63,17 +64,21 @@ const cmd: CommandModule<object, Args> = {
           ? openDataset({ data: argv.data, split: 'test', issues })
           : new ImageListDataset(argv.images!, `enroll ${argv.id}`);
         const names = argv.data ? ds.classes : [argv.id!];
-        const { rows, labels } = await embedForGallery(model, ds, { ...argv, weights: argv.weights! }, issues);
+        const { rows, labels, indices } = await embedForGallery(model, ds, { ...argv, weights: argv.weights! }, issues);
         const byPerson = new Map<string, Float32Array[]>();
+        const firstImage = new Map<string, string>();
         rows.forEach((r, i) => {
           const name = names[labels[i]];
           byPerson.set(name, [...(byPerson.get(name) ?? []), r]);
+          if (!firstImage.has(name)) firstImage.set(name, ds.source(indices[i]).path);
         });
         const missing = names.filter((n) => !byPerson.has(n));
         await gallery.enrollMany(
           [...byPerson].map(([id, embeddings]) => ({ id, embeddings })),
           { replace: argv.replace },
         );
+        // The page of `serve` shows these next to search hits.
+        for (const [id, file] of firstImage) await gallery.setThumbnail(id, fs.readFileSync(file));
         if (issues.count()) console.error(issues.summary());
         if (missing.length) console.error(`enroll: no usable image for ${missing.join(', ')}: not enrolled`);
         console.error(

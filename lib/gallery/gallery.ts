@@ -24,6 +24,7 @@ import {
   type Manifest,
   type Row,
 } from './store';
+import { makeThumbnail, readThumbnail, removeThumbnail, writeThumbnail } from './thumbnails';
 import { weightsMismatch } from './weights';
 import * as path from 'path';
 
@@ -201,11 +202,26 @@ export class Gallery {
       const all = this.allRows();
       const m = { ...this.m, rows: this.m.rows.map((r) => (r?.id === id ? null : r)) };
       writeManifest(this.dir, m);
+      removeThumbnail(this.dir, id);
       this.m = m;
       this.rebuild(all);
       this.updateIndex(all);
       this.maybeCompact();
     });
+  }
+
+  /** Keeps a small picture of an enrolled person (from one of their images). */
+  async setThumbnail(id: string, image: Buffer): Promise<void> {
+    const jpeg = await makeThumbnail(image);
+    return this.serial(async () => {
+      if (!this.rowOf.has(id)) throw new Error(`no identity '${id}' in this gallery`);
+      writeThumbnail(this.dir, id, jpeg);
+    });
+  }
+
+  /** The person's thumbnail (JPEG), when one was kept. */
+  thumbnail(id: string): Buffer | undefined {
+    return this.rowOf.has(id) ? readThumbnail(this.dir, id) : undefined;
   }
 
   /** Top-k identities of one query (or of each of several) by cosine similarity. */
@@ -249,6 +265,7 @@ export class Gallery {
   async enrollImages(model: Model, id: string, files: string[], o: ImageOptions & { replace?: boolean } = {}) {
     const e = await this.embedFiles(model, files, `enroll '${id}'`, o);
     await this.enroll(id, e.vectors, o);
+    await this.setThumbnail(id, await fs.promises.readFile(files[e.indices[0]]));
     return { id, images: e.vectors.length, skipped: files.length - e.vectors.length };
   }
 

@@ -17,4 +17,7 @@ export interface ServedGallery {
   search(queries: Float32Array[], opts: { k?: number; threshold?: number }): Promise<SearchResult[]>;
   enroll(id: string, embeddings: Float32Array[], opts: { replace?: boolean }): Promise<void>;
   remove(id: string): Promise<void>;
+  /** A small JPEG of an enrolled person, kept from one of their images (optional). */
+  setThumbnail?(id: string, image: Buffer): Promise<void>;
+  thumbnail?(id: string): Buffer | undefined;
 }

@@ -97,6 +97,13 @@ export function openApi(): object {
           responses: { 200: ok({ type: 'object' }), 401: error, 403: error, 404: error },
         },
       },
+      '/identities/{id}/thumbnail': {
+        get: {
+          summary: 'A small JPEG of the person, kept when they were enrolled',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'image/jpeg' }, 404: error },
+        },
+      },
       '/health': { get: { summary: 'Model, gallery and queue state', responses: { 200: ok({ type: 'object' }) } } },
       '/metrics': { get: { summary: 'Prometheus text format', responses: { 200: { description: 'metrics' } } } },
     },

@@ -14,6 +14,7 @@ img.preview{max-width:160px;max-height:160px;display:block;margin:.5em auto}
 output{display:block;margin-top:.8em;font-weight:600}
 table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd}
 .error{color:#b00}
+img.thumb{width:64px;height:64px;border-radius:4px}
 </style></head><body>
 <h1>Face verification and search</h1>
 <section id="verify"><h2>Verify: same person?</h2>
@@ -63,9 +64,12 @@ document.getElementById('search-go').onclick = () => run('search', async () => {
   const [i] = files('search'); if (!i.files[0]) throw new Error('choose a photo');
   const f = new FormData(); f.append('image', i.files[0]); f.append('k', document.getElementById('search-k').value);
   const r = await post('/search', f);
-  const rows = r.hits.map((h) => '<tr><td>' + text(h.id) + '</td><td>' + h.score.toFixed(4) + '</td></tr>').join('');
+  const thumb = (id) => '<img class="thumb" alt="" src="/identities/' + encodeURIComponent(id) +
+    '/thumbnail" onerror="this.remove()">';
+  const rows = r.hits.map((h) => '<tr><td>' + thumb(h.id) + '</td><td>' + text(h.id) + '</td><td>' +
+    h.score.toFixed(4) + '</td></tr>').join('');
   return (r.unknown ? '<p>unknown: nobody above the threshold</p>' : '') +
-    '<table id="hits"><tr><th>identity</th><th>score</th></tr>' + rows + '</table>';
+    '<table id="hits"><tr><th></th><th>identity</th><th>score</th></tr>' + rows + '</table>';
 });
 document.getElementById('enroll-go').onclick = () => run('enroll', async () => {
   const [i] = files('enroll'); if (!i.files.length) throw new Error('choose a photo');

@@ -143,7 +143,14 @@ export async function createService(o: ServiceOptions): Promise<Service> {
       // The gallery's refusals (exists without replace) are the client's to fix.
       throw new RequestError(409, (e as Error).message);
     }
+    await gallery.setThumbnail?.(id, images[0]);
     return { id, images: images.length, identities: gallery.size };
+  });
+
+  app.get<{ Params: { id: string } }>('/identities/:id/thumbnail', async (req, reply) => {
+    const jpeg = needGallery().thumbnail?.(checkIdentity(req.params.id));
+    if (!jpeg) throw new RequestError(404, `no thumbnail for '${req.params.id}'`);
+    return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
   });
 
   app.delete<{ Params: { id: string } }>('/identities/:id', async (req) => {

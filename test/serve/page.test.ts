@@ -89,8 +89,14 @@ chromiumTest('verify, enroll and search from the page', async () => {
     await s.uploadFile(face(2, 3));
     await page.click('#search-go');
     await result('search');
-    const hits = await page.$$eval('#hits tr td:first-child', (tds) => tds.map((t) => t.textContent));
+    const hits = await page.$$eval('#hits tr td:nth-child(2)', (tds) => tds.map((t) => t.textContent));
     expect(hits).toEqual(['person two']);
+    // The enrolled person's thumbnail is shown next to the hit (loaded: a 96 px picture).
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#hits img.thumb') as HTMLImageElement | null;
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
+    expect(await page.$eval('#hits img.thumb', (i) => (i as HTMLImageElement).naturalWidth)).toBe(96);
     expect(errors).toEqual([]);
   } finally {
     await browser.close();
