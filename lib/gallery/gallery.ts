@@ -246,9 +246,21 @@ export class Gallery {
     });
     if (this.size === 0) return queries.map(() => ({ hits: [], unknown: true }));
     if (this.ann && !o.exact) {
-      const r = this.ann.search(flat, queries.length, Math.min(k, this.size));
+      // Candidates past k, re-ranked exactly below: the int8 graph's near-ties don't decide the order.
+      const r = this.ann.search(flat, queries.length, Math.min(Math.max(k, 16), this.size));
       return r.keys.map((keys, i) => {
-        const hits = keys.map((key, j) => ({ id: this.m.rows[key]!.id, score: r.scores[i][j] }));
+        // The graph's scores are int8 approximations: re-scored with the float templates.
+        const q = flat.subarray(i * dim, (i + 1) * dim);
+        const hits = keys
+          .map((key) => {
+            const id = this.m.rows[key]!.id;
+            const t = this.live.subarray(this.rowOf.get(id)! * dim, (this.rowOf.get(id)! + 1) * dim);
+            let score = 0;
+            for (let j = 0; j < dim; j++) score += q[j] * t[j];
+            return { id, score };
+          })
+          .sort((a, b) => b.score - a.score)
+          .slice(0, k);
         return { hits, unknown: o.threshold !== undefined && !(hits[0]?.score >= o.threshold) };
       });
     }
