@@ -10,6 +10,7 @@ interface YargsInternals {
 import bench from './commands/bench';
 import checkData from './commands/check-data';
 import demoData from './commands/demo-data';
+import detect from './commands/detect';
 import embed from './commands/embed';
 import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
@@ -25,6 +26,7 @@ import { explainSystemError, explainUsageError, type UsageContext } from './usag
 const commands: CommandModule<any, any>[] = [
   info,
   demoData,
+  detect,
   prepare,
   checkData,
   evalCmd,

@@ -109,14 +109,12 @@ export async function detectFaces(files: string[], o: DetectOptions = {}): Promi
       const sx = d.width / d.info.width;
       const sy = d.height / d.info.height;
       const scale = (v: ArrayLike<number>) => Array.from(v, (x, j) => x * (j % 2 === 0 ? sx : sy));
-      const faces = found[k++].map(
-        (f): Face => ({
-          box: [f.box[0] * sx, f.box[1] * sy, f.box[2] * sx, f.box[3] * sy],
-          score: f.score,
-          ...(f.points ? { points: scale(f.points) } : {}),
-          ...(f.landmarks ? { landmarks: scale(f.landmarks) } : {}),
-        }),
-      );
+      const faces = found[k++].map((f): Face => ({
+        box: [f.box[0] * sx, f.box[1] * sy, f.box[2] * sx, f.box[3] * sy],
+        score: f.score,
+        ...(f.points ? { points: scale(f.points) } : {}),
+        ...(f.landmarks ? { landmarks: scale(f.landmarks) } : {}),
+      }));
       faces.sort((a, b) => area(b) - area(a));
       out.push({ path: chunk[i], width: d.width, height: d.height, faces });
     });
