@@ -37,6 +37,7 @@ export async function embedForGallery(model: Model, ds: Dataset, a: GalleryArgs,
     embedDataset(model, ds, {
       size: inputSize(a),
       crop: a.crop,
+      noFace: a['if-no-face'],
       batchSize: a.batch,
       flip: a.flip,
       output: a.output,
