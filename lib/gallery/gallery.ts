@@ -229,10 +229,11 @@ export class Gallery {
   search(queries: Float32Array[], o?: SearchOptions): Promise<SearchResult[]>;
   search(q: Float32Array | Float32Array[], o: SearchOptions = {}): Promise<SearchResult | SearchResult[]> {
     const queries = Array.isArray(q) ? q : [q];
-    return this.serial(async () => {
-      const results = await this.searchRows(queries, o);
-      return Array.isArray(q) ? results : results[0];
-    });
+    // Not queued behind other calls: a search reads one state whole (enrolls replace the arrays it
+    // holds, never write into them), so concurrent searches reach the compute thread together
+    // instead of each waiting for the forward pass queued after the previous one (the service).
+    if (this.closed) return Promise.reject(new Error(`${this.dir}: the gallery is closed`));
+    return this.searchRows(queries, o).then((results) => (Array.isArray(q) ? results : results[0]));
   }
 
   private async searchRows(queries: Float32Array[], o: SearchOptions): Promise<SearchResult[]> {
@@ -264,11 +265,12 @@ export class Gallery {
         return { hits, unknown: o.threshold !== undefined && !(hits[0]?.score >= o.threshold) };
       });
     }
+    const ids = this.liveIds;
     const r = await native().gallerySearch(this.live, flat, { dim, k });
     return queries.map((_, i) => {
       const hits: SearchHit[] = [];
       for (let j = 0; j < r.k; j++)
-        hits.push({ id: this.liveIds[r.indices[i * r.k + j]], score: r.scores[i * r.k + j] });
+        hits.push({ id: ids[r.indices[i * r.k + j]], score: r.scores[i * r.k + j] });
       return { hits, unknown: o.threshold !== undefined && !(hits[0].score >= o.threshold) };
     });
   }
