@@ -10,16 +10,34 @@ interface YargsInternals {
 import bench from './commands/bench';
 import checkData from './commands/check-data';
 import demoData from './commands/demo-data';
+import detect from './commands/detect';
 import embed from './commands/embed';
+import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
 import info from './commands/info';
 import prepare from './commands/prepare';
+import search from './commands/search';
+import serve from './commands/serve';
 import verify from './commands/verify';
 import train from './commands/train';
 import { explainSystemError, explainUsageError, type UsageContext } from './usage-errors';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each command has its own argument types
-const commands: CommandModule<any, any>[] = [info, demoData, prepare, checkData, evalCmd, embed, verify, train, bench];
+const commands: CommandModule<any, any>[] = [
+  info,
+  demoData,
+  detect,
+  prepare,
+  checkData,
+  evalCmd,
+  embed,
+  verify,
+  train,
+  bench,
+  enroll,
+  search,
+  serve,
+];
 
 export async function main(argv: string[]): Promise<void> {
   // Which command yargs got to and its visible flags, for the usage error (a before-validation middleware sees them).

@@ -13,3 +13,14 @@ export type { EngineConfig, ForwardOutput, InputData, LoadOutput, StepOptions, S
 export * from './train';
 export * from './eval';
 export * from './data';
+export { Gallery, describeGalleryWeights } from './gallery';
+export type {
+  GalleryOpenOptions,
+  GalleryWeights,
+  ImageOptions as GalleryImageOptions,
+  SearchHit,
+  SearchOptions,
+  SearchResult,
+} from './gallery';
+export { createService } from './serve/server';
+export type { Service, ServiceOptions } from './serve/server';

@@ -171,6 +171,27 @@ export interface NativeBinding {
     size: number,
     options?: { threads?: number },
   ): Promise<(string | null)[]>;
+  /**
+   * Exact top-k cosine search of unit rows (one matrix product and a topk, on the compute thread):
+   * row-major [queries, k] scores and gallery row indices. Neither array may change until it settles.
+   */
+  gallerySearch(
+    gallery: Float32Array,
+    queries: Float32Array,
+    options: { dim: number; k: number },
+  ): Promise<{ scores: Float32Array; indices: Int32Array; k: number }>;
+  /** Whether the addon was built with dlib (face detection). */
+  dlib: boolean;
+  /**
+   * Faces of RGB images (dlib's HOG detector, 68 landmarks and the 5 alignment points), in
+   * parallel on native threads. Rejects without dlib, or when the landmark model can't be loaded.
+   */
+  detectFaces(
+    images: { data: Uint8Array; width: number; height: number }[],
+    options?: { upsample?: number; landmarks?: boolean; landmarksModel?: string },
+  ): Promise<
+    { box: [number, number, number, number]; score: number; landmarks?: Float32Array; points?: Float32Array }[][]
+  >;
   createEngine(options: EngineOptions): Promise<NativeEngine>;
   inspectWeights(file: string): Promise<WeightsInspection>;
   info(): NativeInfo;

@@ -4,8 +4,11 @@
 
 #include "addon_data.h"
 #include "caching_cpu_allocator.h"
+#include "detect/detect_worker.h"
+#include "detect/face_detector.h"
 #include "engine.h"
 #include "errors.h"
+#include "gallery/search_worker.h"
 #include "info.h"
 #include "jpeg/jpeg_decoder.h"
 #include "session_options.h"
@@ -68,6 +71,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("torchVersion", TORCH_VERSION);
   exports.Set("decodeBatch", Napi::Function::New<DecodeBatch>(env, "decodeBatch"));
+  exports.Set("detectFaces", Napi::Function::New<DetectFaces>(env, "detectFaces"));
+  exports.Set("dlib", Napi::Boolean::New(env, HaveDlib()));
+  exports.Set("gallerySearch", Napi::Function::New<GallerySearch>(env, "gallerySearch"));
   exports.Set("turbojpeg", JpegDecoder::Version());
   return exports;
 }

@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "detect/detection_context.h"
 #include "jpeg/thread_pool.h"
 #include "settler.h"
 
@@ -16,6 +17,8 @@ struct AddonData {
   std::shared_ptr<Settler> settler;
   // decodeBatch's threads, made on first use (and remade when another size is asked for).
   std::shared_ptr<ThreadPool> decode_pool;
+  // detectFaces' threads, detectors and landmark models, made on first use.
+  std::shared_ptr<DetectionContext> detection;
 };
 
 }  // namespace vgg2

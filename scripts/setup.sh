@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libgloo-dev libturbojpeg0-dev nlohmann-json3-dev)
+PACKAGES=(build-essential cmake libtorch-dev libopenblas0-pthread libgloo-dev libturbojpeg0-dev nlohmann-json3-dev libdlib-dev libdlib-data)
 # Only for the test suite's PyTorch oracle, the metric references and the report checks, and the C++ formatter.
 TEST_PACKAGES=(patchelf python3-torch python3-torchvision python3-numpy python3-sklearn chromium clang-format)
 

@@ -75,6 +75,8 @@ const cmd: CommandModule<object, Args> = {
         embedDataset(model, ds, {
           size: inputSize(argv),
           crop: argv.crop,
+          noFace: argv['if-no-face'],
+          allFaces: argv['all-faces'],
           batchSize: argv.batch,
           flip: argv.flip,
           output: argv.output,

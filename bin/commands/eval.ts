@@ -131,6 +131,7 @@ const cmd: CommandModule<object, Args> = {
             folds: argv.folds,
             size: inputSize(argv),
             crop: argv.crop,
+            noFace: argv['if-no-face'],
             batchSize: argv.batch,
             flip: argv.flip,
             output,

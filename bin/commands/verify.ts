@@ -5,6 +5,7 @@ import { BOX_COLUMNS, boxProblem } from '../../lib/data/annotations';
 import { eachCsvRow, num } from '../../lib/data/csv';
 import { Issues } from '../../lib/data/issues';
 import type { Box } from '../../lib/data/types';
+import type { NoFace } from '../../lib/detect/detected-dataset';
 import { embedDataset, withWeights, type EmbeddingOutput } from '../../lib/eval/embed';
 import { checkInputFile, MAX_IMAGE_BYTES } from '../../lib/io/input-file';
 import { ImageListDataset } from '../../lib/eval/image-list';
@@ -22,6 +23,8 @@ interface Args extends InputSizeArgs, JsonArgs {
   boxes?: string;
   flip: boolean;
   output?: EmbeddingOutput;
+  crop?: 'detect';
+  'if-no-face': NoFace;
 }
 
 /** Boxes by image name without extension, from a VGGFace2-format CSV (columns NAME_ID,X,Y,W,H by header). */
@@ -57,6 +60,15 @@ const cmd: CommandModule<object, Args> = {
         type: 'string',
         describe: 'Face boxes, CSV NAME_ID,X,Y,W,H (NAME_ID = file name without extension); default: centre crop',
       })
+      .option('crop', {
+        choices: ['detect'] as const,
+        describe: 'detect: find the face in each raw photo (dlib) and align it (default: --boxes, else the centre)',
+      })
+      .option('if-no-face', {
+        choices: ['skip', 'center'] as const,
+        default: 'skip' as const,
+        describe: 'With --crop detect, a photo without a face: an error, or the centre of the photo',
+      })
       .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation' })
       .option('output', {
         choices: ['features', 'embedding'] as const,
@@ -81,7 +93,8 @@ const cmd: CommandModule<object, Args> = {
           size: inputSize(argv),
           flip: argv.flip,
           output: argv.output,
-          crop: boxes ? 'loose' : 'none',
+          crop: argv.crop ?? (boxes ? 'loose' : 'none'),
+          noFace: argv['if-no-face'],
           issues,
         }),
       );

@@ -15,7 +15,8 @@ export type IssueKind =
   | 'md5-mismatch'
   | 'bad-record'
   | 'special-file'
-  | 'bad-file-name';
+  | 'bad-file-name'
+  | 'no-face';
 
 const DESCRIPTIONS: Record<IssueKind, string> = {
   'missing-file': 'listed file missing',
@@ -33,6 +34,7 @@ const DESCRIPTIONS: Record<IssueKind, string> = {
   'bad-record': 'unusable cache record (bad header, size or label; skipped)',
   'special-file': 'not a regular file, or too large for an image',
   'bad-file-name': 'file or folder name is not valid UTF-8 (skipped: rename it, e.g. with convmv)',
+  'no-face': 'no face found (skipped; --if-no-face center uses the centre of the image instead)',
 };
 
 /** An unusable sample or line; the message starts with what kind of problem it is. */

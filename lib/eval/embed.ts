@@ -11,14 +11,22 @@ import { Loader, type LoaderOptions } from '../data/loader';
 import type { Batch, CropMode, Dataset } from '../data/types';
 import { checkInputSize, type Model } from '../model';
 import { l2NormalizeRows } from './vectors';
+import { detectDataset, type NoFace } from '../detect/detected-dataset';
 
 export type EmbeddingOutput = 'features' | 'embedding';
 
 export interface EmbedOptions {
   /** Input side in pixels; default the model's input size. */
   size?: number;
-  /** Face crop (default 'loose': the loose box when known, else the whole image). */
-  crop?: CropMode;
+  /**
+   * Face crop (default 'loose': the loose box when known, else the whole image); 'detect': find the
+   * face in each raw photo (dlib) and align its 5 points (lib/detect/detected-dataset.ts).
+   */
+  crop?: CropMode | 'detect';
+  /** With crop 'detect': a photo without a face is skipped (default) or used whole ('center'). */
+  noFace?: NoFace;
+  /** With crop 'detect': every face of a photo, not only the largest (rows repeat the photo's index). */
+  allFaces?: boolean;
   batchSize?: number;
   /** Add the mirrored image's vector to each (before normalising). */
   flip?: boolean;
@@ -180,6 +188,14 @@ class Collector {
 
 /** Embeds every usable image of a dataset, in dataset order. */
 export async function embedDataset(model: Model, dataset: Dataset, opts: EmbedOptions = {}): Promise<Embeddings> {
+  if (opts.crop === 'detect') {
+    const issues = opts.issues ?? new Issues();
+    const faces = await detectDataset(dataset, { noFace: opts.noFace, allFaces: opts.allFaces, issues });
+    if (faces.size === 0) throw new Error(`${dataset.description}: no face found in any image`);
+    const e = await embedDataset(model, faces, { ...opts, crop: 'align', issues });
+    // Rows name the caller's samples, not the detected faces.
+    return { ...e, indices: Int32Array.from(e.indices, (i) => faces.parentIndex[i]) };
+  }
   const out = new Collector();
   const indices: number[] = [];
   const labels: number[] = [];

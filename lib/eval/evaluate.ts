@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { closedSetSplit, openDataset } from '../data/dataset';
 import { Issues } from '../data/issues';
 import type { Dataset } from '../data/types';
+import { detectDataset } from '../detect/detected-dataset';
 import type { Model } from '../model';
 import { embedDataset, embedEncoded, type EmbedOptions } from './embed';
 import { binProtocol, readBin } from './protocols/bin';
@@ -38,6 +39,7 @@ export async function evaluate(model: Model, opts: EvalOptions): Promise<Protoco
   const embedOpts = {
     size: opts.size,
     crop: opts.crop,
+    noFace: opts.noFace,
     batchSize: opts.batchSize,
     flip: opts.flip,
     output: opts.output,
@@ -51,7 +53,11 @@ export async function evaluate(model: Model, opts: EvalOptions): Promise<Protoco
       const { test } = closedSetSplit(open('train'), opts.holdout ?? 2, opts.seed ?? 0);
       if (test.size === 0)
         throw new Error(`classify: no held-out images (every identity has at most ${opts.holdout ?? 2} images)`);
-      return classifyProtocol(model, test, { ...embedOpts, issues });
+      if (opts.crop === 'detect') {
+        const faces = await detectDataset(test, { noFace: opts.noFace, issues });
+        return classifyProtocol(model, faces, { ...embedOpts, crop: 'align', issues });
+      }
+      return classifyProtocol(model, test, { ...embedOpts, crop: opts.crop, issues });
     }
     case 'verify': {
       if (opts.pairs) return pairsListProtocol(embed, opts.pairs, opts.images ?? opts.data);

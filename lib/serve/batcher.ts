@@ -1,0 +1,163 @@
+/**
+ * Request batching on the way to the model. Concurrent requests' images go through one forward
+ * pass together (up to `maxBatch`, waiting at most `windowMs` for more). Decoding and the forward
+ * pass take turns instead of overlapping: on a small CPU, sharp's threads preempting LibTorch's
+ * OpenMP team slowed each forward by 60% (2 cores, ResNet-50, 112 px), far more than the decoding
+ * itself costs. While a forward runs, new requests wait undecoded; when it ends, the waiting
+ * images are decoded (in parallel) and form the next batch.
+ * The queue is bounded: past `maxQueue` images a request is refused at once (QueueFullError,
+ * answered 503 + Retry-After) instead of the queue growing without limit.
+ */
+import type { Model } from '../model';
+import { embedBatch, resolveOutput, type EmbeddingOutput } from '../eval/embed';
+import { l2NormalizeRows } from '../eval/vectors';
+
+export interface BatcherOptions {
+  /** Longest wait for more images before a partial batch runs (ms). Default 5. */
+  windowMs?: number;
+  /** Images per forward pass. Default 16. */
+  maxBatch?: number;
+  /** Images allowed to wait; more are refused. Default 256. */
+  maxQueue?: number;
+  output?: EmbeddingOutput;
+  flip?: boolean;
+}
+
+export class QueueFullError extends Error {
+  constructor(readonly depth: number) {
+    super(`the server is busy: ${depth} images are waiting for the model; retry shortly`);
+  }
+}
+
+/** Produces one image's size×size×3 RGB pixels (a request's decode step). */
+export type PixelSource = () => Promise<Uint8Array>;
+
+interface Job {
+  source: PixelSource;
+  pixels?: Uint8Array;
+  resolve: (v: Float32Array) => void;
+  reject: (e: Error) => void;
+}
+
+export class Batcher {
+  readonly windowMs: number;
+  readonly maxBatch: number;
+  readonly maxQueue: number;
+  private readonly output: EmbeddingOutput;
+  private readonly flip: boolean;
+  private readonly stride: number;
+  private readonly buffer: Uint8Array;
+  private readonly scratch?: Uint8Array;
+  /** Not decoded yet. */
+  private waiting: Job[] = [];
+  /** Decoded, waiting for a forward pass. */
+  private ready: Job[] = [];
+  private decoding = 0;
+  private running = false;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private idle?: () => void;
+  /** Forward passes run and images embedded, for /metrics. */
+  batches = 0;
+  images = 0;
+
+  constructor(
+    private readonly model: Model,
+    readonly size: number,
+    o: BatcherOptions = {},
+  ) {
+    this.windowMs = o.windowMs ?? 5;
+    this.maxBatch = o.maxBatch ?? 16;
+    this.maxQueue = o.maxQueue ?? 256;
+    for (const [k, v] of Object.entries({ maxBatch: this.maxBatch, maxQueue: this.maxQueue }))
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${k} must be a positive integer, got ${v}`);
+    if (!(this.windowMs >= 0)) throw new RangeError(`windowMs must be >= 0, got ${this.windowMs}`);
+    this.output = resolveOutput(model, o.output);
+    this.flip = o.flip ?? false;
+    this.stride = size * size * 3;
+    this.buffer = new Uint8Array(this.maxBatch * this.stride);
+    this.scratch = this.flip ? new Uint8Array(this.maxBatch * this.stride) : undefined;
+  }
+
+  /** Images waiting for a forward pass (decoded or not). */
+  get depth(): number {
+    return this.waiting.length + this.decoding + this.ready.length;
+  }
+
+  /** The unit embedding of one image, decoded by `source` when the model is between passes. */
+  embed(source: PixelSource): Promise<Float32Array> {
+    return this.embedAll([source]).then((v) => v[0]);
+  }
+
+  /** Several images of one request, queued together (all or none refused). */
+  embedAll(sources: PixelSource[]): Promise<Float32Array[]> {
+    if (this.closed) return Promise.reject(new Error('the server is shutting down'));
+    if (this.depth + sources.length > this.maxQueue) return Promise.reject(new QueueFullError(this.depth));
+    const all = sources.map(
+      (source) => new Promise<Float32Array>((resolve, reject) => this.waiting.push({ source, resolve, reject })),
+    );
+    this.pump();
+    return Promise.all(all);
+  }
+
+  /** Decodes what waits (model idle), then runs a batch when it is full or nothing more is coming. */
+  private pump(): void {
+    if (this.running) return;
+    while (this.waiting.length > 0 && this.ready.length + this.decoding < this.maxBatch) {
+      const job = this.waiting.shift()!;
+      this.decoding++;
+      job
+        .source()
+        .then((px) => {
+          if (px.length !== this.stride) throw new Error(`expected ${this.stride} bytes of pixels, got ${px.length}`);
+          job.pixels = px;
+          this.ready.push(job);
+        })
+        .catch((e: Error) => job.reject(e))
+        .finally(() => {
+          this.decoding--;
+          this.pump();
+        });
+    }
+    if (this.ready.length >= this.maxBatch || (this.decoding === 0 && this.ready.length > 0)) {
+      // Full, or every admitted image decoded: run now unless more may arrive within the window.
+      if (this.ready.length >= this.maxBatch || this.waiting.length > 0 || this.windowMs === 0) this.run();
+      else if (!this.timer) this.timer = setTimeout(() => this.run(), this.windowMs);
+    }
+    if (this.depth === 0) this.idle?.();
+  }
+
+  private run(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.ready.length === 0) return;
+    this.running = true;
+    const jobs = this.ready.splice(0, this.maxBatch);
+    void this.forward(jobs).finally(() => {
+      this.running = false;
+      this.pump();
+    });
+  }
+
+  private async forward(jobs: Job[]): Promise<void> {
+    try {
+      jobs.forEach((j, k) => this.buffer.set(j.pixels!, k * this.stride));
+      const b = { data: this.buffer, n: jobs.length, size: this.size };
+      const { vectors } = await embedBatch(this.model, b, this.output, this.flip, this.scratch);
+      const dim = vectors.length / jobs.length;
+      l2NormalizeRows(vectors, dim);
+      jobs.forEach((j, k) => j.resolve(vectors.slice(k * dim, (k + 1) * dim)));
+      this.batches++;
+      this.images += jobs.length;
+    } catch (e) {
+      for (const j of jobs) j.reject(e as Error);
+    }
+  }
+
+  /** Refuses new work and waits for what is queued. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.depth === 0 && !this.running) return;
+    await new Promise<void>((r) => (this.idle = r));
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Images arriving in requests (multipart files or base64 JSON fields) → the model's input pixels,
+ * through the same two stages as the data pipeline (decodeBase, then renderInto with the
+ * evaluation parameters: shorter side 256·size/224, centre crop), so a served embedding equals
+ * `vgg2-torch embed` of the same file. The pixel count is read from the header and checked before
+ * anything is decoded: a 60000×60000 header costs nothing.
+ */
+import sharp from 'sharp';
+import { IDENTITY_AUGMENT } from '../data/augment';
+import { DataError } from '../data/issues';
+import { sniffFormat } from '../data/magic';
+import { decodeBase, renderInto } from '../data/transform';
+
+/** A client's mistake (answered 4xx with its message), as opposed to a server fault (5xx). */
+export class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ImageLimits {
+  /** Most pixels (width × height from the header) an image may declare. */
+  maxPixels: number;
+}
+
+/** Decodes one request image (named `field` in messages) to size×size×3 RGB bytes. */
+export async function requestPixels(buf: Buffer, field: string, size: number, limits: ImageLimits): Promise<Buffer> {
+  if (buf.length === 0) throw new RequestError(400, `${field}: empty image`);
+  if (!sniffFormat(buf)) throw new RequestError(415, `${field}: not an image (JPEG, PNG, WebP, GIF, TIFF, AVIF)`);
+  let meta: sharp.Metadata;
+  try {
+    // The header only (no decoding), so no pixel limit here: the check below names the size.
+    meta = await sharp(buf, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new RequestError(415, `${field}: cannot be read as an image: ${(e as Error).message}`);
+  }
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (w * h > limits.maxPixels)
+    throw new RequestError(413, `${field}: ${w}×${h} pixels is over this server's limit of ${limits.maxPixels}`);
+  const out = Buffer.alloc(size * size * 3);
+  try {
+    const base = await decodeBase(buf, { path: field, label: 0 }, { crop: 'loose', size });
+    await renderInto(base, size, IDENTITY_AUGMENT, out, 0);
+  } catch (e) {
+    if (e instanceof DataError) throw new RequestError(415, e.message);
+    throw e;
+  }
+  return out;
+}
+
+/** A base64 JSON field (plain or a data: URL) → bytes; anything else is the client's error. */
+export function fromBase64(value: unknown, field: string): Buffer {
+  if (typeof value !== 'string' || value.length === 0)
+    throw new RequestError(400, `${field}: expected a base64 string (or a data: URL)`);
+  const b64 = value.startsWith('data:') ? value.slice(value.indexOf(',') + 1) : value;
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(b64)) throw new RequestError(400, `${field}: not valid base64`);
+  return Buffer.from(b64, 'base64');
+}

@@ -1,0 +1,190 @@
+/** The gallery: exact search against brute force, templates, persistence, crash safety, refusals. */
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Gallery, type GalleryWeights } from '../../lib/gallery';
+import { removeTmpDirs, repoRoot, tmpDir } from '../helpers/paths';
+
+jest.setTimeout(120_000);
+afterAll(removeTmpDirs);
+
+const W: GalleryWeights = { sha256: 'a'.repeat(64), arch: 'resnet50', inputSize: 112, output: 'features', file: 'w' };
+
+/** Deterministic pseudo-random unit vector number `seed`. */
+function unit(seed: number, dim: number): Float32Array {
+  const v = new Float32Array(dim);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < dim; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    v[i] = ((s >>> 0) / 2 ** 32) * 2 - 1;
+  }
+  const n = Math.hypot(...v);
+  return v.map((x) => x / n);
+}
+
+const dotp = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+test('search equals brute force; templates are the re-normalised mean of unit embeddings', async () => {
+  const dir = tmpDir('gallery');
+  const g = await Gallery.open(dir, { create: true, weights: W });
+  const dim = 64;
+  const templates = new Map<string, Float32Array>();
+  const entries = Array.from({ length: 300 }, (_, i) => {
+    const e = [unit(3 * i, dim), unit(3 * i + 1, dim).map((x) => x * 5)];
+    const t = e[0].map((x, j) => x + e[1][j] / 5);
+    const n = Math.hypot(...t);
+    templates.set(
+      `id${i}`,
+      t.map((x) => x / n),
+    );
+    return { id: `id${i}`, embeddings: e };
+  });
+  await g.enrollMany(entries.slice(0, 150));
+  for (const e of entries.slice(150, 160)) await g.enroll(e.id, e.embeddings);
+  await g.enrollMany(entries.slice(160));
+  expect(g.size).toBe(300);
+  expect(g.dim).toBe(dim);
+  const queries = Array.from({ length: 25 }, (_, i) => unit(10_000 + i, dim));
+  const found = await g.search(queries, { k: 5 });
+  queries.forEach((q, i) => {
+    const brute = [...templates].map(([id, t]) => ({ id, score: dotp(q, t) })).sort((a, b) => b.score - a.score);
+    expect(found[i].hits.map((h) => h.id)).toEqual(brute.slice(0, 5).map((h) => h.id));
+    found[i].hits.forEach((h, j) => expect(h.score).toBeCloseTo(brute[j].score, 5));
+  });
+  // The template itself scores 1 against its own identity.
+  const self = await g.search(templates.get('id7')!, { k: 1, threshold: 0.99 });
+  expect(self.hits[0]).toEqual({ id: 'id7', score: expect.closeTo(1, 5) });
+  expect(self.unknown).toBe(false);
+  expect((await g.search(unit(99_999, dim), { threshold: 0.99 })).unknown).toBe(true);
+  await g.close();
+});
+
+test('replace, remove, reopen, compaction', async () => {
+  const dir = tmpDir('gallery');
+  const dim = 16;
+  let g = await Gallery.open(dir, { create: true, weights: W });
+  await g.enrollMany(Array.from({ length: 200 }, (_, i) => ({ id: `p${i}`, embeddings: [unit(i, dim)] })));
+  await expect(g.enroll('p3', [unit(500, dim)])).rejects.toThrow(/'p3' is enrolled already/);
+  await g.enroll('p3', [unit(500, dim)], { replace: true });
+  await expect(g.remove('nobody')).rejects.toThrow(/no identity 'nobody'/);
+  for (let i = 100; i < 200; i++) await g.remove(`p${i}`);
+  expect(g.size).toBe(100);
+  // Enough dead rows: a new generation holds the live ones only.
+  const files = fs.readdirSync(dir).filter((f) => f.startsWith('templates-'));
+  expect(files).toHaveLength(1);
+  expect(fs.statSync(path.join(dir, files[0])).size).toBe(100 * dim * 4);
+  await g.close();
+  await expect(g.search(unit(1, dim))).rejects.toThrow(/closed/);
+  g = await Gallery.open(dir);
+  expect(g.size).toBe(100);
+  expect(g.ids()).toContain('p3');
+  expect(g.ids()).not.toContain('p150');
+  const r = await g.search(unit(500, dim), { k: 1 });
+  expect(r.hits[0]).toEqual({ id: 'p3', score: expect.closeTo(1, 5) });
+  expect((await g.search(unit(42, dim), { k: 1 })).hits[0].id).toBe('p42');
+});
+
+test('refusals: no gallery, other weights, bad embeddings, damaged files', async () => {
+  const dir = tmpDir('gallery');
+  await expect(Gallery.open(dir)).rejects.toThrow(/no gallery here/);
+  const g = await Gallery.open(dir, { create: true, weights: W });
+  await g.enroll('a', [unit(1, 8)]);
+  await expect(g.enroll('b', [unit(1, 9)])).rejects.toThrow(/9 values, the gallery 8/);
+  const nan = unit(2, 8);
+  nan[3] = NaN;
+  await expect(g.enroll('b', [nan])).rejects.toThrow(/not finite at 3/);
+  await expect(g.enroll('b', [new Float32Array(8)])).rejects.toThrow(/all zeros/);
+  await expect(g.enroll('b', [])).rejects.toThrow(/no embeddings/);
+  await expect(g.enroll('', [unit(1, 8)])).rejects.toThrow(/1-256 characters/);
+  await expect(g.search(unit(1, 4))).rejects.toThrow(/4 values, the gallery 8/);
+  expect(g.size).toBe(1);
+  await g.close();
+  const other = { ...W, sha256: 'b'.repeat(64), file: 'other.safetensors' };
+  await expect(Gallery.open(dir, { weights: other })).rejects.toThrow(/made with weights w .*not weights other/);
+  const tfile = path.join(
+    dir,
+    fs.readdirSync(dir).find((f) => f.startsWith('templates-'))!,
+  );
+  fs.truncateSync(tfile, 10);
+  await expect(Gallery.open(dir)).rejects.toThrow(/10 bytes where the manifest promises 1 rows of 8/);
+  fs.writeFileSync(path.join(dir, 'gallery.json'), '{"format": "vgg2');
+  await expect(Gallery.open(dir)).rejects.toThrow(/gallery\.json: not a readable gallery manifest/);
+});
+
+test('a kill -9 during enrolls leaves a readable gallery whose every template is whole', async () => {
+  const dir = tmpDir('gallery-kill');
+  const dim = 256;
+  const script = path.join(dir, 'enroll.js');
+  fs.writeFileSync(
+    script,
+    `const { Gallery } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'lib', 'gallery'))});
+     ${unit.toString()}
+     (async () => {
+       const g = await Gallery.open(process.argv[2], { create: true, weights: ${JSON.stringify(W)} });
+       for (let i = 0; ; i++) {
+         await g.enrollMany(Array.from({ length: 20 }, (_, j) => ({ id: 'x' + (i * 20 + j), embeddings: [unit(i * 20 + j, ${dim})] })));
+         if (i % 3 === 2) await g.remove('x' + (i * 20 - 5));
+         if (i === 2) process.stdout.write('going\\n');
+       }
+     })();`,
+  );
+  const gdir = path.join(dir, 'g');
+  for (const delay of [50, 170, 330]) {
+    const child = spawn(process.execPath, [script, gdir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout.once('data', () => r()));
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const g = await Gallery.open(gdir);
+    expect(g.size).toBeGreaterThan(0);
+    // Every identity's template is exactly its vector: no torn or shifted rows.
+    const ids = g.ids();
+    const queries = ids.map((id) => unit(Number(id.slice(1)), dim));
+    const found = await g.search(queries, { k: 1 });
+    found.forEach((f, i) => {
+      expect(f.hits[0].id).toBe(ids[i]);
+      expect(f.hits[0].score).toBeCloseTo(1, 5);
+    });
+    await g.close();
+    fs.rmSync(gdir, { recursive: true });
+  }
+});
+
+test('above the threshold: the approximate index agrees with exact search, persists, follows changes', async () => {
+  const dir = tmpDir('gallery-ann');
+  const dim = 32;
+  const opts = { approximateAbove: 500 };
+  let g = await Gallery.open(dir, { create: true, weights: W, ...opts });
+  await g.enrollMany(Array.from({ length: 400 }, (_, i) => ({ id: `n${i}`, embeddings: [unit(i, dim)] })));
+  expect(g.approximate).toBe(false);
+  await g.enrollMany(Array.from({ length: 1600 }, (_, i) => ({ id: `n${400 + i}`, embeddings: [unit(400 + i, dim)] })));
+  expect(g.approximate).toBe(true);
+  const queries = Array.from({ length: 200 }, (_, i) => unit(50_000 + i, dim));
+  const recall = async () => {
+    const [a, e] = [await g.search(queries, { k: 1 }), await g.search(queries, { k: 1, exact: true })];
+    return a.filter((r, i) => r.hits[0].id === e[i].hits[0].id).length / queries.length;
+  };
+  expect(await recall()).toBeGreaterThanOrEqual(0.99);
+  for (let i = 0; i < 50; i++) await g.remove(`n${i * 7}`);
+  await g.enroll('late', [unit(123_456, dim)]);
+  const hit = await g.search(unit(123_456, dim), { k: 1 });
+  expect(hit.hits[0]).toEqual({ id: 'late', score: expect.closeTo(1, 4) });
+  const removed = await g.search(unit(7, dim), { k: 3 });
+  expect(removed.hits.map((h) => h.id)).not.toContain('n7');
+  await g.close();
+  expect(fs.existsSync(path.join(dir, 'index.usearch'))).toBe(true);
+
+  g = await Gallery.open(dir, opts);
+  expect(g.approximate).toBe(true);
+  expect(await recall()).toBeGreaterThanOrEqual(0.99);
+  expect((await g.search(unit(7, dim), { k: 3 })).hits.map((h) => h.id)).not.toContain('n7');
+  await g.close();
+  // A damaged cache is rebuilt from the templates, not trusted.
+  fs.writeFileSync(path.join(dir, 'index.usearch'), 'garbage');
+  g = await Gallery.open(dir, opts);
+  expect(await recall()).toBeGreaterThanOrEqual(0.99);
+  expect((await g.search(unit(123_456, dim), { k: 1 })).hits[0].id).toBe('late');
+  await g.close();
+});
