@@ -269,8 +269,7 @@ export class Gallery {
     const r = await native().gallerySearch(this.live, flat, { dim, k });
     return queries.map((_, i) => {
       const hits: SearchHit[] = [];
-      for (let j = 0; j < r.k; j++)
-        hits.push({ id: ids[r.indices[i * r.k + j]], score: r.scores[i * r.k + j] });
+      for (let j = 0; j < r.k; j++) hits.push({ id: ids[r.indices[i * r.k + j]], score: r.scores[i * r.k + j] });
       return { hits, unknown: o.threshold !== undefined && !(hits[0].score >= o.threshold) };
     });
   }
