@@ -96,8 +96,7 @@ Napi::Value DetectFaces(const Napi::CallbackInfo& info) {
     auto* addon = env.GetInstanceData<AddonData>();
     if (!addon->detection)
       addon->detection = std::make_shared<DetectionContext>(std::max(1u, std::thread::hardware_concurrency()));
-    return (new DetectWorker(env, addon->detection, std::move(images), upsample, landmarks ? path : "", keep))
-        ->Start();
+    return (new DetectWorker(env, addon->detection, std::move(images), upsample, landmarks ? path : "", keep))->Start();
   });
 }
 

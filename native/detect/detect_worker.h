@@ -24,8 +24,8 @@ struct DetectImage {
 
 class DetectWorker : public PromiseWorker {
  public:
-  DetectWorker(Napi::Env env, std::shared_ptr<DetectionContext> context, std::vector<DetectImage> images,
-               int upsample, std::string landmarks_path, Napi::Array keep);
+  DetectWorker(Napi::Env env, std::shared_ptr<DetectionContext> context, std::vector<DetectImage> images, int upsample,
+               std::string landmarks_path, Napi::Array keep);
 
  protected:
   void Run() override;

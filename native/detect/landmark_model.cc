@@ -23,8 +23,8 @@ LandmarkModel::LandmarkModel(const std::string& path) : path_(path), impl_(std::
   try {
     dlib::deserialize(impl_->predictor, in);
   } catch (const std::exception& e) {
-    throw std::runtime_error(path + ": not a dlib shape predictor (damaged or another file): " +
-                             std::string(e.what()).substr(0, 200));
+    throw std::runtime_error(
+        path + ": not a dlib shape predictor (damaged or another file): " + std::string(e.what()).substr(0, 200));
   }
   if (impl_->predictor.num_parts() != 68)
     throw std::runtime_error(path + ": a shape predictor of " + std::to_string(impl_->predictor.num_parts()) +
