@@ -122,6 +122,26 @@ test('no face, 1x1, a header declaring 60000x60000, not an image: no crash, coun
   await expect(detectFaces([huge], { issues: new Issues({ strict: true }) })).rejects.toThrow(/pixel limit/);
 });
 
+test('a 10000x10000 photo is downscaled before detection: bounded memory, coordinates in its pixels', async () => {
+  const dir = tmpDir('detect');
+  const big = path.join(dir, 'big.jpg');
+  // A real face pasted into a 10000 x 10000 grey picture.
+  const face = await sharp(wild('obama1.jpg')).resize(2000).toBuffer();
+  await sharp({ create: { width: 10000, height: 10000, channels: 3, background: { r: 110, g: 110, b: 110 } } })
+    .composite([{ input: face, left: 6000, top: 3000 }])
+    .jpeg()
+    .toFile(big);
+  const before = process.memoryUsage().rss;
+  const [r] = await detectFaces([big]);
+  expect(r!.width).toBe(10000);
+  expect(r!.faces).toHaveLength(1);
+  const [x, y] = r!.faces[0].box;
+  expect(x).toBeGreaterThan(6000);
+  expect(y).toBeGreaterThan(3000);
+  // The 1600 px copy is what is detected: far less than the 300 MB of the decoded photo stays.
+  expect(process.memoryUsage().rss - before).toBeLessThan(400 * 2 ** 20);
+});
+
 test('a missing or damaged landmark model is a clear error; the right one still works after', async () => {
   const dir = tmpDir('detect');
   const face = [wild('obama1.jpg')];
