@@ -1,6 +1,10 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import type { CommandModule } from 'yargs';
 import { prepareCache } from '../../lib/data/cache';
-import { openDataset } from '../../lib/data/dataset';
+import { FOLDER_BOXES, FOLDER_LANDMARKS, openDataset } from '../../lib/data/dataset';
+import { writeDetectionCsvs } from '../../lib/detect/annotation-csv';
+import { detectDataset } from '../../lib/detect/detected-dataset';
 import { Issues } from '../../lib/data/issues';
 import type { CropMode } from '../../lib/data/types';
 import { inputSize, inputSizeOption, strictOption, type InputSizeArgs, type StrictArgs } from './common-flags';
@@ -17,6 +21,33 @@ interface Args extends InputSizeArgs, StrictArgs {
   raw: boolean;
   concurrency: number;
   decoder?: 'native' | 'sharp';
+  detect: boolean;
+}
+
+/**
+ * `--detect`: the largest face of every photo of an image folder, written as the folder's own
+ * boxes.csv and landmarks.csv (VGGFace2's columns), which every command then reads like official
+ * metadata — detection runs once per dataset.
+ */
+async function detectInto(data: string, issues: Issues): Promise<void> {
+  const boxes = path.join(data, FOLDER_BOXES);
+  const landmarks = path.join(data, FOLDER_LANDMARKS);
+  for (const f of [boxes, landmarks])
+    if (fs.existsSync(f)) throw new Error(`${f} exists: this folder has its faces already (remove it to detect again)`);
+  const dataset = openDataset({ data, issues });
+  if (dataset.kind !== 'folder')
+    throw new Error(`--detect is for an image folder of raw photos; ${data} is a ${dataset.kind}`);
+  const t0 = Date.now();
+  const shown = progressWriter();
+  const faces = await detectDataset(dataset, {
+    issues,
+    onProgress: (done) => shown.update(`prepare: detecting faces ${done}/${dataset.size}`, done === dataset.size),
+  });
+  shown.end();
+  const n = writeDetectionCsvs(faces, boxes, landmarks);
+  process.stderr.write(
+    `prepare: faces in ${n} of ${dataset.size} photos (${((Date.now() - t0) / 1000).toFixed(0)} s) → ${boxes}, ${landmarks}\n`,
+  );
 }
 
 const cmd: CommandModule<object, Args> = {
@@ -51,9 +82,15 @@ const cmd: CommandModule<object, Args> = {
         choices: ['native', 'sharp'] as const,
         describe: 'JPEG resize: native (as the loader, default when built with TurboJPEG) or sharp',
       })
+      .option('detect', {
+        type: 'boolean',
+        default: false,
+        describe: `Image folder of raw photos: detect each face first (dlib) and write ${FOLDER_BOXES} / ${FOLDER_LANDMARKS} into it`,
+      })
       .strict(),
   handler: async (argv) => {
     const issues = new Issues({ strict: argv.strict });
+    if (argv.detect) await detectInto(argv.data, issues);
     const dataset = openDataset({ data: argv.data, images: argv.images, split: argv.split, issues });
     process.stderr.write(`prepare: ${dataset.description}\n`);
     const stop = new AbortController();

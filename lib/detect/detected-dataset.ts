@@ -29,7 +29,10 @@ export class DetectedDataset implements Dataset {
     readonly parent: Dataset,
     /** Parent sample of each sample. */
     readonly parentIndex: Int32Array,
-    private readonly points: (number[] | undefined)[],
+    /** The 5 points of each sample's face (undefined: no face, used whole). */
+    readonly points: (number[] | undefined)[],
+    /** Each sample's face box x, y, w, h (undefined: no face). */
+    readonly boxes: (number[] | undefined)[],
   ) {
     this.kind = parent.kind;
     this.classes = parent.classes;
@@ -44,7 +47,13 @@ export class DetectedDataset implements Dataset {
 
   source(i: number): SampleSource {
     const s = this.parent.source(this.parentIndex[i]);
-    return { path: s.path, label: s.label, landmarks: this.points[i] };
+    const b = this.boxes[i];
+    return {
+      path: s.path,
+      label: s.label,
+      landmarks: this.points[i],
+      box: b && { x: b[0], y: b[1], w: b[2], h: b[3] },
+    };
   }
 }
 
@@ -53,6 +62,7 @@ export async function detectDataset(ds: Dataset, o: DetectDatasetOptions = {}): 
   const issues = o.issues ?? new Issues();
   const parentIndex: number[] = [];
   const points: (number[] | undefined)[] = [];
+  const boxes: (number[] | undefined)[] = [];
   const chunk = 64;
   for (let start = 0; start < ds.size; start += chunk) {
     const idx = Array.from({ length: Math.min(chunk, ds.size - start) }, (_, k) => start + k);
@@ -68,15 +78,17 @@ export async function detectDataset(ds: Dataset, o: DetectDatasetOptions = {}): 
         if (o.noFace === 'center') {
           parentIndex.push(idx[k]);
           points.push(undefined);
+          boxes.push(undefined);
         } else issues.add('no-face', r.path);
         return;
       }
       for (const f of faces) {
         parentIndex.push(idx[k]);
         points.push(f.points);
+        boxes.push(f.box);
       }
     });
     o.onProgress?.(start + idx.length);
   }
-  return new DetectedDataset(ds, Int32Array.from(parentIndex), points);
+  return new DetectedDataset(ds, Int32Array.from(parentIndex), points, boxes);
 }
