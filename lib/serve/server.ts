@@ -43,6 +43,15 @@ export function checkIdentity(id: string): string {
   return id;
 }
 
+/**
+ * An identity named in a URL to read or remove: only looked up (never a path), so any name the
+ * gallery holds — `enroll --data` takes folder names as they are — within a length bound.
+ */
+function lookupId(id: string): string {
+  if (id.length === 0 || id.length > 256) throw new RequestError(400, 'identity: 1-256 characters');
+  return id;
+}
+
 export interface Service {
   app: FastifyInstance;
   batcher: Batcher;
@@ -148,7 +157,7 @@ export async function createService(o: ServiceOptions): Promise<Service> {
   });
 
   app.get<{ Params: { id: string } }>('/identities/:id/thumbnail', async (req, reply) => {
-    const jpeg = needGallery().thumbnail?.(checkIdentity(req.params.id));
+    const jpeg = needGallery().thumbnail?.(lookupId(req.params.id));
     if (!jpeg) throw new RequestError(404, `no thumbnail for '${req.params.id}'`);
     return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
   });
@@ -156,7 +165,7 @@ export async function createService(o: ServiceOptions): Promise<Service> {
   app.delete<{ Params: { id: string } }>('/identities/:id', async (req) => {
     authorise(req);
     const gallery = needGallery();
-    const id = checkIdentity(req.params.id);
+    const id = lookupId(req.params.id);
     try {
       await gallery.remove(id);
     } catch (e) {
