@@ -19,6 +19,7 @@ interface Args extends InputSizeArgs {
   'max-body-mb': number;
   'max-megapixels': number;
   flip: boolean;
+  crop?: 'detect';
   output?: EmbeddingOutput;
   device: string;
 }
@@ -52,6 +53,10 @@ const cmd: CommandModule<object, Args> = {
       .option('max-body-mb', { type: 'number', default: 16, describe: 'Largest image upload (MiB)' })
       .option('max-megapixels', { type: 'number', default: 40, describe: 'Largest image (width × height, millions)' })
       .option('flip', { type: 'boolean', default: false, describe: 'Flip test-time augmentation' })
+      .option('crop', {
+        choices: ['detect'] as const,
+        describe: 'detect: align the largest face of each image (dlib); default: the whole image, centre crop',
+      })
       .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding' })
       .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' })
       .check((a) => {
@@ -86,6 +91,7 @@ const cmd: CommandModule<object, Args> = {
       maxBodyBytes: Math.round(argv['max-body-mb'] * 1024 * 1024),
       maxPixels: Math.round(argv['max-megapixels'] * 1e6),
       flip: argv.flip,
+      crop: argv.crop,
       output: argv.output,
       describe: { weights: argv.weights, ...model.describe() },
     });

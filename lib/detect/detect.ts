@@ -53,8 +53,15 @@ export function largestFace(faces: Face[]): Face | undefined {
   return faces.reduce<Face | undefined>((best, f) => (!best || area(f) > area(best) ? f : best), undefined);
 }
 
-async function decode(file: string, maxSide: number) {
-  const buf = await readImageFile(file);
+/** An image given as bytes (a service's upload) rather than a file. */
+export interface ImageBytes {
+  name: string;
+  data: Buffer;
+}
+
+async function decode(input: string | ImageBytes, maxSide: number) {
+  const file = typeof input === 'string' ? input : input.name;
+  const buf = typeof input === 'string' ? await readImageFile(input) : input.data;
   try {
     const img = sharp(buf, { failOn: 'truncated', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
     const meta = await sharp(buf, { limitInputPixels: MAX_INPUT_PIXELS }).metadata();
@@ -77,7 +84,10 @@ async function decode(file: string, maxSide: number) {
  * Faces of every image, in order; an image that can't be read is counted in `issues` and comes
  * back as null (strict issues: the error is thrown).
  */
-export async function detectFaces(files: string[], o: DetectOptions = {}): Promise<(ImageFaces | null)[]> {
+export async function detectFaces(
+  files: (string | ImageBytes)[],
+  o: DetectOptions = {},
+): Promise<(ImageFaces | null)[]> {
   const maxSide = o.maxSide ?? 1600;
   const batch = o.batch ?? 8;
   if (!Number.isInteger(maxSide) || maxSide < 32 || maxSide > 8192)
@@ -116,7 +126,8 @@ export async function detectFaces(files: string[], o: DetectOptions = {}): Promi
         ...(f.landmarks ? { landmarks: scale(f.landmarks) } : {}),
       }));
       faces.sort((a, b) => area(b) - area(a));
-      out.push({ path: chunk[i], width: d.width, height: d.height, faces });
+      const c = chunk[i];
+      out.push({ path: typeof c === 'string' ? c : c.name, width: d.width, height: d.height, faces });
     });
   }
   return out;

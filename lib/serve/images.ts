@@ -7,7 +7,8 @@
  */
 import sharp from 'sharp';
 import { IDENTITY_AUGMENT } from '../data/augment';
-import { DataError } from '../data/issues';
+import { DataError, Issues } from '../data/issues';
+import { detectFaces } from '../detect/detect';
 import { sniffFormat } from '../data/magic';
 import { decodeBase, renderInto } from '../data/transform';
 
@@ -24,6 +25,8 @@ export class RequestError extends Error {
 export interface ImageLimits {
   /** Most pixels (width × height from the header) an image may declare. */
   maxPixels: number;
+  /** 'detect': find the largest face (dlib) and align its 5 points, as `--crop detect` does. */
+  crop?: 'detect';
 }
 
 /** Decodes one request image (named `field` in messages) to size×size×3 RGB bytes. */
@@ -42,8 +45,15 @@ export async function requestPixels(buf: Buffer, field: string, size: number, li
   if (w * h > limits.maxPixels)
     throw new RequestError(413, `${field}: ${w}×${h} pixels is over this server's limit of ${limits.maxPixels}`);
   const out = Buffer.alloc(size * size * 3);
+  let landmarks: number[] | undefined;
+  if (limits.crop === 'detect') {
+    const [found] = await detectFaces([{ name: field, data: buf }], { issues: new Issues({ strict: true }) });
+    landmarks = found?.faces[0]?.points;
+    if (!landmarks) throw new RequestError(422, `${field}: no face found in the image`);
+  }
   try {
-    const base = await decodeBase(buf, { path: field, label: 0 }, { crop: 'loose', size });
+    const src = { path: field, label: 0, landmarks };
+    const base = await decodeBase(buf, src, { crop: landmarks ? 'align' : 'loose', size });
     await renderInto(base, size, IDENTITY_AUGMENT, out, 0);
   } catch (e) {
     if (e instanceof DataError) throw new RequestError(415, e.message);

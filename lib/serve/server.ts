@@ -5,6 +5,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
+import { DataError } from '../data/issues';
 import type { Model } from '../model';
 import { dot } from '../eval/vectors';
 import { bearerMatches } from './auth';
@@ -29,6 +30,8 @@ export interface ServiceOptions extends BatcherOptions {
   maxPixels?: number;
   /** Most images one /enroll request may carry. Default 32. */
   maxEnrollImages?: number;
+  /** 'detect': each image's largest face, found (dlib) and aligned, as `--crop detect` does. */
+  crop?: 'detect';
   /** Input side in pixels (default: the model's). */
   size?: number;
   /** Model details for /health. */
@@ -60,7 +63,7 @@ export interface Service {
 
 export async function createService(o: ServiceOptions): Promise<Service> {
   const maxBodyBytes = o.maxBodyBytes ?? 16 * 1024 * 1024;
-  const limits = { maxPixels: o.maxPixels ?? 40_000_000 };
+  const limits = { maxPixels: o.maxPixels ?? 40_000_000, crop: o.crop };
   const maxEnroll = o.maxEnrollImages ?? 32;
   const size = o.size ?? o.model.inputSize;
   const batcher = new Batcher(o.model, size, o);
@@ -81,6 +84,7 @@ export async function createService(o: ServiceOptions): Promise<Service> {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err instanceof QueueFullError) return reply.code(503).header('Retry-After', '1').send({ error: err.message });
     if (err instanceof RequestError) return reply.code(err.status).send({ error: err.message });
+    if (err instanceof DataError) return reply.code(415).send({ error: err.message });
     if (err.code === 'FST_REQ_FILE_TOO_LARGE' || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.code(413).send({ error: `request too large (limit ${maxBodyBytes} bytes per image)` });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

@@ -213,3 +213,27 @@ test('health, openapi, metrics', async () => {
   expect(m).toMatch(/vgg2_http_request_duration_seconds_bucket\{le="0\.1",route="\/embed"\}/);
   expect(m).toMatch(/vgg2_queue_depth 0/);
 });
+
+test('--crop detect: the largest face aligned as `embed --crop detect` does; no face is a 422', async () => {
+  const photo = path.join(dataDir, 'wild_identities', 'knn_examples', 'test', 'obama1.jpg');
+  const detecting = await createService({ model, crop: 'detect' });
+  const url = await detecting.app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const ref = await embedDataset(model, new ImageListDataset([photo], 'ref'), { crop: 'detect' });
+    const r = await fetch(`${url}/embed`, { method: 'POST', body: formOf({ image: fs.readFileSync(photo) }) });
+    expect(r.status).toBe(200);
+    const e = ((await r.json()) as { embedding: number[] }).embedding;
+    for (let i = 0; i < ref.dim; i++) expect(e[i]).toBeCloseTo(ref.data[i], 5);
+    const wall = await (
+      await import('sharp')
+    )
+      .default({ create: { width: 200, height: 200, channels: 3, background: { r: 99, g: 99, b: 99 } } })
+      .png()
+      .toBuffer();
+    const none = await fetch(`${url}/embed`, { method: 'POST', body: formOf({ image: wall }) });
+    expect(none.status).toBe(422);
+    expect(((await none.json()) as { error: string }).error).toMatch(/no face found/);
+  } finally {
+    await detecting.close();
+  }
+});
