@@ -5,6 +5,7 @@
 #include "convert.h"
 #include "errors.h"
 #include "option_reader.h"
+#include "quant/quantize_worker.h"
 #include "step_options.h"
 #include "workers/checkpoint_load_worker.h"
 #include "workers/forward_worker.h"
@@ -23,6 +24,7 @@ Napi::Function Engine::Define(Napi::Env env) {
                          InstanceMethod<&Engine::Save>("save"),
                          InstanceMethod<&Engine::SaveCheckpoint>("saveCheckpoint"),
                          InstanceMethod<&Engine::LoadCheckpoint>("loadCheckpoint"),
+                         InstanceMethod<&Engine::Quantize>("quantize"),
                          InstanceMethod<&Engine::Dispose>("dispose"),
                          InstanceAccessor<&Engine::GetParameterCount>("parameterCount"),
                          InstanceAccessor<&Engine::GetConfig>("config"),
@@ -101,6 +103,18 @@ Napi::Value Engine::LoadCheckpoint(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value Engine::Quantize(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    if (session->inference_only()) {
+      throw Napi::Error::New(info.Env(), "this model is already " + session->config().inference +
+                                             ": quantize the fp32 model it came from");
+    }
+    auto options = quant::ParseQuantize(info[0]);
+    return (new quant::QuantizeWorker(info.Env(), session, std::move(options)))->Start();
+  });
+}
+
 Napi::Value Engine::Dispose(const Napi::CallbackInfo& info) {
   session_.reset();
   // Freed blocks of this model's activations go back to the system now, not at exit.
@@ -137,6 +151,7 @@ Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
   out.Set("loss", c.loss.type);
   out.Set("marginScale", c.loss.scale);
   out.Set("margin", c.loss.margin);
+  if (!c.inference.empty()) out.Set("inference", c.inference);
   return out;
 }
 

@@ -35,7 +35,16 @@ std::string LoadReport::Describe() const {
   return text;
 }
 
-Session::Session(const SessionConfig& config) : config_(config) {
+Session::Session(const SessionConfig& config, std::unique_ptr<quant::InferenceResNet> inference)
+    : config_(config), inference_(std::move(inference)) {
+  InitInput();
+  if (inference_only()) {
+    if (!config.device.is_cpu()) {
+      throw std::invalid_argument("a " + config.inference + " model runs on the CPU only (device 'cpu')");
+    }
+    if (inference_) parameter_count_ = inference_->ParameterCount();
+    return;
+  }
   if (config.seed) torch::manual_seed(*config.seed);
   if (config.device.is_cuda()) ConfigureCuda();  // cuDNN benchmark, TF32: before the first kernel
   model_ = BuildResNet(config.model);
@@ -61,13 +70,17 @@ Session::Session(const SessionConfig& config) : config_(config) {
       sgd);
   loss_ = std::make_unique<ClassifierLoss>(config.loss, config.model.num_classes, config.device);
   if (config.amp == "fp16") scaler_ = std::make_unique<GradScaler>(config.device);
+}
+
+void Session::InitInput() {
   auto f32 = at::TensorOptions().dtype(at::kFloat);
-  mean_ =
-      at::tensor(std::vector<float>(config.mean.begin(), config.mean.end()), f32).view({1, 3, 1, 1}).to(config.device);
-  inv_std_ = at::tensor(std::vector<float>(config.std.begin(), config.std.end()), f32)
+  mean_ = at::tensor(std::vector<float>(config_.mean.begin(), config_.mean.end()), f32)
+              .view({1, 3, 1, 1})
+              .to(config_.device);
+  inv_std_ = at::tensor(std::vector<float>(config_.std.begin(), config_.std.end()), f32)
                  .reciprocal()
                  .view({1, 3, 1, 1})
-                 .to(config.device);
+                 .to(config_.device);
 }
 
 bool Session::IsHead(const std::string& name) const {
@@ -109,20 +122,30 @@ void Session::FreeGradients() {
 ForwardResult Session::Forward(const InputBatch& batch) {
   std::lock_guard<std::mutex> lock(mutex_);
   c10::InferenceMode inference;
-  model_->eval();
   auto x = ToModelInput(batch);
   ResNetOutput out;
-  {
+  if (inference_only()) {
+    if (!inference_) throw std::runtime_error("this " + config_.inference + " model has no weights yet: load its file");
     AutocastGuard amp(config_.device.type(), AutocastType());
-    out = model_->forward(x);
+    out = inference_->Forward(x);
+  } else {
+    model_->eval();
+    {
+      AutocastGuard amp(config_.device.type(), AutocastType());
+      out = model_->forward(x);
+    }
+    out.logits = loss_->Logits(out, FcWeight());
   }
-  out.logits = loss_->Logits(out, FcWeight());
   auto host = [](const at::Tensor& t) { return t.defined() ? t.to(at::kCPU, at::kFloat).contiguous() : t; };
   return {host(out.logits), host(out.features), host(out.embedding)};
 }
 
 StepResult Session::TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (inference_only()) {
+    throw std::runtime_error("a " + config_.inference +
+                             " model is for inference and cannot train: train the fp32 model, then quantize it again");
+  }
   try {
     return TrainStepLocked(batch, labels, options);
   } catch (...) {
@@ -198,6 +221,10 @@ void Session::SetTrainMode(const StepOptions& options) {
 
 TensorList Session::StateDict() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (inference_only()) {
+    if (!inference_) throw std::runtime_error("this " + config_.inference + " model has no weights yet: load its file");
+    return inference_->State();
+  }
   TensorList out;
   for (auto& [name, tensor] : NamedStateOf(*model_)) {
     out.emplace_back(name, tensor.detach().to(at::kCPU).contiguous().clone());
@@ -205,8 +232,27 @@ TensorList Session::StateDict() {
   return out;
 }
 
+std::unique_ptr<quant::InferenceResNet> Session::FoldForInference() {
+  if (inference_only())
+    throw std::runtime_error("this model is already " + config_.inference + ": quantize the fp32 model");
+  auto state = StateDict();
+  return quant::InferenceResNet::Fold(config_.model, config_.loss, state);
+}
+
 LoadReport Session::LoadStateDict(const TensorList& tensors, bool strict) {
   std::lock_guard<std::mutex> lock(mutex_);
+  // Always strict: an inference network is rebuilt from its file, and every tensor is checked.
+  if (inference_only()) {
+    try {
+      inference_ =
+          quant::InferenceResNet::Load(config_.model, config_.loss, *quant::ParsePrecision(config_.inference), tensors);
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("not a " + config_.inference + " " + config_.model.arch + " with " +
+                               std::to_string(config_.model.num_classes) + " classes: " + e.what());
+    }
+    parameter_count_ = inference_->ParameterCount();
+    return {};
+  }
   std::map<std::string, at::Tensor> given;
   for (const auto& [name, tensor] : tensors) {
     if (name.rfind(kOptimizerPrefix, 0) != 0) given.emplace(name, tensor);
@@ -239,6 +285,7 @@ LoadReport Session::LoadStateDict(const TensorList& tensors, bool strict) {
 
 TensorList Session::OptimizerState() {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (inference_only()) return {};
   auto& state = optimizer_->state();
   using StateMap = std::remove_reference_t<decltype(state)>;
   TensorList out;
@@ -254,6 +301,7 @@ TensorList Session::OptimizerState() {
 
 void Session::LoadOptimizerState(const TensorList& tensors) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (inference_only()) throw std::runtime_error("a " + config_.inference + " model has no optimizer state");
   std::map<std::string, at::Tensor> given;
   const std::string prefix = kOptimizerPrefix;
   for (const auto& [name, tensor] : tensors) {

@@ -14,6 +14,7 @@
 #include "grad_scaler.h"
 #include "losses/classifier_loss.h"
 #include "models/resnet.h"
+#include "quant/inference_resnet.h"
 #include "weights/named_tensors.h"
 
 namespace vgg2 {
@@ -33,6 +34,9 @@ struct SessionConfig {
   bool nesterov = false;
   LossConfig loss;
   std::optional<uint64_t> seed;
+  // "": a trainable model. folded | dynamic | static: an inference-only CPU model
+  // (quant/inference_resnet.h) that loads from or is quantized into its own file format.
+  std::string inference;
 };
 
 // trainStep's options, parsed by ParseStepOptions (step_options.h).
@@ -66,7 +70,8 @@ struct LoadReport {
 
 class Session {
  public:
-  explicit Session(const SessionConfig& config);
+  // An inference config's network comes from `inference` (quantize) or, left null, from load().
+  explicit Session(const SessionConfig& config, std::unique_ptr<quant::InferenceResNet> inference = nullptr);
 
   ForwardResult Forward(const InputBatch& batch);
   StepResult TrainStep(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options);
@@ -79,6 +84,12 @@ class Session {
   // Replaces the momentum buffers with those in `tensors` (other names ignored); shapes must match.
   void LoadOptimizerState(const TensorList& tensors);
 
+  // This (trainable) model's weights folded for inference, fp32 on the CPU: what quantize starts from.
+  std::unique_ptr<quant::InferenceResNet> FoldForInference();
+  // uint8 NHWC or float NCHW as JS gave it -> the normalised float input on the model's device.
+  at::Tensor ToModelInput(const InputBatch& batch) const;
+  bool inference_only() const { return !config_.inference.empty(); }
+
   static constexpr const char* kOptimizerPrefix = "optimizer.momentum_buffer.";
 
   const SessionConfig& config() const { return config_; }
@@ -86,8 +97,8 @@ class Session {
 
  private:
   StepResult TrainStepLocked(const InputBatch& batch, const std::vector<int64_t>& labels, const StepOptions& options);
-  at::Tensor ToModelInput(const InputBatch& batch) const;
   std::optional<at::ScalarType> AutocastType() const;
+  void InitInput();
   void FreeGradients();
   void SetTrainMode(const StepOptions& options);
   bool IsHead(const std::string& name) const;
@@ -95,7 +106,8 @@ class Session {
 
   std::mutex mutex_;  // one call at a time on a model
   SessionConfig config_;
-  ResNet model_{nullptr};
+  ResNet model_{nullptr};                              // trainable models
+  std::unique_ptr<quant::InferenceResNet> inference_;  // inference-only models
   std::unique_ptr<torch::optim::SGD> optimizer_;
   std::unique_ptr<GradScaler> scaler_;
   std::unique_ptr<ClassifierLoss> loss_;

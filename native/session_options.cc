@@ -72,6 +72,10 @@ SessionConfig ParseSessionConfig(const Napi::Value& value) {
       if (!std::isfinite(w) || w < 0) ThrowRange(env, "classWeights must be finite and >= 0");
     }
   }
+  if (o.Has("inference")) c.inference = o.Choice("inference", {"folded", "dynamic", "static"}, "folded");
+  if (!c.inference.empty() && !c.device.is_cpu()) {
+    ThrowRange(env, "a " + c.inference + " (inference) model runs on the CPU only: use device 'cpu'");
+  }
   if (o.Has("seed")) c.seed = static_cast<uint64_t>(o.Int("seed", 0, 9007199254740991LL));
   return c;
 }

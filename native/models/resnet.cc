@@ -14,15 +14,13 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   conv1 =
       register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
-  const int64_t blocks[] = {3, 4, 6, 3};
-  const int64_t planes[] = {64, 128, 256, 512};
   torch::nn::Sequential* layers[] = {&layer1, &layer2, &layer3, &layer4};
   for (int i = 0; i < 4; ++i) {
     torch::nn::Sequential layer;
-    for (int64_t b = 0; b < blocks[i]; ++b) {
+    for (int64_t b = 0; b < kResNet50Blocks[i]; ++b) {
       const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
-      layer->push_back(Bottleneck(inplanes_, planes[i], stride, with_se));
-      inplanes_ = planes[i] * BottleneckImpl::kExpansion;
+      layer->push_back(Bottleneck(inplanes_, kResNet50Planes[i], stride, with_se));
+      inplanes_ = kResNet50Planes[i] * BottleneckImpl::kExpansion;
     }
     *layers[i] = register_module("layer" + std::to_string(i + 1), layer);
   }

@@ -8,9 +8,14 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <array>
 #include <string>
 
 namespace vgg2 {
+
+// ResNet-50's four stages: bottleneck blocks per stage and their inner widths.
+inline constexpr std::array<int64_t, 4> kResNet50Blocks{3, 4, 6, 3};
+inline constexpr std::array<int64_t, 4> kResNet50Planes{64, 128, 256, 512};
 
 struct ResNetOptions {
   std::string arch = "resnet50";  // resnet50 | senet50

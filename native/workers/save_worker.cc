@@ -10,6 +10,12 @@ void SaveWorker::Run() {
   metadata_["arch"] = model.arch;
   metadata_["num_classes"] = std::to_string(model.num_classes);
   metadata_["embedding_dim"] = std::to_string(model.embedding_dim);
+  const auto& inference = session_->config().inference;
+  if (!inference.empty()) {
+    if (checkpoint_)
+      throw std::runtime_error("a " + inference + " model cannot train, so it has no checkpoint: save() it");
+    metadata_["inference"] = inference;  // what describes and loads it as an inference-only model
+  }
   auto tensors = session_->StateDict();
   if (checkpoint_) {
     metadata_["checkpoint"] = "1";  // format version; what tells a checkpoint from a weights file
