@@ -16,6 +16,7 @@ import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
 import info from './commands/info';
 import prepare from './commands/prepare';
+import quantize from './commands/quantize';
 import search from './commands/search';
 import serve from './commands/serve';
 import verify from './commands/verify';
@@ -33,6 +34,7 @@ const commands: CommandModule<any, any>[] = [
   embed,
   verify,
   train,
+  quantize,
   bench,
   enroll,
   search,

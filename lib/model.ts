@@ -5,6 +5,7 @@
 import {
   EngineConfig,
   ForwardOutput,
+  InferencePrecision,
   InputData,
   LoadOutput,
   LossType,
@@ -19,6 +20,9 @@ import { readSafetensorsHeader } from './io/safetensors';
 import * as fs from 'fs';
 import { Normalization, NormalizationName, resolveNormalization } from './normalization';
 import { RECIPE_DEFAULTS } from './recipe';
+import { calibrationBatches, type CalibrationBatch } from './quant/calibration';
+import type { CropMode, Dataset } from './data/types';
+import type { Issues } from './data/issues';
 
 export type Arch = 'resnet50' | 'senet50';
 export type Amp = 'off' | 'bf16' | 'fp16';
@@ -53,6 +57,38 @@ export interface ModelOptions {
   margin?: number;
   /** Per-class cross-entropy weights (training only; not saved). */
   classWeights?: Float32Array;
+  /** An inference-only model (what quantize() makes and its files hold): CPU, cannot train. */
+  inference?: InferencePrecision;
+  /** How an inference model was made (kept in its file's metadata). */
+  quantization?: QuantizationInfo;
+}
+
+/** What a quantized (or folded) model records about how it was made. */
+export interface QuantizationInfo {
+  mode: InferencePrecision;
+  /** static: the activation observer and the calibration images actually used. */
+  observer?: 'histogram' | 'minmax';
+  calibrationImages?: number;
+  calibrationSkipped?: number;
+  calibrationSource?: string;
+  /** The int8 engine the weights were packed for when quantized (onednn, fbgemm, ...). */
+  engine?: string;
+}
+
+export interface QuantizeOptions {
+  /** dynamic: the Linear layers int8; static: the whole network int8 (needs calibration); folded: BatchNorm folded, fp32. */
+  mode: InferencePrecision;
+  /**
+   * static: real face images the model will see — a folder (one sub-folder per person, or flat),
+   * a Dataset, or uint8 NHWC batches at the model's input size.
+   */
+  calibration?: string | Dataset | CalibrationBatch[];
+  /** Calibration images taken from a folder or Dataset, spread over it (default 64). */
+  images?: number;
+  /** Crop of the calibration images (default loose, as evaluation). */
+  crop?: CropMode;
+  observer?: 'histogram' | 'minmax';
+  issues?: Issues;
 }
 
 export interface ModelDescription {
@@ -64,6 +100,8 @@ export interface ModelDescription {
   classNames?: string[];
   loss?: LossType;
   marginScale?: number;
+  inference?: InferencePrecision;
+  quantization?: QuantizationInfo;
 }
 
 const FORMAT = 'vgg2-torch';
@@ -162,11 +200,19 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   const { metadata, shapes } = safetensorsInspection(file) ?? (await native().inspectWeights(file));
   const out: Partial<ModelDescription> = {};
   if (metadata.arch === 'resnet50' || metadata.arch === 'senet50') out.arch = metadata.arch;
-  else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc.')) ? 'senet50' : 'resnet50';
+  else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc')) ? 'senet50' : 'resnet50';
+  if (metadata.inference !== undefined) {
+    if (!['folded', 'dynamic', 'static'].includes(metadata.inference))
+      throw new Error(`${file}: metadata 'inference' is '${metadata.inference}', not folded, dynamic or static`);
+    out.inference = metadata.inference as InferencePrecision;
+    if (metadata.quantization) out.quantization = metaJson<QuantizationInfo>(file, metadata, 'quantization');
+  }
+  // An inference file's embedding is one folded Linear ('embedding'), a trainable one's Linear + BatchNorm.
+  const embeddingShape = shapes[out.inference ? 'embedding.weight' : 'embedding.0.weight'];
   out.numClasses = metadata.num_classes ? Number(metadata.num_classes) : shapes['fc.weight']?.[0];
-  out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (shapes['embedding.0.weight']?.[0] ?? 0);
+  out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (embeddingShape?.[0] ?? 0);
   checkDeclaredCount(file, 'classes', out.numClasses, shapes['fc.weight']?.[0], MAX_CLASSES);
-  checkDeclaredCount(file, 'embedding size', out.embeddingDim, shapes['embedding.0.weight']?.[0] ?? 0, 8192);
+  checkDeclaredCount(file, 'embedding size', out.embeddingDim, embeddingShape?.[0] ?? 0, 8192);
   if (metadata.input_size) checkInputSize(Number(metadata.input_size), `${file}: input_size`);
   if (metadata.normalization) out.normalization = metaJson<Normalization>(file, metadata, 'normalization');
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
@@ -209,12 +255,15 @@ export class Model {
   readonly normalization: Normalization;
   inputSize: number;
   classNames?: string[];
+  /** How this inference-only model was made (undefined for a trainable model). */
+  quantization?: QuantizationInfo;
 
   private constructor(engine: NativeEngine, options: ModelOptions, normalization: Normalization) {
     this.engine = engine;
     this.normalization = normalization;
     this.inputSize = checkInputSize(options.inputSize ?? 224);
     this.classNames = options.classNames;
+    this.quantization = options.inference ? (options.quantization ?? { mode: options.inference }) : undefined;
   }
 
   static async create(options: ModelOptions = {}): Promise<Model> {
@@ -224,11 +273,14 @@ export class Model {
       throw new RangeError(`classNames has ${options.classNames.length} names for numClasses ${options.numClasses}`);
     }
     if (options.threads !== undefined) native().setThreads(options.threads);
+    // Inference-only (folded, int8) models run on the CPU: 'auto' means the CPU for them.
+    const device = options.inference && (options.device ?? 'auto') === 'auto' ? 'cpu' : options.device;
     const engine = await native().createEngine({
       arch: options.arch,
       numClasses: options.numClasses ?? options.classNames?.length,
       embeddingDim: options.embeddingDim,
-      device: options.device,
+      device,
+      ...(options.inference ? { inference: options.inference } : {}),
       amp: options.amp,
       channelsLast: options.channelsLast,
       mean: normalization.mean,
@@ -332,6 +384,7 @@ export class Model {
       loss: c.loss,
     };
     if (c.loss !== 'softmax') metadata.margin_scale = String(c.marginScale);
+    if (this.quantization) metadata.quantization = JSON.stringify(this.quantization);
     if (this.classNames) metadata.class_names = JSON.stringify(this.classNames);
     return metadata;
   }
@@ -347,7 +400,52 @@ export class Model {
       classNames: this.classNames,
       loss: c.loss,
       marginScale: c.marginScale,
+      ...(c.inference ? { inference: c.inference, quantization: this.quantization } : {}),
     };
+  }
+
+  /**
+   * A new inference-only model made from this one (which is left as it is): BatchNorm folded, and
+   * int8 weights (dynamic) or weights and activations (static, calibrated on real images). It
+   * saves, loads (Model.fromFile) and embeds like any model, on the CPU; it cannot train.
+   */
+  async quantize(options: QuantizeOptions): Promise<Model> {
+    const mode = options.mode;
+    if (!['folded', 'dynamic', 'static'].includes(mode))
+      throw new RangeError(`quantize: mode must be 'dynamic', 'static' or 'folded', got '${String(mode)}'`);
+    if (this.engine.config.inference)
+      throw new Error(`quantize: this model is already ${this.engine.config.inference}: quantize the fp32 model`);
+    const info: QuantizationInfo = { mode };
+    let batches: CalibrationBatch[] | undefined;
+    if (mode === 'static') {
+      const source = options.calibration;
+      if (!source) throw new RangeError('quantize: static int8 needs calibration images (a folder, Dataset or batches)');
+      if (Array.isArray(source)) {
+        batches = source;
+        info.calibrationImages = source.reduce((n, b) => n + b.shape[0], 0);
+      } else {
+        const set = await calibrationBatches(source, {
+          size: this.inputSize,
+          images: options.images,
+          crop: options.crop,
+          issues: options.issues,
+        });
+        batches = set.batches;
+        info.calibrationImages = set.images;
+        info.calibrationSkipped = set.skipped;
+        info.calibrationSource = typeof source === 'string' ? source : set.description;
+      }
+      info.observer = options.observer ?? 'histogram';
+    }
+    if (mode !== 'folded') info.engine = native().info().quantizedEngines.find((e) => e !== 'none');
+    const engine = await this.engine.quantize({ mode, observer: options.observer, calibration: batches });
+    const model = new Model(
+      engine,
+      { inputSize: this.inputSize, classNames: this.classNames, inference: mode, quantization: info },
+      this.normalization,
+    );
+    registry.register(model, engine, model);
+    return model;
   }
 
   /** Frees the native model now (a call in flight finishes first). */

@@ -59,6 +59,20 @@ export interface EngineConfig {
   loss: LossType;
   marginScale: number;
   margin: number;
+  /** Present on inference-only models: BatchNorm folded (fp32/bf16), or int8 (lib/quant). */
+  inference?: InferencePrecision;
+}
+
+/** folded: BatchNorm folded, fp32 (bf16 with amp); dynamic: Linear layers int8; static: the whole network int8. */
+export type InferencePrecision = 'folded' | 'dynamic' | 'static';
+
+/** engine.quantize's options (lib/quant/quantize.ts builds them). */
+export interface NativeQuantizeOptions {
+  mode: InferencePrecision;
+  /** How activation ranges are chosen from calibration (static): PyTorch's default is histogram. */
+  observer?: 'histogram' | 'minmax';
+  /** Batches as forward() takes them, at the model's input size (static: at least one). */
+  calibration?: { data: InputData; shape: number[] }[];
 }
 
 /** softmax: cross-entropy on linear logits; arcface / cosface: margins on a normalised classifier (logits s·cos θ). */
@@ -129,6 +143,8 @@ export interface NativeEngine {
   saveCheckpoint(file: string, metadata?: Record<string, string>): Promise<void>;
   /** Restores a checkpoint written by saveCheckpoint; resolves with its metadata. */
   loadCheckpoint(file: string): Promise<Record<string, string>>;
+  /** A new inference-only engine (this one is untouched). */
+  quantize(options: NativeQuantizeOptions): Promise<NativeEngine>;
   dispose(): void;
 }
 

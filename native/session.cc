@@ -126,7 +126,9 @@ ForwardResult Session::Forward(const InputBatch& batch) {
   ResNetOutput out;
   if (inference_only()) {
     if (!inference_) throw std::runtime_error("this " + config_.inference + " model has no weights yet: load its file");
-    AutocastGuard amp(config_.device.type(), AutocastType());
+    // int8 kernels take fp32 around them: autocast is for the folded fp32 network only.
+    const bool folded = inference_->precision() == quant::Precision::kFolded;
+    AutocastGuard amp(config_.device.type(), folded ? AutocastType() : std::nullopt);
     out = inference_->Forward(x);
   } else {
     model_->eval();

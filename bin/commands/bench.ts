@@ -18,6 +18,8 @@ interface StepArgs extends InputSizeArgs, JsonArgs {
   steps: number;
   warmup: number;
   verbose: boolean;
+  int8?: 'dynamic' | 'static';
+  weights?: string;
 }
 
 function stepOptions(y: Argv): Argv<StepArgs> {
@@ -35,10 +37,16 @@ function stepOptions(y: Argv): Argv<StepArgs> {
     .option('steps', { type: 'number', default: 10, describe: 'timed steps (the median is reported)' })
     .option('warmup', { type: 'number', default: 3, describe: 'untimed steps first' })
     .option('verbose', { type: 'boolean', default: false, describe: 'log each step on stderr' })
+    .option('int8', {
+      choices: ['dynamic', 'static'] as const,
+      describe: 'infer: int8 Linear layers (dynamic) or the whole network (static, 8 random calibration batches)',
+    })
+    .option('weights', { type: 'string', describe: 'infer: run this weights file (e.g. one quantize wrote)' })
     .check((a) => {
       for (const k of ['batch', 'classes', 'steps'] as const) {
         if (!Number.isInteger(a[k]) || a[k] < 1) throw new Error(`--${k} must be a positive integer`);
       }
+      if ((a.int8 || a.weights) && a._[1] === 'train') throw new Error('--int8 and --weights are for bench infer');
       const size = inputSize(a, 112);
       if (!Number.isInteger(size) || size < 32) throw new Error('--input-size must be an integer of at least 32');
       if (!Number.isInteger(a.warmup) || a.warmup < 0) throw new Error('--warmup must be a non-negative integer');
@@ -68,6 +76,8 @@ function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
           threads: a.threads,
           steps: a.steps,
           warmup: a.warmup,
+          int8: a.int8,
+          weights: a.weights,
         },
         a.verbose ? (line) => console.error(line) : undefined,
       );

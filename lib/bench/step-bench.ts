@@ -19,6 +19,10 @@ export interface StepBenchOptions {
   threads?: number;
   steps: number;
   warmup: number;
+  /** infer: int8 as `quantize` makes it (static: calibrated on 8 random batches, as torch_bench.py). */
+  int8?: 'dynamic' | 'static';
+  /** infer: a weights file to run (any kind `quantize` writes too) instead of random weights. */
+  weights?: string;
 }
 
 export interface StepBenchResult {
@@ -30,6 +34,8 @@ export interface StepBenchResult {
   batch: number;
   bf16: boolean;
   channels_last: boolean;
+  /** infer: 'dynamic' | 'static' for int8, 'folded' for BatchNorm folded (bf16), false for the trainable model. */
+  inference: string | false;
   threads: number;
   step_ms: number;
   img_per_s: number;
@@ -39,16 +45,11 @@ export interface StepBenchResult {
 
 export async function benchStep(o: StepBenchOptions, log: (line: string) => void = () => {}): Promise<StepBenchResult> {
   if (o.threads) setThreads(o.threads);
-  const model = await Model.create({
-    arch: o.arch,
-    numClasses: o.classes,
-    amp: o.amp,
-    channelsLast: o.channelsLast,
-    seed: 0,
-  });
+  if (o.mode === 'train' && (o.int8 || o.weights)) throw new RangeError('int8 and weights are for bench infer');
+  const shape = [o.batch, 3, o.size, o.size];
+  const x = gaussianArray(o.batch * 3 * o.size * o.size, 0);
+  const model = await inferenceModel(o, shape);
   try {
-    const shape = [o.batch, 3, o.size, o.size];
-    const x = gaussianArray(o.batch * 3 * o.size * o.size, 0);
     const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7919) % o.classes);
     const step =
       o.mode === 'train' ? () => model.trainStep(x, shape, labels, { lr: 0.1 }) : () => model.forward(x, shape);
@@ -70,8 +71,9 @@ export async function benchStep(o: StepBenchOptions, log: (line: string) => void
       mode: o.mode,
       size: o.size,
       batch: o.batch,
-      bf16: o.amp === 'bf16',
+      bf16: o.amp === 'bf16' && !['static', 'dynamic'].includes(model.config.inference ?? ''),
       channels_last: o.channelsLast,
+      inference: model.config.inference ?? false,
       threads: native().info().threads,
       step_ms: Math.round(med * 1e4) / 10,
       img_per_s: Math.round((o.batch / med) * 100) / 100,
@@ -79,5 +81,25 @@ export async function benchStep(o: StepBenchOptions, log: (line: string) => void
     };
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * The model a step runs: random weights (or --weights), and for inference the fast forms —
+ * int8 when asked, BatchNorm folded under bf16 (with channels_last when asked), as deployment runs.
+ */
+async function inferenceModel(o: StepBenchOptions, shape: number[]): Promise<Model> {
+  const base = o.weights
+    ? await Model.fromFile(o.weights, { amp: o.amp, channelsLast: o.channelsLast })
+    : await Model.create({ arch: o.arch, numClasses: o.classes, amp: o.amp, channelsLast: o.channelsLast, seed: 0 });
+  if (o.mode === 'train' || base.config.inference || (!o.int8 && o.amp !== 'bf16')) return base;
+  try {
+    const calibration = Array.from({ length: o.int8 === 'static' ? 8 : 0 }, (_, i) => ({
+      data: gaussianArray(shape.reduce((a, b) => a * b, 1), 100 + i),
+      shape,
+    }));
+    return await base.quantize({ mode: o.int8 ?? 'folded', calibration });
+  } finally {
+    base.dispose();
   }
 }

@@ -2,14 +2,16 @@
 
 #include <ATen/ATen.h>
 
+#include <limits>
 #include <stdexcept>
 
 namespace vgg2::quant {
 
 at::Tensor QuantizeWeight(const at::Tensor& weight) {
   auto w = weight.to(at::kFloat).contiguous();
-  auto amax = w.abs().flatten(1).amax(1).to(at::kDouble);
-  auto scales = (amax / 127.5).clamp_min(static_cast<double>(std::numeric_limits<float>::epsilon()));
+  // Scales are fp32 values (held as double) so that the file's F32 table reproduces them exactly.
+  auto amax = w.abs().flatten(1).amax(1);
+  auto scales = (amax / 127.5).clamp_min(std::numeric_limits<float>::epsilon()).to(at::kDouble);
   auto zero_points = at::zeros({w.size(0)}, at::TensorOptions().dtype(at::kLong));
   return at::quantize_per_channel(w, scales, zero_points, 0, at::kQInt8);
 }

@@ -12,7 +12,8 @@ QParams QParamsFor(double lo, double hi) {
   lo = std::min(lo, 0.0);
   hi = std::max(hi, 0.0);
   QParams q;
-  q.scale = std::max((hi - lo) / 255.0, static_cast<double>(std::numeric_limits<float>::epsilon()));
+  // An fp32 value, so that the file's F32 [scale, zero_point] reproduces it exactly.
+  q.scale = static_cast<float>(std::max((hi - lo) / 255.0, static_cast<double>(std::numeric_limits<float>::epsilon())));
   q.zero_point = std::clamp<int64_t>(std::llround(-lo / q.scale), 0, 255);
   return q;
 }
