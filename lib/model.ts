@@ -225,6 +225,14 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   return out;
 }
 
+/** The int8 engine quantize packs for: the native side's preference, onednn, x86, fbgemm, qnnpack. */
+function quantizedEngine(): string | undefined {
+  const have = native()
+    .info()
+    .quantizedEngines.map((e) => e.toLowerCase());
+  return ['onednn', 'x86', 'fbgemm', 'qnnpack'].find((e) => have.includes(e));
+}
+
 /**
  * Input sizes a model takes: below 32 ResNet's five stride-2 stages leave nothing; above 1024 a batch
  * needs gigabytes.
@@ -419,7 +427,8 @@ export class Model {
     let batches: CalibrationBatch[] | undefined;
     if (mode === 'static') {
       const source = options.calibration;
-      if (!source) throw new RangeError('quantize: static int8 needs calibration images (a folder, Dataset or batches)');
+      if (!source)
+        throw new RangeError('quantize: static int8 needs calibration images (a folder, Dataset or batches)');
       if (Array.isArray(source)) {
         batches = source;
         info.calibrationImages = source.reduce((n, b) => n + b.shape[0], 0);
@@ -437,7 +446,7 @@ export class Model {
       }
       info.observer = options.observer ?? 'histogram';
     }
-    if (mode !== 'folded') info.engine = native().info().quantizedEngines.find((e) => e !== 'none');
+    if (mode !== 'folded') info.engine = quantizedEngine();
     const engine = await this.engine.quantize({ mode, observer: options.observer, calibration: batches });
     const model = new Model(
       engine,

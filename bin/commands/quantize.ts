@@ -55,7 +55,8 @@ const cmd: CommandModule<object, Args> = {
       })
       .option('out', { type: 'string', demandOption: true, describe: 'Output file (.safetensors)' })
       .check((a) => {
-        if (a.mode === 'static' && !a.calibrate) throw new Error('--mode static needs --calibrate DIR (real face images)');
+        if (a.mode === 'static' && !a.calibrate)
+          throw new Error('--mode static needs --calibrate DIR (real face images)');
         if (!Number.isInteger(a.images) || a.images < 1) throw new Error('--images must be a positive integer');
         return true;
       })
@@ -64,7 +65,8 @@ const cmd: CommandModule<object, Args> = {
     checkOutputFile(argv.out, '--out', 'model-int8.safetensors');
     const { model } = await loadForEval(argv.weights, { device: 'cpu' });
     try {
-      if (model.quantization) throw new Error(`${argv.weights}: already ${model.quantization.mode}: quantize the fp32 model`);
+      if (model.quantization)
+        throw new Error(`${argv.weights}: already ${model.quantization.mode}: quantize the fp32 model`);
       const issues = new Issues({ strict: argv.strict });
       const set = argv.calibrate
         ? await calibrationBatches(argv.calibrate, {

@@ -95,7 +95,10 @@ async function inferenceModel(o: StepBenchOptions, shape: number[]): Promise<Mod
   if (o.mode === 'train' || base.config.inference || (!o.int8 && o.amp !== 'bf16')) return base;
   try {
     const calibration = Array.from({ length: o.int8 === 'static' ? 8 : 0 }, (_, i) => ({
-      data: gaussianArray(shape.reduce((a, b) => a * b, 1), 100 + i),
+      data: gaussianArray(
+        shape.reduce((a, b) => a * b, 1),
+        100 + i,
+      ),
       shape,
     }));
     return await base.quantize({ mode: o.int8 ?? 'folded', calibration });

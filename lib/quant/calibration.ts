@@ -85,7 +85,10 @@ export async function calibrationBatches(source: string | Dataset, o: Calibratio
     try {
       // A copy: the loader takes its buffer back.
       const bytes = batch.n * batch.size * batch.size * 3;
-      batches.push({ data: Uint8Array.from(batch.data.subarray(0, bytes)), shape: [batch.n, batch.size, batch.size, 3] });
+      batches.push({
+        data: Uint8Array.from(batch.data.subarray(0, bytes)),
+        shape: [batch.n, batch.size, batch.size, 3],
+      });
       images += batch.n;
     } finally {
       loader.release(batch);

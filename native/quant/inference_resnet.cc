@@ -115,11 +115,15 @@ ResNetOutput InferenceResNet::Run(const at::Tensor& input, bool observe) {
   }
   x = at::max_pool2d(conv1_.Forward(x, observe), {3, 3}, {2, 2}, {1, 1}, {1, 1});
   for (auto& block : blocks_) x = block.Forward(x, observe);
-  // Pooled before dequantizing: this LibTorch's dequantize of a whole map is slow (scalar code).
-  x = at::adaptive_avg_pool2d(x, {1, 1});
-  if (x.is_quantized()) x = x.dequantize();
   ResNetOutput out;
-  out.features = at::flatten(x, 1);
+  if (x.is_quantized()) {
+    // Pooled from the integers, exactly, then scaled: quint8 pooling would round the feature to the
+    // map's step, and this LibTorch's dequantize of a whole map is slow (scalar code).
+    const double scale = x.q_scale(), zero_point = static_cast<double>(x.q_zero_point());
+    out.features = x.int_repr().to(at::kFloat).mean({2, 3}).sub_(zero_point).mul_(scale);
+  } else {
+    out.features = at::flatten(at::adaptive_avg_pool2d(x, {1, 1}), 1);
+  }
   auto head = out.features;
   if (embedding_) head = out.embedding = embedding_->Forward(head);
   if (cosine_) {

@@ -37,7 +37,12 @@ afterAll(() => fp32.dispose());
 
 test('static int8, calibrated on 64 ORL faces, follows fp32 on CFP faces; its file is a quarter of fp32 and reloads identically', async () => {
   const q = await fp32.quantize({ mode: 'static', calibration: orl, images: 64, crop: 'none' });
-  expect(q.quantization).toMatchObject({ mode: 'static', observer: 'histogram', calibrationImages: 64, calibrationSkipped: 0 });
+  expect(q.quantization).toMatchObject({
+    mode: 'static',
+    observer: 'histogram',
+    calibrationImages: 64,
+    calibrationSkipped: 0,
+  });
   expect(q.config.inference).toBe('static');
   const a = await agreement(fp32, q, faces);
   expect(a.images).toBe(24);
@@ -144,7 +149,10 @@ describe('bad input', () => {
   test('calibration images that do not decode are counted and skipped; none usable is an error', async () => {
     const mixed = tmpDir('quant-mixed');
     for (const k of [1, 2, 3]) fs.copyFileSync(path.join(orl, 's1', `${k}.png`), path.join(mixed, `${k}.png`));
-    fs.writeFileSync(path.join(mixed, '4.png'), Buffer.concat([fs.readFileSync(path.join(orl, 's1', '4.png')).subarray(0, 200)]));
+    fs.writeFileSync(
+      path.join(mixed, '4.png'),
+      Buffer.concat([fs.readFileSync(path.join(orl, 's1', '4.png')).subarray(0, 200)]),
+    );
     fs.writeFileSync(path.join(mixed, 'notes.txt'), 'not an image');
     const warnings: string[] = [];
     const issues = new Issues({ warn: (m) => warnings.push(m) });
@@ -177,7 +185,11 @@ describe('bad input', () => {
   }
 
   test.each([
-    ['layer2.1.conv2.weight_scale', -1, /layer2\.1\.conv2\.weight_scale' holds a scale that is not finite and positive/],
+    [
+      'layer2.1.conv2.weight_scale',
+      -1,
+      /layer2\.1\.conv2\.weight_scale' holds a scale that is not finite and positive/,
+    ],
     ['layer2.1.conv2.weight_scale', NaN, /layer2\.1\.conv2\.weight_scale' holds a scale/],
     ['layer3.0.output', 0, /layer3\.0\.output' is not a valid quint8 scale and zero point/],
     ['input', Infinity, /'input' is not a valid quint8 scale/],
