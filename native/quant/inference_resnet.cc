@@ -144,7 +144,8 @@ void InferenceResNet::Quantize(Precision precision, ActivationRange::Method meth
   }
   SelectEngine();
   if (activations) {
-    input_.Choose(method);
+    // The input is 8-bit pixels already: its whole range fits quint8 without loss, none to clip.
+    input_.Choose(ActivationRange::Method::kMinMax);
     conv1_.Quantize(method);
   }
   for (auto& block : blocks_) block.Quantize(activations, method);

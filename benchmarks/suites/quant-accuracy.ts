@@ -1,0 +1,106 @@
+/**
+ * What static int8 costs in accuracy on real faces (opt-in: it trains a model first, ~6 minutes on
+ * 2 cores, unless --weights names one): ResNet-50 trained on ORL (8 images per person, 2 held out,
+ * 112x112, the train-orl recipe, 30 epochs), quantized with 64 calibration images, then
+ * - held-out top-1 on ORL, fp32 against int8 (target: within 1 point);
+ * - the cosine of int8 to fp32 embeddings on 100 CFP frontal faces (target >= 0.98), calibrated
+ *   on ORL and, separately, on CFP images (the deployment's own kind of picture);
+ * - CFP frontal-frontal verification accuracy, fp32 against int8 (target: within 1 point).
+ *
+ *   npm run bench -- --only quant-accuracy [--weights W]
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { spawnSync } from 'child_process';
+import { Row, Suite, repoRoot } from '../harness';
+import { Model } from '../../lib/model';
+import { ImageListDataset } from '../../lib/eval/image-list';
+import { agreement } from '../../lib/quant/agreement';
+import { calibrationBatches } from '../../lib/quant/calibration';
+
+const data = path.resolve(repoRoot, '..', 'shared', 'data');
+
+/** Our CLI, its output files read afterwards (eval and quantize print reports, not one JSON line). */
+function cli(args: string[]): void {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- eval's report JSON
+function evalMetrics(weights: string, args: string[], dir: string): Record<string, any> {
+  const out = path.join(dir, `eval-${path.basename(weights)}-${path.basename(args[1])}.json`);
+  cli(['eval', '--weights', weights, ...args, '--crop', 'none', '--json', out]);
+  return JSON.parse(fs.readFileSync(out, 'utf8')).metrics;
+}
+
+const suite: Suite = {
+  name: 'quant-accuracy',
+  describe: 'static int8 accuracy: ORL-trained ResNet-50, held-out top-1, CFP cosine and FF verification',
+  optIn: true,
+  flags: { weights: 'an ORL-trained fp32 model (112x112, holdout 2, seed 0) instead of training one' },
+  async run({ arg, smoke, log }) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-quant-'));
+    try {
+      let weights = arg('weights');
+      if (!weights) {
+        const run = path.join(dir, 'run');
+        log('quant-accuracy: training ResNet-50 on ORL');
+        // prettier-ignore
+        cli(['train', '--data', path.join(data, 'orl'), '--out', run, '--arch', 'resnet50', '--epochs', smoke ? '1' : '30',
+          '--batch-size', '16', '--lr', '0.01', '--schedule', 'cosine', '--warmup-epochs', '2', '--holdout-per-class', '2',
+          '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', '0', '--json', path.join(dir, 'train.json')]);
+        weights = path.join(run, 'model.safetensors');
+      }
+      const int8 = { orl: path.join(dir, 'int8-orl.safetensors'), cfp: path.join(dir, 'int8-cfp.safetensors') };
+      const calib = { orl: path.join(data, 'orl'), cfp: path.join(data, 'cfp', 'Data', 'Images') };
+      for (const k of ['orl', 'cfp'] as const)
+        // prettier-ignore
+        cli(['quantize', '--weights', weights, '--calibrate', calib[k], '--images', '64', '--crop', 'none',
+          '--out', int8[k], '--json', path.join(dir, `quantize-${k}.json`)]);
+
+      const classify = ['--data', path.join(data, 'orl'), '--protocol', 'classify', '--holdout', '2', '--seed', '0'];
+      const [t32, t8] = [evalMetrics(weights, classify, dir), evalMetrics(int8.orl, classify, dir)];
+      const cfp = ['--data', path.join(data, 'cfp'), '--protocol', 'cfp'];
+      const [c32, c8] = [evalMetrics(weights, cfp, dir), evalMetrics(int8.orl, cfp, dir)];
+
+      const frontal = Array.from({ length: 100 }, (_, i) =>
+        path.join(data, 'cfp', 'Data', 'Images', String(i + 1).padStart(3, '0'), 'frontal', '01.jpg'),
+      );
+      const faces = await calibrationBatches(new ImageListDataset(frontal, 'CFP frontal'), {
+        size: 112,
+        images: 100,
+        crop: 'none',
+      });
+      const fp32 = await Model.fromFile(weights);
+      const cos: Record<string, number> = {};
+      for (const k of ['orl', 'cfp'] as const) {
+        const q = await Model.fromFile(int8[k]);
+        cos[k] = (await agreement(fp32, q, faces.batches)).meanCosine;
+        q.dispose();
+      }
+      fp32.dispose();
+      const row = (config: string, ours: number, base: number, extra: Partial<Row>): Row => ({
+        suite: 'quant-accuracy',
+        config,
+        unit: '',
+        ours,
+        pytorch: base,
+        baseline: 'our fp32',
+        ratio: ours / base,
+        rounds: 1,
+        ...extra,
+      });
+      return [
+        row('ORL held-out top-1, int8 (ORL-calibrated) vs fp32 (target: within 1 point)', t8.top1, t32.top1, {}),
+        row('CFP FF verification accuracy, int8 vs fp32 (target: within 1 point)', c8.FF.accuracy, c32.FF.accuracy, {}),
+        row('cosine to fp32 on 100 CFP faces, ORL-calibrated (target >= 0.98)', cos.orl, 1, { target: 0.98 }),
+        row('cosine to fp32 on 100 CFP faces, CFP-calibrated (target >= 0.98)', cos.cfp, 1, { target: 0.98 }),
+      ];
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default suite;
