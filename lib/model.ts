@@ -27,8 +27,16 @@ import type { Issues } from './data/issues';
 export type Arch = 'resnet50' | 'senet50';
 export type Amp = 'off' | 'bf16' | 'fp16';
 
+/**
+ * torchvision: ResNet v1.5 (stride on the 3×3 conv), what this package trains. caffe: ResNet v1
+ * (stride on the first 1×1 conv, max-pool unpadded with ceil_mode), the VGGFace2 authors' models:
+ * their published weights load with it (`vgg2-torch convert`, docs/published-weights.md).
+ */
+export type Variant = 'torchvision' | 'caffe';
+
 export interface ModelOptions {
   arch?: Arch;
+  variant?: Variant;
   /** Classifier size; default 8631 (VGGFace2's training identities). */
   numClasses?: number;
   /** Optional low-dimensional embedding (Linear 2048 -> D + BatchNorm) before the classifier. */
@@ -93,6 +101,7 @@ export interface QuantizeOptions {
 
 export interface ModelDescription {
   arch: Arch;
+  variant?: Variant;
   numClasses: number;
   embeddingDim: number;
   normalization: Normalization;
@@ -201,6 +210,11 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   const out: Partial<ModelDescription> = {};
   if (metadata.arch === 'resnet50' || metadata.arch === 'senet50') out.arch = metadata.arch;
   else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc')) ? 'senet50' : 'resnet50';
+  if (metadata.variant !== undefined) {
+    if (metadata.variant !== 'torchvision' && metadata.variant !== 'caffe')
+      throw new Error(`${file}: metadata 'variant' is '${metadata.variant}', not torchvision or caffe`);
+    out.variant = metadata.variant;
+  }
   if (metadata.inference !== undefined) {
     if (!['folded', 'dynamic', 'static'].includes(metadata.inference))
       throw new Error(`${file}: metadata 'inference' is '${metadata.inference}', not folded, dynamic or static`);
@@ -285,6 +299,7 @@ export class Model {
     const device = options.inference && (options.device ?? 'auto') === 'auto' ? 'cpu' : options.device;
     const engine = await native().createEngine({
       arch: options.arch,
+      ...(options.variant && options.variant !== 'torchvision' ? { variant: options.variant } : {}),
       numClasses: options.numClasses ?? options.classNames?.length,
       embeddingDim: options.embeddingDim,
       device,
@@ -356,6 +371,15 @@ export class Model {
 
   /** Loads safetensors or a PyTorch state_dict; strict (default): names and shapes must all match. */
   async load(file: string, options: { strict?: boolean } = {}): Promise<LoadOutput> {
+    // An inference file and a trainable model (or the reverse) share no tensor names: say so plainly.
+    const theirs = safetensorsInspection(file)?.metadata.inference;
+    const ours = this.engine.config.inference;
+    if (theirs !== ours && (theirs || ours))
+      throw new Error(
+        theirs
+          ? `${file}: a ${theirs} inference model (made by quantize): it runs (Model.fromFile) but cannot be loaded into a trainable model; train from the fp32 weights`
+          : `${file}: fp32 weights, not a ${ours} inference model: load them with Model.fromFile, then quantize()`,
+      );
     const out = await this.engine.load(file, options);
     if (out.metadata.class_names) this.classNames = metaJson<string[]>(file, out.metadata, 'class_names');
     if (out.metadata.input_size)
@@ -401,6 +425,7 @@ export class Model {
     const c = this.engine.config;
     return {
       arch: c.arch,
+      ...(c.variant && c.variant !== 'torchvision' ? { variant: c.variant } : {}),
       numClasses: c.numClasses,
       embeddingDim: c.embeddingDim,
       normalization: this.normalization,
@@ -450,7 +475,13 @@ export class Model {
     const engine = await this.engine.quantize({ mode, observer: options.observer, calibration: batches });
     const model = new Model(
       engine,
-      { inputSize: this.inputSize, classNames: this.classNames, inference: mode, quantization: info },
+      {
+        inputSize: this.inputSize,
+        classNames: this.classNames,
+        inference: mode,
+        quantization: info,
+        variant: this.engine.config.variant,
+      },
       this.normalization,
     );
     registry.register(model, engine, model);

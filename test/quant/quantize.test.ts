@@ -197,6 +197,17 @@ describe('bad input', () => {
     await expect(Model.fromFile(withFirstFloat(tensor, value))).rejects.toThrow(message);
   });
 
+  test('an int8 file loaded into a trainable model (train --init), or fp32 weights into an int8 one: said plainly', async () => {
+    const trainable = await Model.create({ arch: 'resnet50', numClasses: 40, inputSize: SIZE });
+    await expect(trainable.load(int8File)).rejects.toThrow(/a static inference model \(made by quantize\)/);
+    trainable.dispose();
+    const q = await Model.fromFile(int8File);
+    const f32 = path.join(dir, 'plain.safetensors');
+    await fp32.save(f32);
+    await expect(q.load(f32)).rejects.toThrow(/fp32 weights, not a static inference model/);
+    q.dispose();
+  });
+
   test('a missing tensor and a file that is not a model are named', async () => {
     const { header, data } = splitSafetensors(int8File);
     header['layer4.2.conv3.bias_'] = header['layer4.2.conv3.bias'];
