@@ -9,6 +9,7 @@ interface YargsInternals {
 }
 import bench from './commands/bench';
 import checkData from './commands/check-data';
+import convert from './commands/convert';
 import demoData from './commands/demo-data';
 import detect from './commands/detect';
 import embed from './commands/embed';
@@ -35,6 +36,7 @@ const commands: CommandModule<any, any>[] = [
   verify,
   train,
   quantize,
+  convert,
   bench,
   enroll,
   search,

@@ -84,7 +84,10 @@ export interface QuantizationInfo {
 }
 
 export interface QuantizeOptions {
-  /** dynamic: the Linear layers int8; static: the whole network int8 (needs calibration); folded: BatchNorm folded, fp32. */
+  /**
+   * dynamic: the Linear layers int8; static: the whole network int8 (needs calibration); folded:
+   * BatchNorm folded, fp32.
+   */
   mode: InferencePrecision;
   /**
    * static: real face images the model will see — a folder (one sub-folder per person, or flat),

@@ -46,6 +46,8 @@ export interface NativeCudaDevice {
 
 export interface EngineConfig {
   arch: 'resnet50' | 'senet50';
+  /** torchvision (v1.5) or caffe (v1, the VGGFace2 authors' models). */
+  variant: 'torchvision' | 'caffe';
   numClasses: number;
   embeddingDim: number;
   device: string;

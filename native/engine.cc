@@ -135,6 +135,7 @@ Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
   out.Set("arch", c.model.arch);
   out.Set("numClasses", static_cast<double>(c.model.num_classes));
   out.Set("embeddingDim", static_cast<double>(c.model.embedding_dim));
+  out.Set("variant", c.model.variant);
   out.Set("device", c.device.str());
   out.Set("amp", c.amp);
   out.Set("channelsLast", c.channels_last);

@@ -33,6 +33,7 @@ SessionConfig ParseSessionConfig(const Napi::Value& value) {
   c.model.arch = o.Choice("arch", {"resnet50", "senet50"}, "resnet50");
   c.model.num_classes = o.Int("numClasses", 1, 10000000, 8631);
   c.model.embedding_dim = o.Int("embeddingDim", 0, 65536, 0);
+  c.model.variant = o.Choice("variant", {"torchvision", "caffe"}, "torchvision");
   try {
     c.device = ParseDevice(o.String("device", "cpu"));
   } catch (const std::exception& e) {

@@ -8,11 +8,11 @@ torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) 
 }
 }  // namespace
 
-BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se) {
+BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1) {
   const int64_t out = planes * kExpansion;
-  conv1 = register_module("conv1", Conv(inplanes, planes, 1, 1));
+  conv1 = register_module("conv1", Conv(inplanes, planes, 1, stride_on_1x1 ? stride : 1));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
-  conv2 = register_module("conv2", Conv(planes, planes, 3, stride));
+  conv2 = register_module("conv2", Conv(planes, planes, 3, stride_on_1x1 ? 1 : stride));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
   conv3 = register_module("conv3", Conv(planes, out, 1, 1));
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(out));

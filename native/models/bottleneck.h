@@ -1,5 +1,5 @@
-// torchvision's Bottleneck (ResNet v1.5: the stride sits on the 3x3 conv), optionally with an SE
-// layer after bn3 and before the residual add (SE-ResNet).
+// torchvision's Bottleneck (ResNet v1.5: the stride sits on the 3x3 conv; v1, the Caffe models':
+// on the first 1x1), optionally with an SE layer after bn3 and before the residual add (SE-ResNet).
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -13,7 +13,7 @@ namespace vgg2 {
 class BottleneckImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 4;
-  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se);
+  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1 = false);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:

@@ -19,7 +19,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
     torch::nn::Sequential layer;
     for (int64_t b = 0; b < kResNet50Blocks[i]; ++b) {
       const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
-      layer->push_back(Bottleneck(inplanes_, kResNet50Planes[i], stride, with_se));
+      layer->push_back(Bottleneck(inplanes_, kResNet50Planes[i], stride, with_se, options.v1()));
       inplanes_ = kResNet50Planes[i] * BottleneckImpl::kExpansion;
     }
     *layers[i] = register_module("layer" + std::to_string(i + 1), layer);
@@ -53,7 +53,7 @@ void ResNetImpl::InitWeights() {
 
 ResNetOutput ResNetImpl::forward(const torch::Tensor& input) {
   auto x = bn1(conv1(input)).relu_();
-  x = torch::max_pool2d(x, 3, 2, 1);
+  x = options_.v1() ? torch::max_pool2d(x, 3, 2, 0, 1, /*ceil_mode=*/true) : torch::max_pool2d(x, 3, 2, 1);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
   ResNetOutput out;
   out.features = torch::flatten(torch::adaptive_avg_pool2d(x, {1, 1}), 1);
@@ -66,6 +66,9 @@ ResNetOutput ResNetImpl::forward(const torch::Tensor& input) {
 ResNet BuildResNet(const ResNetOptions& options) {
   if (options.arch != "resnet50" && options.arch != "senet50") {
     throw std::invalid_argument("unknown arch '" + options.arch + "' (expected 'resnet50' or 'senet50')");
+  }
+  if (options.variant != "torchvision" && options.variant != "caffe") {
+    throw std::invalid_argument("unknown variant '" + options.variant + "' (expected 'torchvision' or 'caffe')");
   }
   if (options.num_classes < 1) throw std::invalid_argument("numClasses must be at least 1");
   if (options.embedding_dim < 0) throw std::invalid_argument("embeddingDim must be 0 (none) or positive");

@@ -19,6 +19,11 @@ inline constexpr std::array<int64_t, 4> kResNet50Planes{64, 128, 256, 512};
 
 struct ResNetOptions {
   std::string arch = "resnet50";  // resnet50 | senet50
+  // torchvision: ResNet v1.5 (stride on the 3x3 conv, max-pool padded). caffe: the VGGFace2
+  // authors' v1 (stride on the first 1x1 conv, max-pool unpadded with ceil_mode), which their
+  // published weights (vgg2-torch convert) need.
+  std::string variant = "torchvision";
+  bool v1() const { return variant == "caffe"; }
   int64_t num_classes = 8631;
   int64_t embedding_dim = 0;  // 0: none
 };

@@ -20,8 +20,8 @@ void ActivationQuant::Load(const std::string& name, TensorReader& in) {
   const double scale = t[0].item<double>(), zero_point = t[1].item<double>();
   if (!std::isfinite(scale) || scale <= 0 || !(zero_point >= 0 && zero_point <= 255) ||
       zero_point != std::floor(zero_point)) {
-    throw std::runtime_error("tensor '" + name + "' is not a valid quint8 scale and zero point (" + std::to_string(scale) +
-                             ", " + std::to_string(zero_point) + "): the file is corrupt");
+    throw std::runtime_error("tensor '" + name + "' is not a valid quint8 scale and zero point (" +
+                             std::to_string(scale) + ", " + std::to_string(zero_point) + "): the file is corrupt");
   }
   params_ = {scale, static_cast<int64_t>(zero_point)};
 }

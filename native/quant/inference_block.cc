@@ -49,8 +49,8 @@ void InferenceBlock::Load(const std::string& name, TensorReader& in, const Block
                           bool activations_int8) {
   const bool q = activations_int8;
   const int64_t out = s.planes * 4;
-  conv1_.Load(name + ".conv1", in, s.inplanes, s.planes, 1, 1, true, q);
-  conv2_.Load(name + ".conv2", in, s.planes, s.planes, 3, s.stride, true, q);
+  conv1_.Load(name + ".conv1", in, s.inplanes, s.planes, 1, s.stride1(), true, q);
+  conv2_.Load(name + ".conv2", in, s.planes, s.planes, 3, s.stride2(), true, q);
   conv3_.Load(name + ".conv3", in, s.planes, out, 1, 1, false, q);
   if (s.downsample()) {
     downsample_.emplace();

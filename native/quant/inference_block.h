@@ -13,6 +13,9 @@ namespace vgg2::quant {
 struct BlockShape {
   int64_t inplanes, planes, stride;
   bool se;
+  bool stride_on_1x1;  // ResNet v1 (the Caffe models)
+  int64_t stride1() const { return stride_on_1x1 ? stride : 1; }
+  int64_t stride2() const { return stride_on_1x1 ? 1 : stride; }
   bool downsample() const { return stride != 1 || inplanes != planes * 4; }
 };
 

@@ -37,7 +37,7 @@ std::vector<std::pair<std::string, BlockShape>> InferenceResNet::Blocks() const 
     for (int64_t b = 0; b < kResNet50Blocks[i]; ++b) {
       const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
       out.emplace_back("layer" + std::to_string(i + 1) + "." + std::to_string(b),
-                       BlockShape{inplanes, kResNet50Planes[i], stride, options_.arch == "senet50"});
+                       BlockShape{inplanes, kResNet50Planes[i], stride, options_.arch == "senet50", options_.v1()});
       inplanes = kResNet50Planes[i] * BottleneckImpl::kExpansion;
     }
   }
@@ -65,8 +65,8 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Fold(const ResNetOptions& opti
     if (s.downsample()) downsample = conv(name + ".downsample.0", name + ".downsample.1", s.stride, false);
     std::optional<InferenceSE> se;
     if (s.se) se = InferenceSE(linear(name + ".se.fc.0"), linear(name + ".se.fc.2"));
-    net->blocks_.emplace_back(conv(name + ".conv1", name + ".bn1", 1, true),
-                              conv(name + ".conv2", name + ".bn2", s.stride, true),
+    net->blocks_.emplace_back(conv(name + ".conv1", name + ".bn1", s.stride1(), true),
+                              conv(name + ".conv2", name + ".bn2", s.stride2(), true),
                               conv(name + ".conv3", name + ".bn3", 1, false), std::move(downsample), std::move(se));
   }
   if (options.embedding_dim > 0) net->embedding_ = linear("embedding.0", bn("embedding.1"));
@@ -113,7 +113,10 @@ ResNetOutput InferenceResNet::Run(const at::Tensor& input, bool observe) {
     input_.Observe(x);
     ++calibration_batches_;
   }
-  x = at::max_pool2d(conv1_.Forward(x, observe), {3, 3}, {2, 2}, {1, 1}, {1, 1});
+  // Two-element lists throughout: the quantized max-pool reads a second element of each.
+  x = conv1_.Forward(x, observe);
+  x = options_.v1() ? at::max_pool2d(x, {3, 3}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true)
+                    : at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}, {1, 1});
   for (auto& block : blocks_) x = block.Forward(x, observe);
   ResNetOutput out;
   if (x.is_quantized()) {

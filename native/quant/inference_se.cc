@@ -33,8 +33,8 @@ void InferenceSE::Save(const std::string& name, TensorList& out) const {
   if (quantized_output_) output_.Save(name + ".output", out);
 }
 
-void InferenceSE::Load(const std::string& name, TensorReader& in, int64_t channels, int64_t reduced,
-                       bool weights_int8, bool activations_int8) {
+void InferenceSE::Load(const std::string& name, TensorReader& in, int64_t channels, int64_t reduced, bool weights_int8,
+                       bool activations_int8) {
   fc1_.Load(name + ".fc1", in, channels, reduced, weights_int8);
   fc2_.Load(name + ".fc2", in, reduced, channels, weights_int8);
   quantized_output_ = activations_int8;

@@ -32,6 +32,11 @@ enum Op : uint8_t {
   BINPERSID = 'Q',
   REDUCE = 'R',
   BINUNICODE = 'X',
+  BINBYTES = 'B',
+  SHORT_BINBYTES = 'C',
+  BINSTRING = 'T',
+  SHORT_BINSTRING = 'U',
+  BINBYTES8 = 0x8e,
   APPEND = 'a',
   BUILD = 'b',
   GLOBAL = 'c',
@@ -196,7 +201,16 @@ class Unpickler {
           break;
         }
         case SHORT_BINUNICODE:
+        case SHORT_BINSTRING:  // Python 2 str: bytes (numpy's raw data in Python 2 pickles)
+        case SHORT_BINBYTES:
           PushStr(Uint(1));
+          break;
+        case BINSTRING:
+        case BINBYTES:
+          PushStr(Uint(4));
+          break;
+        case BINBYTES8:
+          PushStr(Uint(8));
           break;
         case BINUNICODE:
           PushStr(Uint(4));
@@ -300,6 +314,11 @@ class Unpickler {
         case BUILD: {
           Id state = Pop();
           const Object& target = Obj(Top());
+          if (hooks_.build && !(target.kind == Kind::Dict && target.ordered)) {
+            Object built = hooks_.build(out_, Top(), state);
+            out_.objects_[Top()] = std::move(built);  // in place: memo references see the result
+            break;
+          }
           // OrderedDict state is its instance __dict__ (state_dict._metadata): ignored.
           if (target.kind != Kind::Dict || !target.ordered || Obj(state).kind != Kind::Dict)
             Fail("BUILD is only supported for an OrderedDict with a dict state");
@@ -404,7 +423,7 @@ class Unpickler {
   // By value: callers pass strings from objects_, which New() may reallocate.
   void PushGlobal(std::string module, std::string name) {
     std::string qualified = module + "." + name;
-    if (!IsAllowedGlobal(module, name))
+    if (!(hooks_.allow ? hooks_.allow(module, name) : IsAllowedGlobal(module, name)))
       Fail("refuses global '" + Printable(qualified) + "' (only state_dict tensor types are allowed)");
     Id id = New(Kind::Global);
     out_.objects_[id].s = std::move(qualified);
@@ -471,7 +490,7 @@ class Unpickler {
       Push(d);
       return;
     }
-    if (name.compare(0, 13, "torch._utils.") != 0) Fail("cannot call '" + Printable(name) + "'");
+    if (!hooks_.allow && name.compare(0, 13, "torch._utils.") != 0) Fail("cannot call '" + Printable(name) + "'");
     if (!hooks_.call) Fail("'" + Printable(name) + "' is not supported here");
     Push(Add(hooks_.call(name, out_, args)));
   }

@@ -1,7 +1,8 @@
 #pragma once
 // Restricted unpickler for the data.pkl that torch.save writes (pickle protocol
-// 2..5). It builds plain data only; callables are limited to a fixed allow-list
-// and nothing is ever executed.
+// 2..5), and, with its own hooks, a pickled dict of numpy arrays (numpy_pickle.h).
+// It builds plain data only; callables are limited to an allow-list and nothing
+// is ever executed.
 #include <ATen/ATen.h>
 
 #include <cstddef>
@@ -42,11 +43,15 @@ class Unpickled {
 };
 
 struct Hooks {
+  // Which globals may appear (GLOBAL / STACK_GLOBAL); unset: IsAllowedGlobal (a torch state_dict's).
+  std::function<bool(const std::string& module, const std::string& name)> allow;
   // BINPERSID: maps a persistent id object to a new object (e.g. a Storage).
   std::function<Object(const Unpickled& objects, Id pid)> persistent_load;
   // REDUCE of an allowed global other than collections.OrderedDict, e.g.
   // "torch._utils._rebuild_tensor_v2"; args is a Tuple.
   std::function<Object(const std::string& global, const Unpickled& objects, Id args)> call;
+  // BUILD (__setstate__) of an object a `call` made: returns what the object becomes.
+  std::function<Object(const Unpickled& objects, Id target, Id state)> build;
 };
 
 // Globals the unpickler accepts (GLOBAL / STACK_GLOBAL); any other is refused.

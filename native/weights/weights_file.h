@@ -1,5 +1,5 @@
-// Reads any weights file we accept, by its magic bytes: safetensors, or a PyTorch zip
-// (torch.save of a state_dict).
+// Reads any weights file we accept, by its magic bytes: safetensors, a PyTorch zip (torch.save of
+// a state_dict), or a pickled dict of numpy arrays (VGGFace2-pytorch's .pkl).
 #pragma once
 #include <string>
 

@@ -10,6 +10,7 @@ void SaveWorker::Run() {
   metadata_["arch"] = model.arch;
   metadata_["num_classes"] = std::to_string(model.num_classes);
   metadata_["embedding_dim"] = std::to_string(model.embedding_dim);
+  if (model.v1()) metadata_["variant"] = model.variant;
   const auto& inference = session_->config().inference;
   if (!inference.empty()) {
     if (checkpoint_)
