@@ -390,9 +390,16 @@ export class Model {
     return out;
   }
 
-  /** Saves parameters and buffers as safetensors (atomically), with the model's description. */
-  save(file: string, extra: Record<string, string> = {}): Promise<void> {
-    return this.engine.save(file, this.metadata(extra));
+  /**
+   * Saves parameters and buffers as safetensors (atomically), with the model's description; format
+   * 'pytorch': a state_dict in torch.save's format (torchvision names; no description).
+   */
+  save(
+    file: string,
+    extra: Record<string, string> = {},
+    options: { format?: 'safetensors' | 'pytorch' } = {},
+  ): Promise<void> {
+    return this.engine.save(file, this.metadata(extra), options);
   }
 
   /**

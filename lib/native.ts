@@ -140,7 +140,12 @@ export interface NativeEngine {
   forward(x: InputData, shape: number[]): Promise<ForwardOutput>;
   trainStep(x: InputData, shape: number[], labels: Int32Array, options: StepOptions): Promise<StepOutput>;
   load(file: string, options?: { strict?: boolean }): Promise<LoadOutput>;
-  save(file: string, metadata?: Record<string, string>): Promise<void>;
+  /** format pytorch: a state_dict torch.load reads (no metadata). */
+  save(
+    file: string,
+    metadata?: Record<string, string>,
+    options?: { format?: 'safetensors' | 'pytorch' },
+  ): Promise<void>;
   /** Model state + SGD momentum buffers in one safetensors file, written atomically. */
   saveCheckpoint(file: string, metadata?: Record<string, string>): Promise<void>;
   /** Restores a checkpoint written by saveCheckpoint; resolves with its metadata. */

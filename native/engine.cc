@@ -84,13 +84,17 @@ Napi::Value Engine::Save(const Napi::CallbackInfo& info) { return QueueSave(info
 
 Napi::Value Engine::SaveCheckpoint(const Napi::CallbackInfo& info) { return QueueSave(info, "saveCheckpoint", true); }
 
+// save(path, metadata, { format: 'safetensors' | 'pytorch' }); saveCheckpoint(path, metadata).
 Napi::Value Engine::QueueSave(const Napi::CallbackInfo& info, const char* method, bool checkpoint) {
   return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
     auto session = Live(info.Env());
     if (!info[0].IsString()) ThrowType(info.Env(), std::string(method) + "(path): path must be a string");
     auto metadata = ToMetadata(info[1]);
-    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata),
-                           checkpoint))
+    auto kind = checkpoint ? SaveKind::kCheckpoint : SaveKind::kWeights;
+    if (!checkpoint && OptionReader(info[2]).Choice("format", {"safetensors", "pytorch"}, "safetensors") == "pytorch") {
+      kind = SaveKind::kPytorch;
+    }
+    return (new SaveWorker(info.Env(), session, info[0].As<Napi::String>().Utf8Value(), std::move(metadata), kind))
         ->Start();
   });
 }

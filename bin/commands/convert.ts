@@ -18,7 +18,8 @@ interface Args extends JsonArgs {
 
 const cmd: CommandModule<object, Args> = {
   command: 'convert',
-  describe: "Convert weights (the paper's Caffe-converted .pth, VGGFace2-pytorch .pkl, a state_dict) to safetensors",
+  describe:
+    "Convert weights (the paper's Caffe-converted .pth, VGGFace2-pytorch .pkl, a state_dict) to safetensors or a state_dict",
   builder: (y) =>
     jsonOption(y)
       .option('in', {
@@ -26,13 +27,17 @@ const cmd: CommandModule<object, Args> = {
         demandOption: true,
         describe: 'Weights: a PyTorch state_dict (.pth), a pickled dict of numpy arrays (.pkl) or safetensors',
       })
-      .option('out', { type: 'string', demandOption: true, describe: 'Output (.safetensors)' })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Output: .safetensors (with the description), or .pth (a state_dict for torch.load)',
+      })
       .option('arch', {
         choices: ['resnet50', 'senet50'] as const,
         describe: 'Architecture (default: from the names: SE layers make it senet50)',
       })
       .check((a) => {
-        if (!a.out.endsWith('.safetensors')) throw new Error('--out must end in .safetensors');
+        if (!/\.(safetensors|pth|pt)$/.test(a.out)) throw new Error('--out must end in .safetensors, .pth or .pt');
         return true;
       })
       .strict(),
@@ -43,7 +48,10 @@ const cmd: CommandModule<object, Args> = {
     const model = await Model.create({ ...described, ...(argv.arch ? { arch: argv.arch } : {}), device: 'cpu' });
     try {
       const { metadata } = await model.load(argv.in);
-      await model.save(argv.out, metadata.layout ? { converted_from: metadata.layout } : {});
+      const pytorch = !argv.out.endsWith('.safetensors');
+      await model.save(argv.out, metadata.layout ? { converted_from: metadata.layout } : {}, {
+        format: pytorch ? 'pytorch' : 'safetensors',
+      });
       const d = model.describe();
       const result = {
         in: argv.in,
@@ -59,6 +67,10 @@ const cmd: CommandModule<object, Args> = {
       console.error(
         `${argv.out}: ${result.arch} (${result.variant}), ${result.numClasses} classes${d.embeddingDim ? `, ${d.embeddingDim}-d embedding` : ''}, from ${result.layout} names; input ${d.inputSize} px, mean ${d.normalization.mean.join(', ')}`,
       );
+      if (pytorch)
+        console.error(
+          `note: a PyTorch state_dict has no room for this description: load it with Model.fromFile(file, { variant: '${result.variant}', normalization: { mean: [${d.normalization.mean.join(', ')}], std: [${d.normalization.std.join(', ')}] }, inputSize: ${d.inputSize} })`,
+        );
       emitJson(argv, result);
     } finally {
       model.dispose();

@@ -71,7 +71,7 @@ Object Call(const std::string& global, const Unpickled& objs, Id args) {
 
 at::ScalarType DtypeOf(const std::string& code) {
   static const std::pair<const char*, at::ScalarType> kCodes[] = {
-      {"f4", at::kFloat}, {"f8", at::kDouble}, {"f2", at::kHalf}, {"i8", at::kLong},  {"i4", at::kInt},
+      {"f4", at::kFloat}, {"f8", at::kDouble}, {"f2", at::kHalf}, {"i8", at::kLong}, {"i4", at::kInt},
       {"i2", at::kShort}, {"i1", at::kChar},   {"u1", at::kByte}, {"b1", at::kBool}};
   for (const auto& [name, type] : kCodes)
     if (code == name) return type;
@@ -129,7 +129,9 @@ Object Build(const Unpickled& objs, Id target, Id state) {
 }
 }  // namespace
 
-bool LooksLikePickle(const unsigned char* head, size_t n) { return n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5; }
+bool LooksLikePickle(const unsigned char* head, size_t n) {
+  return n >= 2 && head[0] == 0x80 && head[1] >= 2 && head[1] <= 5;
+}
 
 TensorList ReadNumpyPickle(const std::string& path) {
   struct stat st;
@@ -152,13 +154,15 @@ TensorList ReadNumpyPickle(const std::string& path) {
   if (root.kind == Kind::Int) {
     Fail(path, "a legacy (non-zip) torch.save file; re-save it with torch.save(state_dict, f) from PyTorch >= 1.6");
   }
-  if (root.kind != Kind::Dict) Fail(path, std::string("a pickled ") + pickle::KindName(root.kind) + ", not a dict of arrays");
+  if (root.kind != Kind::Dict)
+    Fail(path, std::string("a pickled ") + pickle::KindName(root.kind) + ", not a dict of arrays");
   TensorList out;
   for (size_t i = 0; i + 1 < root.items.size(); i += 2) {
     const Object& key = objs[root.items[i]];
     const Object& value = objs[root.items[i + 1]];
     if (key.kind != Kind::Str) Fail(path, "a key that is not a name");
-    if (value.kind != Kind::Tensor) Fail(path, "'" + key.s + "' is a " + pickle::KindName(value.kind) + ", not an array");
+    if (value.kind != Kind::Tensor)
+      Fail(path, "'" + key.s + "' is a " + pickle::KindName(value.kind) + ", not an array");
     out.emplace_back(key.s, value.tensor);
   }
   return out;

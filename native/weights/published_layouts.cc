@@ -23,7 +23,8 @@ at::Tensor AsLinear(const std::string& name, const at::Tensor& w) {
 // conv{S}_{B}_<part>[_bn].<param> -> layer{S-1}.{B-1}.<ours>.<param>
 std::string CaffeName(const std::string& name) {
   static const std::regex kStem(R"(conv1_7x7_s2(_bn)?\.(\w+))");
-  static const std::regex kBlock(R"(conv(\d)_(\d+)_(1x1_reduce|3x3|1x1_increase|1x1_proj|1x1_down|1x1_up)(_bn)?\.(\w+))");
+  static const std::regex kBlock(
+      R"(conv(\d)_(\d+)_(1x1_reduce|3x3|1x1_increase|1x1_proj|1x1_down|1x1_up)(_bn)?\.(\w+))");
   static const std::regex kHead(R"((classifier|feat_extract)(_bn)?\.(\w+))");
   std::smatch m;
   if (std::regex_match(name, m, kStem)) return std::string(m[1].matched ? "bn1." : "conv1.") + m[2].str();
@@ -58,8 +59,7 @@ std::string PickleName(const std::string& name) {
 }
 
 bool IsLinear(const std::string& ours) {
-  return ours.find(".se.fc.") != std::string::npos || ours.rfind("fc.", 0) == 0 ||
-         ours.rfind("embedding.0.", 0) == 0;
+  return ours.find(".se.fc.") != std::string::npos || ours.rfind("fc.", 0) == 0 || ours.rfind("embedding.0.", 0) == 0;
 }
 
 }  // namespace

@@ -1,11 +1,8 @@
 #include "safetensors.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,6 +12,7 @@
 #include <stdexcept>
 
 #include "error_text.h"
+#include "weights/atomic_file.h"
 
 // The format is little-endian; tensors are copied byte for byte.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "big-endian hosts are not supported");
@@ -157,43 +155,15 @@ Entry ParseEntry(const std::string& path, const std::string& name, const Json& v
   return e;
 }
 
-// ---- writing helpers (POSIX) ----
-
-std::string ErrnoText() { return std::strerror(errno); }
-
-void WriteAll(int fd, const char* data, size_t size, const std::string& tmp) {
-  while (size > 0) {
-    size_t chunk = std::min<size_t>(size, size_t{1} << 30);
-    ssize_t n = ::write(fd, data, chunk);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("write to " + tmp + " failed: " + ErrnoText());
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-}
-
-std::string Dirname(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string Basename(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 }  // namespace
 
 WeightsFile ReadSafetensors(const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
+  if (::stat(path.c_str(), &st) != 0)
+    throw std::runtime_error(path + ": cannot open safetensors file: " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open safetensors file: " + ErrnoText());
+  if (!in) throw std::runtime_error(path + ": cannot open safetensors file: " + std::strerror(errno));
   const uint64_t file_size = static_cast<uint64_t>(st.st_size);
 
   if (file_size < 8) Bad(path, "file is " + std::to_string(file_size) + " bytes, too short");
@@ -327,36 +297,14 @@ void WriteSafetensors(const std::string& path, const TensorList& tensors, const 
   unsigned char prefix[8];
   for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(text.size() >> (8 * i));
 
-  static std::atomic<unsigned> counter{0};
-  const std::string dir = Dirname(path);
-  const std::string tmp =
-      dir + "/." + Basename(path) + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) fail("cannot create " + tmp + ": " + ErrnoText());
   try {
-    WriteAll(fd, reinterpret_cast<const char*>(prefix), 8, tmp);
-    WriteAll(fd, text.data(), text.size(), tmp);
-    for (const auto& t : data) WriteAll(fd, static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size(), tmp);
-    if (::fsync(fd) != 0) throw std::runtime_error("fsync of " + tmp + " failed: " + ErrnoText());
-    int rc = ::close(fd);
-    fd = -1;
-    if (rc != 0) throw std::runtime_error("close of " + tmp + " failed: " + ErrnoText());
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-      throw std::runtime_error("rename of " + tmp + " failed: " + ErrnoText());
-  } catch (const std::exception& e) {
-    if (fd >= 0) ::close(fd);
-    ::unlink(tmp.c_str());
+    WriteFileAtomically(path, [&](const Append& append) {
+      append(reinterpret_cast<const char*>(prefix), 8);
+      append(text.data(), text.size());
+      for (const auto& t : data) append(static_cast<const char*>(t.data_ptr()), t.numel() * t.element_size());
+    });
+  } catch (const std::runtime_error& e) {
     fail(e.what());
-  }
-  // Persist the rename itself.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) fail("written, but cannot open directory " + dir + " to fsync it: " + ErrnoText());
-  int rc = ::fsync(dfd);
-  int saved = errno;
-  ::close(dfd);
-  if (rc != 0) {
-    errno = saved;
-    fail("written, but fsync of directory " + dir + " failed: " + ErrnoText());
   }
 }
 

@@ -1,8 +1,10 @@
 #include "torch_zip.h"
 
+#include <ATen/core/Dict.h>
 #include <c10/util/Exception.h>
 #include <caffe2/serialize/inline_container.h>
 #include <sys/stat.h>
+#include <torch/csrc/jit/serialization/pickle.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +17,7 @@
 
 #include "error_text.h"
 #include "pickle.h"
+#include "weights/atomic_file.h"
 #include "zip_directory.h"
 
 // Storages are wrapped byte for byte; torch.save writes little-endian data.
@@ -274,6 +277,20 @@ TensorList ReadTorchStateDict(const std::string& path) {
     throw std::runtime_error(prefix + "out of memory (corrupt sizes?)");
   } catch (const std::exception& e) {  // ours, and e.g. std::stoull on a bad version record
     throw std::runtime_error(prefix + FirstLine(e));
+  }
+}
+
+void WriteTorchStateDict(const std::string& path, const TensorList& tensors) {
+  c10::Dict<std::string, at::Tensor> dict;
+  for (const auto& [name, tensor] : tensors) dict.insert(name, tensor.detach().to(at::kCPU).contiguous());
+  std::vector<char> bytes;
+  try {
+    bytes = torch::jit::pickle_save(c10::IValue(dict));
+    WriteFileAtomically(path, [&](const Append& append) { append(bytes.data(), bytes.size()); });
+  } catch (const c10::Error& e) {
+    throw std::runtime_error(path + ": cannot write torch state_dict: " + CleanC10Message(e.what_without_backtrace()));
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": cannot write torch state_dict: " + e.what());
   }
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// Reader for state_dicts written by torch.save (zip format, PyTorch >= 1.6).
+// Reader and writer of state_dicts in torch.save's format (zip, PyTorch >= 1.6).
 #include <string>
 
 #include "named_tensors.h"
@@ -13,5 +13,9 @@ namespace vgg2 {
 // or TorchScript archives, non-tensor values, globals outside the allow-list,
 // truncated/corrupt archives.
 TensorList ReadTorchStateDict(const std::string& path);
+
+// Writes the tensors as a dict of str -> tensor that torch.load reads (LibTorch's own
+// pickle_save), atomically. Metadata has no place in the format: it is not written.
+void WriteTorchStateDict(const std::string& path, const TensorList& tensors);
 
 }  // namespace vgg2

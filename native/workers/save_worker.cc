@@ -1,6 +1,7 @@
 #include "workers/save_worker.h"
 
 #include "weights/safetensors.h"
+#include "weights/torch_zip.h"
 
 namespace vgg2 {
 
@@ -13,16 +14,20 @@ void SaveWorker::Run() {
   if (model.v1()) metadata_["variant"] = model.variant;
   const auto& inference = session_->config().inference;
   if (!inference.empty()) {
-    if (checkpoint_)
+    if (kind_ == SaveKind::kCheckpoint)
       throw std::runtime_error("a " + inference + " model cannot train, so it has no checkpoint: save() it");
     metadata_["inference"] = inference;  // what describes and loads it as an inference-only model
   }
   auto tensors = session_->StateDict();
-  if (checkpoint_) {
+  if (kind_ == SaveKind::kCheckpoint) {
     metadata_["checkpoint"] = "1";  // format version; what tells a checkpoint from a weights file
     for (auto& item : session_->OptimizerState()) tensors.push_back(std::move(item));
   }
-  WriteSafetensors(path_, tensors, metadata_);
+  if (kind_ == SaveKind::kPytorch) {
+    WriteTorchStateDict(path_, tensors);
+  } else {
+    WriteSafetensors(path_, tensors, metadata_);
+  }
 }
 
 }  // namespace vgg2

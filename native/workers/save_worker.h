@@ -1,5 +1,5 @@
 // Saves a session's weights (parameters and buffers) as safetensors, atomically; a checkpoint
-// also holds the optimizer's momentum buffers.
+// also holds the optimizer's momentum buffers; kPytorch writes a torch.load-able state_dict.
 #pragma once
 #include <memory>
 #include <string>
@@ -9,14 +9,16 @@
 
 namespace vgg2 {
 
+enum class SaveKind { kWeights, kCheckpoint, kPytorch };
+
 class SaveWorker : public PromiseWorker {
  public:
-  SaveWorker(Napi::Env env, std::shared_ptr<Session> session, std::string path, Metadata metadata, bool checkpoint)
+  SaveWorker(Napi::Env env, std::shared_ptr<Session> session, std::string path, Metadata metadata, SaveKind kind)
       : PromiseWorker(env),
         session_(std::move(session)),
         path_(std::move(path)),
         metadata_(std::move(metadata)),
-        checkpoint_(checkpoint) {}
+        kind_(kind) {}
 
  protected:
   void Run() override;
@@ -26,7 +28,7 @@ class SaveWorker : public PromiseWorker {
   std::shared_ptr<Session> session_;
   std::string path_;
   Metadata metadata_;
-  bool checkpoint_;
+  SaveKind kind_;
 };
 
 }  // namespace vgg2

@@ -85,6 +85,19 @@ describe.each([
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`${arch} \\(caffe\\).*from caffe names`));
     expect(await ours(out, embedding > 0, dir)).toBeLessThan(1e-4);
+    if (embedding) return;
+    // To a state_dict for torch.load: PyTorch's own v1 network takes it and computes the same.
+    const pth = path.join(dir, 'converted.pth');
+    const back = spawnSync(process.execPath, [cli, 'convert', '--in', out, '--out', pth], { encoding: 'utf8' });
+    expect(back.status).toBe(0);
+    expect(back.stderr).toMatch(/variant: 'caffe'/);
+    const check = spawnSync(
+      systemPython,
+      [path.join(__dirname, 'published_models.py'), dir, arch, '10', '0', String(SIZE), '--check', pth],
+      { encoding: 'utf8' },
+    );
+    expect(check.stderr).toBe('');
+    expect(Number(check.stdout)).toBeLessThan(1e-4);
   });
 });
 

@@ -5,6 +5,8 @@ VGGFace2-pytorch's pickled dict of numpy arrays (.pkl). Prints nothing; writes
 (the reference output: pooled features, or the embedding of a low-dimensional model).
 
   /usr/bin/python3 published_models.py OUT ARCH(resnet50|senet50) CLASSES EMBEDDING(0|128|256) SIZE
+  ... --check F.pth: prints the relative error of the reference network loaded from a state_dict
+  in torchvision names that vgg2-torch wrote (conv1 takes RGB there), on the same input.
 """
 import collections, pickle, sys
 import numpy as np
@@ -64,6 +66,22 @@ class Net(nn.Module):
 
 
 net = Net().eval()
+if len(sys.argv) > 7 and sys.argv[6] == '--check':
+    theirs = torch.load(sys.argv[7])
+    state = {}
+    for k, v in theirs.items():
+        k = k.replace('.se.fc.0.', '.conv4.').replace('.se.fc.2.', '.conv5.')
+        if '.conv4.' in k or '.conv5.' in k:
+            v = v.view(v.shape[0], -1, 1, 1) if k.endswith('weight') else v
+        state[k] = v
+    net.load_state_dict(state)
+    img = torch.from_numpy(np.fromfile(f'{out}/input.u8', dtype=np.uint8).reshape(2, size, size, 3))
+    rgb = img.permute(0, 3, 1, 2).float() - MEAN_BGR.flip(1)  # conv1 takes RGB in our files
+    with torch.no_grad():
+        got = net(rgb)
+    ref = torch.from_numpy(np.fromfile(f'{out}/reference.f32', dtype='<f4')).view_as(got)
+    print(float((got - ref).norm() / ref.norm()))
+    sys.exit(0)
 with torch.no_grad():  # BatchNorm statistics that matter, so that folding mistakes would show
     for m in net.modules():
         if isinstance(m, nn.BatchNorm2d):
