@@ -106,8 +106,7 @@ at::Tensor Session::ToModelInput(const InputBatch& batch) const {
   } else {
     x = view;
   }
-  // The int8 network quantizes the input at once into a tensor of its own and lays out that quint8
-  // copy (a quarter of the bytes): no float copy here.
+  // The int8 network quantizes the input at once into a tensor of its own: no float copy here.
   const bool int8_input = inference_ && inference_->precision() == quant::Precision::kStatic;
   if (batch.is_uint8) {
     x = x.permute({0, 3, 1, 2}).to(at::kFloat).sub_(mean_).mul_(inv_std_);

@@ -108,7 +108,7 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Load(const ResNetOptions& opti
 ResNetOutput InferenceResNet::Run(const at::Tensor& input, bool observe) {
   auto x = input;
   if (precision_ == Precision::kStatic) {
-    x = input_.Quantize(x).contiguous(at::MemoryFormat::ChannelsLast);
+    x = input_.Quantize(x);
   } else if (observe) {
     input_.Observe(x);
     ++calibration_batches_;
