@@ -20,7 +20,7 @@ import { readSafetensorsHeader } from './io/safetensors';
 import * as fs from 'fs';
 import { Normalization, NormalizationName, resolveNormalization } from './normalization';
 import { RECIPE_DEFAULTS } from './recipe';
-import { calibrationBatches, type CalibrationBatch } from './quant/calibration';
+import { calibrationBatches, type CalibrationBatch, type CalibrationSet } from './quant/calibration';
 import type { CropMode, Dataset } from './data/types';
 import type { Issues } from './data/issues';
 
@@ -91,9 +91,9 @@ export interface QuantizeOptions {
   mode: InferencePrecision;
   /**
    * static: real face images the model will see — a folder (one sub-folder per person, or flat),
-   * a Dataset, or uint8 NHWC batches at the model's input size.
+   * a Dataset, what calibrationBatches() made of one, or uint8 NHWC batches at the model's input size.
    */
-  calibration?: string | Dataset | CalibrationBatch[];
+  calibration?: string | Dataset | CalibrationSet | CalibrationBatch[];
   /** Calibration images taken from a folder or Dataset, spread over it (default 64). */
   images?: number;
   /** Crop of the calibration images (default loose, as evaluation). */
@@ -240,14 +240,6 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
     out.marginScale = Number(metadata.margin_scale);
   }
   return out;
-}
-
-/** The int8 engine quantize packs for: the native side's preference, onednn, x86, fbgemm, qnnpack. */
-function quantizedEngine(): string | undefined {
-  const have = native()
-    .info()
-    .quantizedEngines.map((e) => e.toLowerCase());
-  return ['onednn', 'x86', 'fbgemm', 'qnnpack'].find((e) => have.includes(e));
 }
 
 /**
@@ -468,21 +460,24 @@ export class Model {
         batches = source;
         info.calibrationImages = source.reduce((n, b) => n + b.shape[0], 0);
       } else {
-        const set = await calibrationBatches(source, {
-          size: this.inputSize,
-          images: options.images,
-          crop: options.crop,
-          issues: options.issues,
-        });
+        const set =
+          typeof source !== 'string' && 'batches' in source
+            ? source
+            : await calibrationBatches(source, {
+                size: this.inputSize,
+                images: options.images,
+                crop: options.crop,
+                issues: options.issues,
+              });
         batches = set.batches;
         info.calibrationImages = set.images;
         info.calibrationSkipped = set.skipped;
-        info.calibrationSource = typeof source === 'string' ? source : set.description;
+        info.calibrationSource = set.source;
       }
       info.observer = options.observer ?? 'histogram';
     }
-    if (mode !== 'folded') info.engine = quantizedEngine();
     const engine = await this.engine.quantize({ mode, observer: options.observer, calibration: batches });
+    if (engine.config.quantizedEngine) info.engine = engine.config.quantizedEngine;
     const model = new Model(
       engine,
       {

@@ -63,6 +63,8 @@ export interface EngineConfig {
   margin: number;
   /** Present on inference-only models: BatchNorm folded (fp32/bf16), or int8 (lib/quant). */
   inference?: InferencePrecision;
+  /** Set on a model quantize() made: the int8 engine its weights were packed for (onednn, ...). */
+  quantizedEngine?: string;
 }
 
 /** folded: BatchNorm folded, fp32 (bf16 with amp); dynamic: Linear layers int8; static: the whole network int8. */

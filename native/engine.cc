@@ -110,10 +110,6 @@ Napi::Value Engine::LoadCheckpoint(const Napi::CallbackInfo& info) {
 Napi::Value Engine::Quantize(const Napi::CallbackInfo& info) {
   return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
     auto session = Live(info.Env());
-    if (session->inference_only()) {
-      throw Napi::Error::New(info.Env(), "this model is already " + session->config().inference +
-                                             ": quantize the fp32 model it came from");
-    }
     auto options = quant::ParseQuantize(info[0]);
     return (new quant::QuantizeWorker(info.Env(), session, std::move(options)))->Start();
   });
@@ -157,6 +153,7 @@ Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
   out.Set("marginScale", c.loss.scale);
   out.Set("margin", c.loss.margin);
   if (!c.inference.empty()) out.Set("inference", c.inference);
+  if (!c.quantized_engine.empty()) out.Set("quantizedEngine", c.quantized_engine);
   return out;
 }
 

@@ -37,6 +37,7 @@ struct SessionConfig {
   // "": a trainable model. folded | dynamic | static: an inference-only CPU model
   // (quant/inference_resnet.h) that loads from or is quantized into its own file format.
   std::string inference;
+  std::string quantized_engine;  // set by quantize: the int8 engine the weights were packed for
 };
 
 // trainStep's options, parsed by ParseStepOptions (step_options.h).

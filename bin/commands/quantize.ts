@@ -78,13 +78,8 @@ const cmd: CommandModule<object, Args> = {
         : undefined;
       if (set) console.error(`calibration: ${set.images} images of ${set.description}; ${set.skipped} skipped`);
       const started = Date.now();
-      const q = await model.quantize({ mode: argv.mode, calibration: set?.batches, observer: argv.observer });
+      const q = await model.quantize({ mode: argv.mode, calibration: set, observer: argv.observer });
       try {
-        if (set && q.quantization) {
-          q.quantization.calibrationImages = set.images;
-          q.quantization.calibrationSkipped = set.skipped;
-          q.quantization.calibrationSource = argv.calibrate;
-        }
         const seconds = (Date.now() - started) / 1000;
         await q.save(argv.out);
         const [before, after] = [fs.statSync(argv.weights).size, fs.statSync(argv.out).size];

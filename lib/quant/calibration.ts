@@ -37,6 +37,8 @@ export interface CalibrationSet {
   /** Chosen images that could not be used (undecodable, missing...). */
   skipped: number;
   description: string;
+  /** The folder given, or the Dataset's description. */
+  source: string;
 }
 
 /** A folder with sub-folders is a dataset; a flat folder is a list of its image files. */
@@ -98,5 +100,11 @@ export async function calibrationBatches(source: string | Dataset, o: Calibratio
     throw new Error(
       `${all.description}: none of the ${chosen.size} calibration images could be used (${issues.count() - before} problems; see the warnings)`,
     );
-  return { batches, images, skipped: chosen.size - images, description: all.description };
+  return {
+    batches,
+    images,
+    skipped: chosen.size - images,
+    description: all.description,
+    source: typeof source === 'string' ? source : all.description,
+  };
 }

@@ -86,7 +86,7 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Load(const ResNetOptions& opti
   std::unique_ptr<InferenceResNet> net(new InferenceResNet(options, loss));
   net->precision_ = precision;
   const bool weights_int8 = precision != Precision::kFolded, activations_int8 = precision == Precision::kStatic;
-  if (weights_int8) SelectEngine();  // packed weights belong to the engine that packs them
+  if (weights_int8) net->engine_ = SelectEngine();  // packed weights belong to the engine that packs them
   TensorReader in(tensors);
   if (activations_int8) net->input_.Load("input", in);
   net->conv1_.Load("conv1", in, 3, 64, 7, 2, true, activations_int8);
@@ -145,7 +145,7 @@ void InferenceResNet::Quantize(Precision precision, ActivationRange::Method meth
   if (activations && calibration_batches_ == 0) {
     throw std::runtime_error("static int8 needs calibration: no calibration batch was run");
   }
-  SelectEngine();
+  engine_ = SelectEngine();
   if (activations) {
     // The input is 8-bit pixels already: its whole range fits quint8 without loss, none to clip.
     input_.Choose(ActivationRange::Method::kMinMax);

@@ -43,6 +43,8 @@ class InferenceResNet {
   Precision precision() const { return precision_; }
   int64_t ParameterCount() const;
   int64_t calibration_batches() const { return calibration_batches_; }
+  // The int8 engine the weights are packed for (onednn, ...); empty while folded.
+  const std::string& engine() const { return engine_; }
 
  private:
   InferenceResNet(const ResNetOptions& options, const LossConfig& loss);
@@ -54,6 +56,7 @@ class InferenceResNet {
   double logit_scale_ = 1.0;
   Precision precision_ = Precision::kFolded;
   int64_t calibration_batches_ = 0;
+  std::string engine_;
   ActivationQuant input_;
   FoldedConv conv1_;
   std::vector<InferenceBlock> blocks_;

@@ -41,6 +41,7 @@ void QuantizeWorker::Run() {
   auto config = source_->config();
   if (config.channels_last) net->ToChannelsLast();
   config.inference = PrecisionName(options_.precision);
+  config.quantized_engine = net->engine();
   config.device = c10::Device(c10::kCPU);
   result_ = std::make_shared<Session>(config, std::move(net));
 }
