@@ -19,6 +19,10 @@
         ["<!(pkg-config --exists libturbojpeg && echo 1 || echo 0)==1", {
           "defines": ["VGG2_TURBOJPEG=1"],
           "libraries": ["<!@(pkg-config --libs libturbojpeg)"]
+        }],
+        # c10d Gloo for distributed training, when libgloo-dev's headers are there (as in CMakeLists.txt).
+        ["<!(test -f /usr/include/gloo/config.h && echo 1 || echo 0)==1", {
+          "defines": ["USE_C10D_GLOO", "VGG2_HAVE_GLOO"]
         }]
       ],
       # nlohmann-json (header-only) for the safetensors header: its -I, if it is outside the default path.

@@ -23,6 +23,7 @@ import { RECIPE_DEFAULTS } from './recipe';
 import { calibrationBatches, type CalibrationBatch, type CalibrationSet } from './quant/calibration';
 import type { CropMode, Dataset } from './data/types';
 import type { Issues } from './data/issues';
+import type { ProcessGroup } from './dist/group';
 
 export type Arch = 'resnet50' | 'senet50';
 export type Amp = 'off' | 'bf16' | 'fp16';
@@ -400,6 +401,16 @@ export class Model {
    */
   saveCheckpoint(file: string, extra: Record<string, string> = {}): Promise<void> {
     return this.engine.saveCheckpoint(file, this.metadata(extra));
+  }
+
+  /**
+   * Makes this model's training data-parallel over `group` (lib/dist): rank 0's weights and buffers
+   * are copied to every rank now, and from then on each applied trainStep averages the gradients
+   * over the ranks (bucketed all-reduce, overlapped with backward) and keeps rank 0's BatchNorm
+   * statistics everywhere. Every rank must call it, and then step, in the same order.
+   */
+  joinProcessGroup(group: ProcessGroup): Promise<void> {
+    return this.engine.joinProcessGroup(group.native);
   }
 
   /** Restores weights and momentum buffers from saveCheckpoint's file; resolves with its metadata. */

@@ -154,7 +154,34 @@ export interface NativeEngine {
   loadCheckpoint(file: string): Promise<Record<string, string>>;
   /** A new inference-only engine (this one is untouched). */
   quantize(options: NativeQuantizeOptions): Promise<NativeEngine>;
+  /** Data-parallel from now on: rank 0's weights and buffers broadcast, gradients averaged each applied step. */
+  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
   dispose(): void;
+}
+
+/** createProcessGroup's options: where the ranks meet (c10d TCPStore on rank 0) and how long they wait. */
+export interface ProcessGroupOptions {
+  rank: number;
+  worldSize: number;
+  /** Default 127.0.0.1. */
+  masterAddr?: string;
+  /** Default 29500. */
+  masterPort?: number;
+  /** Rendezvous and every collective; default 300000 (5 minutes). */
+  timeoutMs?: number;
+  backend?: 'gloo' | 'nccl';
+}
+
+/** A c10d process group (ProcessGroupGloo). Its collectives queue behind training steps, in order. */
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Element-wise sum over ranks (a new array). */
+  allReduce(values: Float64Array): Promise<Float64Array>;
+  /** Rank `root`'s values (a new array). */
+  broadcast(values: Float64Array, root: number): Promise<Float64Array>;
+  barrier(): Promise<void>;
+  close(): void;
 }
 
 /** One image for decodeBatch (see lib/data/decode-plans.ts, which plans them). */
@@ -218,6 +245,10 @@ export interface NativeBinding {
     { box: [number, number, number, number]; score: number; landmarks?: Float32Array; points?: Float32Array }[][]
   >;
   createEngine(options: EngineOptions): Promise<NativeEngine>;
+  /** Meets the other ranks (resolves once all worldSize have joined, or rejects after timeoutMs). */
+  createProcessGroup(options: ProcessGroupOptions): Promise<NativeProcessGroup>;
+  /** Whether the addon was built with c10d's Gloo (libgloo-dev headers). */
+  gloo: boolean;
   inspectWeights(file: string): Promise<WeightsInspection>;
   info(): NativeInfo;
   setThreads(n: number): void;

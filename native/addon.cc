@@ -6,6 +6,7 @@
 #include "caching_cpu_allocator.h"
 #include "detect/detect_worker.h"
 #include "detect/face_detector.h"
+#include "dist/group_wrap.h"
 #include "engine.h"
 #include "errors.h"
 #include "gallery/search_worker.h"
@@ -66,6 +67,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->engine_constructor = Napi::Persistent(engine);
   exports.Set("Engine", engine);
   exports.Set("createEngine", Napi::Function::New<CreateEngine>(env, "createEngine"));
+  auto group = dist::GroupWrap::Define(env);
+  data->group_constructor = Napi::Persistent(group);
+  exports.Set("ProcessGroup", group);
+  exports.Set("createProcessGroup", Napi::Function::New<dist::CreateProcessGroup>(env, "createProcessGroup"));
+  exports.Set("gloo", Napi::Boolean::New(env, dist::HaveGloo()));
   exports.Set("inspectWeights", Napi::Function::New<InspectWeights>(env, "inspectWeights"));
   exports.Set("info", Napi::Function::New<GetInfo>(env, "info"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));

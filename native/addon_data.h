@@ -13,6 +13,7 @@ namespace vgg2 {
 
 struct AddonData {
   Napi::FunctionReference engine_constructor;
+  Napi::FunctionReference group_constructor;  // dist::GroupWrap
   // Settles every worker's promise on this environment's JS thread.
   std::shared_ptr<Settler> settler;
   // decodeBatch's threads, made on first use (and remade when another size is asked for).

@@ -40,4 +40,13 @@ typename StateMap::key_type OptimizerStateKey(const at::Tensor& parameter) {
   }
 }
 
+// 2.4 added a libuv TCPStore server (on by default from 2.4); the classic one is in every build.
+// A template so that this header needs no c10d include.
+template <typename StoreOptions>
+void UseClassicTcpStore(StoreOptions& options) {
+#if VGG2_TORCH_AT_LEAST(2, 4)
+  options.useLibUV = false;
+#endif
+}
+
 }  // namespace vgg2::compat

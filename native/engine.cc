@@ -3,6 +3,8 @@
 #include "addon_data.h"
 #include "caching_cpu_allocator.h"
 #include "convert.h"
+#include "dist/group_wrap.h"
+#include "dist/join_worker.h"
 #include "errors.h"
 #include "option_reader.h"
 #include "quant/quantize_worker.h"
@@ -25,6 +27,7 @@ Napi::Function Engine::Define(Napi::Env env) {
                          InstanceMethod<&Engine::SaveCheckpoint>("saveCheckpoint"),
                          InstanceMethod<&Engine::LoadCheckpoint>("loadCheckpoint"),
                          InstanceMethod<&Engine::Quantize>("quantize"),
+                         InstanceMethod<&Engine::JoinProcessGroup>("joinProcessGroup"),
                          InstanceMethod<&Engine::Dispose>("dispose"),
                          InstanceAccessor<&Engine::GetParameterCount>("parameterCount"),
                          InstanceAccessor<&Engine::GetConfig>("config"),
@@ -112,6 +115,14 @@ Napi::Value Engine::Quantize(const Napi::CallbackInfo& info) {
     auto session = Live(info.Env());
     auto options = quant::ParseQuantize(info[0]);
     return (new quant::QuantizeWorker(info.Env(), session, std::move(options)))->Start();
+  });
+}
+
+Napi::Value Engine::JoinProcessGroup(const Napi::CallbackInfo& info) {
+  return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+    auto session = Live(info.Env());
+    auto group = dist::GroupWrap::From(info[0]);
+    return (new dist::JoinWorker(info.Env(), session, std::move(group)))->Start();
   });
 }
 

@@ -26,6 +26,7 @@ class Engine : public Napi::ObjectWrap<Engine> {
   Napi::Value QueueSave(const Napi::CallbackInfo& info, const char* method, bool checkpoint);
   Napi::Value LoadCheckpoint(const Napi::CallbackInfo& info);
   Napi::Value Quantize(const Napi::CallbackInfo& info);
+  Napi::Value JoinProcessGroup(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value GetParameterCount(const Napi::CallbackInfo& info);
   Napi::Value GetConfig(const Napi::CallbackInfo& info);

@@ -182,8 +182,10 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
     top5 = hits.any(1).sum();
   }
   auto objective = options.loss_divisor != 1.0 ? loss / options.loss_divisor : loss;
+  if (sync_) sync_->Arm(options.apply);  // the non-final micro-batches of a step only accumulate
   (scaler_ ? scaler_->Scale(objective) : objective).backward();
   if (options.apply) {
+    if (sync_) sync_->Finish();
     auto& groups = optimizer_->param_groups();
     static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(options.lr * options.backbone_lr_scale);
     static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(options.lr);
@@ -196,6 +198,8 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
       optimizer_->step();
     }
     FreeGradients();
+    // BatchNorm's running statistics: rank 0's everywhere, as DDP's broadcast_buffers.
+    if (sync_) sync_->BroadcastFromRoot(Buffers());
   }
   // One device-to-host copy for the step's numbers, at its end: on CUDA a read mid-step would
   // stall the queue of kernels.
@@ -235,6 +239,25 @@ TensorList Session::StateDict() {
     out.emplace_back(name, tensor.detach().to(at::kCPU).contiguous().clone());
   }
   return out;
+}
+
+std::vector<at::Tensor> Session::Buffers() {
+  std::vector<at::Tensor> out;
+  for (const auto& b : model_->buffers(true)) out.push_back(b);
+  return out;
+}
+
+void Session::JoinGroup(std::shared_ptr<dist::ProcessGroup> group) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (inference_only()) throw std::runtime_error("a " + config_.inference + " model cannot train, on one rank or many");
+  if (!config_.device.is_cpu() && group->options().backend == "gloo") {
+    throw std::invalid_argument("the gloo backend trains on the CPU; a " + config_.device.str() + " model needs nccl");
+  }
+  auto sync = std::make_unique<dist::GradSync>(group, model_->parameters(true));
+  auto state = model_->parameters(true);
+  for (auto& b : Buffers()) state.push_back(b);
+  sync->BroadcastFromRoot(state);
+  sync_ = std::move(sync);
 }
 
 std::unique_ptr<quant::InferenceResNet> Session::FoldForInference() {

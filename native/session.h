@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "batch.h"
+#include "dist/grad_sync.h"
 #include "grad_scaler.h"
 #include "losses/classifier_loss.h"
 #include "models/resnet.h"
@@ -90,6 +91,9 @@ class Session {
   // uint8 NHWC or float NCHW as JS gave it -> the normalised float input on the model's device.
   at::Tensor ToModelInput(const InputBatch& batch) const;
   bool inference_only() const { return !config_.inference.empty(); }
+  // Data-parallel training from now on: rank 0's weights and buffers are broadcast to every rank,
+  // then each applied step averages the gradients over the ranks (dist/grad_sync.h).
+  void JoinGroup(std::shared_ptr<dist::ProcessGroup> group);
 
   static constexpr const char* kOptimizerPrefix = "optimizer.momentum_buffer.";
 
@@ -101,6 +105,7 @@ class Session {
   std::optional<at::ScalarType> AutocastType() const;
   void InitInput();
   void FreeGradients();
+  std::vector<at::Tensor> Buffers();
   void SetTrainMode(const StepOptions& options);
   bool IsHead(const std::string& name) const;
   at::Tensor FcWeight();
@@ -112,6 +117,7 @@ class Session {
   std::unique_ptr<torch::optim::SGD> optimizer_;
   std::unique_ptr<GradScaler> scaler_;
   std::unique_ptr<ClassifierLoss> loss_;
+  std::unique_ptr<dist::GradSync> sync_;  // data-parallel training only
   bool backbone_frozen_ = false;
   at::Tensor mean_, inv_std_;  // [1, 3, 1, 1] on the device
   int64_t parameter_count_ = 0;

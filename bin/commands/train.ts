@@ -7,6 +7,8 @@ import {
   trainConfigSchema,
   type TrainConfigInput,
 } from '../../lib/train/config';
+import { distributedFromEnv, DEFAULT_MASTER_PORT, DEFAULT_TIMEOUT_S } from '../../lib/dist/options';
+import { launch, LAUNCHED_ENV, watchLauncher } from '../../lib/dist/launcher';
 import { attachProgress, PROGRESS_LEGEND } from '../../lib/train/progress';
 import { configForResume, Trainer } from '../../lib/train/trainer';
 import { strictOption } from './common-flags';
@@ -21,6 +23,12 @@ interface Args {
   config?: string;
   resume?: string;
   progress: 'auto' | 'bar' | 'lines';
+  nprocPerNode?: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr?: string;
+  masterPort: number;
+  distTimeout: number;
   [key: string]: unknown;
 }
 
@@ -35,7 +43,21 @@ function builder(y: Argv): Argv<Args> {
       choices: ['auto', 'bar', 'lines'] as const,
       default: 'auto' as const,
       describe: 'Progress display (auto: a bar on a TTY, lines otherwise)',
-    });
+    })
+    .option('nproc-per-node', {
+      type: 'number',
+      describe: 'Data-parallel training: start this many ranks on this machine (c10d Gloo), as torchrun',
+    })
+    .option('nnodes', { type: 'number', default: 1, describe: 'Machines in the job (each runs this command)' })
+    .option('node-rank', { type: 'number', default: 0, describe: "This machine's index in [0, nnodes)" })
+    .option('master-addr', { type: 'string', describe: 'Address of node 0, where rank 0 listens (default 127.0.0.1)' })
+    .option('master-port', { type: 'number', default: DEFAULT_MASTER_PORT, describe: "Rank 0's rendezvous port" })
+    .option('dist-timeout', {
+      type: 'number',
+      default: DEFAULT_TIMEOUT_S,
+      describe: 'Seconds a rank waits for the others before failing (covers rank 0 validating)',
+    })
+    .group(['nproc-per-node', 'nnodes', 'node-rank', 'master-addr', 'master-port', 'dist-timeout'], 'Distributed:');
   return addFlags(strictOption(out, 'Same as --strict-data (the flag every data-reading command shares)'), FLAGS)
     .epilog(PROGRESS_LEGEND)
     .strict() as unknown as Argv<Args>;
@@ -98,11 +120,36 @@ function handleSignals(stop: AbortController, resumeHint: () => string): () => v
   };
 }
 
+/** A rank other than 0: its warnings, prefixed with its rank; no progress. */
+function quietRank(trainer: Trainer, rank: number): () => void {
+  const onLog = (m: string) => {
+    if (m.startsWith('warning')) process.stderr.write(`[rank ${rank}] ${m}\n`);
+  };
+  trainer.on('log', onLog);
+  return () => trainer.off('log', onLog);
+}
+
 const cmd: CommandModule<object, Args> = {
   command: 'train',
   describe: 'Train a face classifier (ResNet-50 / SE-ResNet-50): from a dataset, a prepared cache, or --demo data',
   builder,
   handler: async (argv) => {
+    // The launcher: N local workers running this same command line (they see RANK in their environment).
+    if (argv.nprocPerNode !== undefined && process.env[LAUNCHED_ENV] !== '1') {
+      const r = await launch({
+        nprocPerNode: argv.nprocPerNode,
+        nnodes: argv.nnodes,
+        nodeRank: argv.nodeRank,
+        masterAddr: argv.masterAddr,
+        masterPort: argv.masterPort,
+        timeoutS: argv.distTimeout,
+      });
+      process.exitCode = r.exitCode;
+      return;
+    }
+    watchLauncher();
+    const distributed = distributedFromEnv();
+    const options = distributed ? { distributed } : {};
     let trainer: Trainer;
     if (argv.resume) {
       const given = FLAGS.filter((f) => argv[f.flag] !== undefined).map((f) => `--${f.flag}`);
@@ -110,14 +157,13 @@ const cmd: CommandModule<object, Args> = {
       const drop = given.join(' ');
       if (given.length) throw new ConfigError(`--resume continues the run with its own config; drop ${drop}`);
       const { config, checkpoint } = configForResume(argv.resume);
-      trainer = new Trainer(config, { resume: checkpoint ?? true });
-    } else trainer = new Trainer(configFromArgs(argv));
+      trainer = new Trainer(config, { ...options, resume: checkpoint ?? true });
+    } else trainer = new Trainer(configFromArgs(argv), options);
     const tty = process.stderr.isTTY === true;
-    const detach = attachProgress(
-      trainer,
-      process.stderr,
-      argv.progress === 'auto' ? (tty ? 'bar' : 'lines') : argv.progress,
-    );
+    // Rank 0 speaks for the job; the others say only what goes wrong with them.
+    const detach = trainer.writer
+      ? attachProgress(trainer, process.stderr, argv.progress === 'auto' ? (tty ? 'bar' : 'lines') : argv.progress)
+      : quietRank(trainer, distributed?.rank ?? 0);
     const stop = new AbortController();
     const resumeHint = () => `Resume with: ${resumeCommand(trainer.run.dir)}`;
     const release = handleSignals(stop, resumeHint);
@@ -125,6 +171,10 @@ const cmd: CommandModule<object, Args> = {
       const r = await trainer.fit({ signal: stop.signal });
       detach();
       const s = r.state;
+      if (!trainer.writer) {
+        process.exitCode = r.status === 'stopped' ? 130 : 0;
+        return;
+      }
       if (r.status === 'stopped') {
         process.stderr.write(
           `stopped at step ${s.step}/${s.totalSteps}; checkpoint ${r.checkpoint}\n${resumeHint()}\n`,

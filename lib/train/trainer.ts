@@ -6,7 +6,11 @@
  */
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { ProcessGroup } from '../dist/group';
+import { distributedFromEnv, type DistributedOptions } from '../dist/options';
+import { shardSampler } from '../dist/sampler';
 import { Issues } from '../data/issues';
 import { Loader } from '../data/loader';
 import { MemoryCache } from '../data/memory-cache';
@@ -153,6 +157,13 @@ export interface FitResult {
 export interface TrainerOptions {
   /** Continue the run in config.out from its newest good checkpoint, or from this checkpoint file. */
   resume?: true | string;
+  /**
+   * Data-parallel training on c10d (Gloo): this process's rank, the world size and where rank 0
+   * listens; 'env' reads torchrun's / SLURM's variables (RANK, WORLD_SIZE, MASTER_ADDR, ...). Each
+   * rank trains on its slice of every global batch (config.batchSize is the global batch);
+   * gradients are averaged, and only rank 0 writes the run folder. Every rank runs the same config.
+   */
+  distributed?: DistributedOptions | 'env';
 }
 
 /** A config from a run folder (config.json) or a checkpoint (its saved config), for `--resume`. */
@@ -184,6 +195,8 @@ interface Run {
   lastCheckpoint?: string;
   /** The step of lastCheckpoint (−1: none yet). */
   lastCheckpointStep: number;
+  /** Data-parallel runs: the ranks' group. */
+  group?: ProcessGroup;
   /** Starts of the log window and of the epoch's throughput clock (performance.now()). */
   windowStart: number;
   epochStart: number;
@@ -218,6 +231,9 @@ export class Trainer extends EventEmitter {
   readonly issues: Issues;
   state: TrainerState;
   private readonly resume?: true | string;
+  private readonly distributed?: DistributedOptions;
+  /** Rank 0 (or a single process): the one that writes the run folder, validates and logs. */
+  readonly writer: boolean;
   private metrics: MetricRecord[] = [];
   private plateau: PlateauState = INITIAL_PLATEAU;
   private best: TrainerCheckpointState['best'] = null;
@@ -237,6 +253,10 @@ export class Trainer extends EventEmitter {
     if (config.out === undefined && !options.resume) this.config.out = freeRunDir(this.config.out);
     this.run = new RunFolder(this.config.out);
     this.resume = options.resume;
+    this.distributed = options.distributed === 'env' ? distributedFromEnv() : options.distributed;
+    if (options.distributed === 'env' && !this.distributed)
+      throw new ConfigError('distributed: env, but neither RANK/WORLD_SIZE nor SLURM_PROCID/SLURM_NTASKS is set');
+    this.writer = (this.distributed?.rank ?? 0) === 0;
     this.issues = new Issues({ strict: this.config.strictData, warn: (m) => this.log(`warning: ${m}`) });
     this.state = { epoch: 0, step: 0, totalSteps: 0, stepsPerEpoch: 0, lr: 0, seconds: 0 };
   }
@@ -282,10 +302,11 @@ export class Trainer extends EventEmitter {
     // ResNet-50's last stage is (input / 32)² pixels: BatchNorm there normalises over batch × that
     // many values. Under ~16 its gradients and running statistics blow up (eval outputs overflow).
     const side = Math.ceil(data.face.size / 32);
-    const lastStage = c.batchSize * side ** 2;
+    const perRank = c.batchSize / (this.distributed?.worldSize ?? 1);
+    const lastStage = perRank * side ** 2;
     if (lastStage < 16)
       this.log(
-        `warning: BatchNorm in the last stage sees ${lastStage} values per channel (batch ${c.batchSize} × ` +
+        `warning: BatchNorm in the last stage sees ${lastStage} values per channel (batch ${perRank} × ` +
           `${side}² at input ${data.face.size}): training is unstable and evaluation may overflow; ` +
           'use --batch-size ≥ 16 or a larger --input-size',
       );
@@ -345,6 +366,7 @@ export class Trainer extends EventEmitter {
   }
 
   private async checkpoint(model: Model, done: boolean, improved: boolean): Promise<string> {
+    if (!this.writer) return '';
     const file = await writeCheckpoint(model, this.run.checkpoints, this.checkpointState(done));
     if (improved) markBest(this.run.checkpoints, file);
     pruneCheckpoints(this.run.checkpoints, this.config.keepCheckpoints);
@@ -354,12 +376,12 @@ export class Trainer extends EventEmitter {
 
   private record(r: MetricRecord): void {
     this.metrics.push(r);
-    this.run.appendMetric(r);
+    if (this.writer) this.run.appendMetric(r);
   }
 
   /** Restores a checkpoint's state; true when one was found. */
   private async restore(model: Model): Promise<TrainerCheckpointState | undefined> {
-    removeStaleTemporaries(this.run.checkpoints);
+    if (this.writer) removeStaleTemporaries(this.run.checkpoints);
     const found =
       typeof this.resume === 'string'
         ? { file: this.resume, state: await loadCheckpointFile(model, this.resume) }
@@ -376,14 +398,32 @@ export class Trainer extends EventEmitter {
     this.secondsBase = s.seconds;
     this.sums = s.sums;
     this.state.step = s.step;
-    this.run.resetMetrics(this.metrics);
+    if (this.writer) this.run.resetMetrics(this.metrics);
     this.log(`resume: ${found.file} (step ${s.step}, ${s.seconds.toFixed(1)} s of training so far)`);
     return s;
   }
 
   async fit(opts: { signal?: AbortSignal } = {}): Promise<FitResult> {
     const c = this.config;
+    const dist = this.distributed;
     if (c.threads > 0) setThreads(c.threads);
+    // Ranks sharing a machine share its cores (unless told otherwise, as VGG2_THREADS does).
+    else if (dist && (dist.localWorldSize ?? dist.worldSize) > 1 && !process.env.VGG2_THREADS)
+      setThreads(Math.max(1, Math.floor(os.cpus().length / (dist.localWorldSize ?? dist.worldSize))));
+    if (dist && c.batchSize % dist.worldSize !== 0)
+      throw new ConfigError(`batchSize ${c.batchSize} (the global batch) does not split over ${dist.worldSize} ranks`);
+    if (this.writer) this.checkRunFolder();
+    const group = dist ? await ProcessGroup.join(dist) : undefined;
+    try {
+      return await this.fitOn(group, opts.signal);
+    } finally {
+      group?.close();
+    }
+  }
+
+  /** Rank 0's checks of --out before anything is read. */
+  private checkRunFolder(): void {
+    const c = this.config;
     if (!this.resume && !c.force && this.run.hasRun())
       throw new ConfigError(
         `${this.run.dir} already holds a run: continue it with --resume ${this.run.dir}, replace it with --force, or choose another --out`,
@@ -394,6 +434,10 @@ export class Trainer extends EventEmitter {
     // The folder is made only once the inputs are valid (a start that fails on bad data leaves
     // nothing behind), but whether it can be made is known now, before the data is read.
     checkOutputDir(this.run.dir, '--out');
+  }
+
+  private async fitOn(group: ProcessGroup | undefined, signal?: AbortSignal): Promise<FitResult> {
+    const c = this.config;
     const data = await openTrainData(c, this.issues, (m) => this.log(m));
     // The resolved face settings are part of the resolved config.
     Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
@@ -401,9 +445,11 @@ export class Trainer extends EventEmitter {
     const memory = new MemoryCache(c.memoryCacheMb, data.face);
     let unlock: (() => void) | undefined;
     try {
-      this.run.create();
-      unlock = this.run.lock();
-      return await this.loop(model, data, backboneLrScale, memory, opts.signal);
+      if (this.writer) {
+        this.run.create();
+        unlock = this.run.lock();
+      }
+      return await this.loop(model, data, backboneLrScale, memory, signal, group);
     } finally {
       unlock?.();
       memory.clear();
@@ -417,6 +463,7 @@ export class Trainer extends EventEmitter {
     backboneLrScale: number,
     memory: MemoryCache,
     signal?: AbortSignal,
+    group?: ProcessGroup,
   ): Promise<FitResult> {
     const c = this.config;
     const inner = c.balanced
@@ -434,8 +481,15 @@ export class Trainer extends EventEmitter {
     Object.assign(this.state, { stepsPerEpoch, totalSteps });
     const complete = await this.start(model, stepsPerEpoch);
     if (complete) return complete;
+    if (group) await this.joinRanks(model, group);
 
-    const loader = this.trainLoader(data, wrapSampler(inner, stepsPerEpoch * c.accumulate), memory);
+    const sampler = wrapSampler(inner, stepsPerEpoch * c.accumulate);
+    const loader = this.trainLoader(
+      data,
+      group ? shardSampler(sampler, group.rank, group.worldSize) : sampler,
+      memory,
+      c.batchSize / (group?.worldSize ?? 1),
+    );
     const now = performance.now();
     const run: Run = {
       model,
@@ -446,6 +500,7 @@ export class Trainer extends EventEmitter {
       batches: loader[Symbol.asyncIterator](),
       spec: this.schedule(stepsPerEpoch),
       lastCheckpointStep: -1,
+      group,
       windowStart: now,
       epochStart: now,
     };
@@ -460,12 +515,28 @@ export class Trainer extends EventEmitter {
     return this.finish(model, run.lastCheckpoint);
   }
 
+  /**
+   * Every rank at the same point (a rank that could not read rank 0's checkpoint would silently
+   * train from elsewhere), then rank 0's weights everywhere and data-parallel steps from here on.
+   */
+  private async joinRanks(model: Model, group: ProcessGroup): Promise<void> {
+    const here = [this.state.step, this.position.epoch, this.position.batch];
+    const root = await group.fromRoot(here);
+    if (root.some((v, i) => v !== here[i]))
+      throw new Error(
+        `rank ${group.rank} is at step ${here[0]} but rank 0 resumed at step ${root[0]}: every rank must read the ` +
+          `same run folder (on several machines, a shared filesystem)`,
+      );
+    await model.joinProcessGroup(group);
+    this.log(`distributed: ${group.worldSize} ranks (gloo), global batch ${this.config.batchSize}`);
+  }
+
   /** The training batches, from the saved position on. */
-  private trainLoader(data: TrainData, sampler: Sampler, memory: MemoryCache): Loader {
+  private trainLoader(data: TrainData, sampler: Sampler, memory: MemoryCache, batchSize: number): Loader {
     const c = this.config;
     return new Loader(data.train, {
       ...data.face,
-      batchSize: c.batchSize,
+      batchSize,
       train: true,
       augment: c.augment,
       seed: c.seed,
@@ -480,6 +551,7 @@ export class Trainer extends EventEmitter {
 
   /** The last step is done: model.safetensors, the data problems, report.html. */
   private async finish(model: Model, checkpoint: string | undefined): Promise<FitResult> {
+    if (!this.writer) return { status: 'complete', state: this.state, runDir: this.run.dir };
     fault('final-save', this.state.step);
     await model.save(this.run.modelFile, { trained_steps: String(this.state.step) });
     fsyncPath(this.run.modelFile);
@@ -502,7 +574,7 @@ export class Trainer extends EventEmitter {
       const report = fs.existsSync(this.run.reportFile) ? this.run.reportFile : await this.report();
       return { status: 'already-complete', state: this.state, model: this.run.modelFile, report, runDir: this.run.dir };
     }
-    if (!resumed) {
+    if (!resumed && this.writer) {
       removeStaleTemporaries(this.run.checkpoints);
       for (const { file } of listCheckpoints(this.run.checkpoints)) fs.rmSync(file);
       fs.rmSync(path.join(this.run.checkpoints, BEST), { force: true });
@@ -518,7 +590,11 @@ export class Trainer extends EventEmitter {
     const { stepsPerEpoch, totalSteps } = this.state;
     const epoch = Math.floor(this.state.step / stepsPerEpoch);
     const lr = lrAt(run.spec, this.state.step, this.plateau);
-    const r = await this.accumulate(run, lr);
+    const local = await this.accumulate(run, lr);
+    // Decided once for all ranks: one that stopped alone would leave the others waiting.
+    const { sums: r, stop } = run.group
+      ? await reduceOverRanks(run.group, local, signal?.aborted === true)
+      : { sums: local, stop: signal?.aborted === true };
     if (!Number.isFinite(r.loss)) {
       // The weights are already updated with it: never checkpoint this state.
       const last = run.lastCheckpoint ?? 'none written yet';
@@ -546,7 +622,7 @@ export class Trainer extends EventEmitter {
       run.lastCheckpoint = await this.checkpoint(run.model, false, improved);
       run.lastCheckpointStep = this.state.step;
     }
-    if (!signal?.aborted || last) return undefined;
+    if (!stop || last) return undefined;
     if (run.lastCheckpointStep !== this.state.step) run.lastCheckpoint = await this.checkpoint(run.model, false, false);
     return { status: 'stopped', state: this.state, checkpoint: run.lastCheckpoint, runDir: this.run.dir };
   }
@@ -623,7 +699,13 @@ export class Trainer extends EventEmitter {
     const rate = ep.images / ((now - run.epochStart) / 1000);
     let improved = false;
     if (run.data.val && (epoch % this.config.evalEvery === 0 || last)) {
-      improved = await this.validate(run.model, run.data, run.memory, epoch, lr, ep.loss / Math.max(1, ep.steps), rate);
+      // Rank 0 validates (the others wait at the next step); a plateau schedule needs its outcome everywhere.
+      if (this.writer)
+        improved = await this.validate(run.model, run.data, run.memory, epoch, lr, ep.loss / Math.max(1, ep.steps), rate);
+      if (run.group && this.config.schedule === 'plateau') {
+        const [factor, best, bad] = await run.group.fromRoot([this.plateau.factor, this.plateau.best, this.plateau.bad]);
+        this.plateau = { factor, best, bad };
+      }
     }
     this.sums.epoch = { loss: 0, steps: 0, images: 0 };
     // Evaluation time is not training throughput: the log window (which may span epochs, its images
@@ -696,6 +778,23 @@ export class Trainer extends EventEmitter {
     if (improved) this.best = { val_top1: acc.top1, step: this.state.step };
     return improved;
   }
+}
+
+/** One step's numbers summed over the ranks (loss weighted by images), and whether any rank was asked to stop. */
+async function reduceOverRanks(
+  group: ProcessGroup,
+  s: StepSums,
+  stop: boolean,
+): Promise<{ sums: StepSums; stop: boolean }> {
+  const [loss, top1, top5, images, skipped, stops] = await group.sum([
+    s.loss * s.images,
+    s.top1,
+    s.top5,
+    s.images,
+    s.skipped ? 1 : 0,
+    stop ? 1 : 0,
+  ]);
+  return { sums: { loss: loss / images, top1, top5, images, skipped: skipped > 0 }, stop: stops > 0 };
 }
 
 function round(x: number, digits: number): number {
