@@ -24,3 +24,8 @@ export type {
 } from './gallery';
 export { createService } from './serve/server';
 export type { Service, ServiceOptions } from './serve/server';
+export { ProcessGroup } from './dist/group';
+export { distributedFromEnv } from './dist/options';
+export type { DistributedOptions } from './dist/options';
+export { launch, watchLauncher } from './dist/launcher';
+export type { LaunchOptions, LaunchResult } from './dist/launcher';

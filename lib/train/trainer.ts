@@ -701,9 +701,21 @@ export class Trainer extends EventEmitter {
     if (run.data.val && (epoch % this.config.evalEvery === 0 || last)) {
       // Rank 0 validates (the others wait at the next step); a plateau schedule needs its outcome everywhere.
       if (this.writer)
-        improved = await this.validate(run.model, run.data, run.memory, epoch, lr, ep.loss / Math.max(1, ep.steps), rate);
+        improved = await this.validate(
+          run.model,
+          run.data,
+          run.memory,
+          epoch,
+          lr,
+          ep.loss / Math.max(1, ep.steps),
+          rate,
+        );
       if (run.group && this.config.schedule === 'plateau') {
-        const [factor, best, bad] = await run.group.fromRoot([this.plateau.factor, this.plateau.best, this.plateau.bad]);
+        const [factor, best, bad] = await run.group.fromRoot([
+          this.plateau.factor,
+          this.plateau.best,
+          this.plateau.bad,
+        ]);
         this.plateau = { factor, best, bad };
       }
     }
