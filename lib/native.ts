@@ -178,6 +178,8 @@ export interface NativeProcessGroup {
   readonly worldSize: number;
   /** Element-wise sum over ranks (a new array). */
   allReduce(values: Float64Array): Promise<Float64Array>;
+  /** Summed over ranks in place (it must not change until settled); resolves with the same array. */
+  allReduce(values: Float32Array): Promise<Float32Array>;
   /** Rank `root`'s values (a new array). */
   broadcast(values: Float64Array, root: number): Promise<Float64Array>;
   barrier(): Promise<void>;

@@ -5,6 +5,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { benchStep } from '../../lib/bench/step-bench';
 import { info } from '../../lib/info';
+import benchDdp from './bench-ddp';
 import benchLoader from './bench-loader';
 import { emitJson, inputSize, inputSizeOption, jsonOption, type InputSizeArgs, type JsonArgs } from './common-flags';
 
@@ -89,9 +90,15 @@ function stepCommand(mode: 'train' | 'infer'): CommandModule<object, StepArgs> {
 
 const command: CommandModule = {
   command: 'bench <what>',
-  describe: 'Measure throughput (one JSON line on stdout): train | infer | loader',
+  describe: 'Measure throughput (one JSON line on stdout): train | infer | loader | ddp',
   builder: (y) =>
-    y.command(stepCommand('train')).command(stepCommand('infer')).command(benchLoader).demandCommand(1).strict(),
+    y
+      .command(stepCommand('train'))
+      .command(stepCommand('infer'))
+      .command(benchLoader)
+      .command(benchDdp)
+      .demandCommand(1)
+      .strict(),
   handler: () => {},
 };
 
