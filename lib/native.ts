@@ -118,6 +118,11 @@ export interface StepOutput {
   /** fp16: the update was skipped because gradients held inf/NaN. */
   skipped: boolean;
   lossScale: number;
+  /**
+   * Data-parallel steps that applied an update: milliseconds spent after backward waiting for the
+   * gradient all-reduces (the communication that overlapping with backward did not hide).
+   */
+  commWaitMs?: number;
 }
 
 export interface LoadOutput {

@@ -185,7 +185,7 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   if (sync_) sync_->Arm(options.apply);  // the non-final micro-batches of a step only accumulate
   (scaler_ ? scaler_->Scale(objective) : objective).backward();
   if (options.apply) {
-    if (sync_) sync_->Finish();
+    if (sync_) result.comm_wait_ms = sync_->Finish();
     auto& groups = optimizer_->param_groups();
     static_cast<torch::optim::SGDOptions&>(groups[0].options()).lr(options.lr * options.backbone_lr_scale);
     static_cast<torch::optim::SGDOptions&>(groups[1].options()).lr(options.lr);

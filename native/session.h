@@ -58,6 +58,9 @@ struct StepResult {
   int64_t top1 = 0, top5 = 0;
   bool skipped = false;  // fp16: the step was skipped for inf/NaN gradients
   double loss_scale = 1.0;
+  // Data-parallel: how long the step waited for gradient all-reduces after backward (what
+  // overlapping them with backward did not hide).
+  double comm_wait_ms = 0;
 };
 
 struct ForwardResult {

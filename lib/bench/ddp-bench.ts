@@ -37,6 +37,8 @@ export interface DdpBenchResult {
   img_per_s: number;
   /** One all-reduce of a buffer the size of the gradient (median of 5). */
   allreduce_ms: number;
+  /** Per step, the gradient all-reduce time not hidden behind backward (median). */
+  comm_wait_ms: number;
   gradient_mb: number;
   /** Every rank ends with bitwise-identical weights. */
   params_equal: boolean;
@@ -58,11 +60,14 @@ export async function benchDdpRank(o: DdpBenchOptions, dist: DistributedOptions)
     const x = gaussianArray(o.batch * 3 * o.size * o.size, 1000 + group.rank);
     const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7919 + group.rank * 31) % 8631);
     const times: number[] = [];
+    const waits: number[] = [];
     for (let i = 0; i < o.warmup + o.steps; i++) {
       const t = process.hrtime.bigint();
-      await model.trainStep(x, shape, labels, { lr: 0.01 });
+      const r = await model.trainStep(x, shape, labels, { lr: 0.01 });
       await group.barrier(); // as the reference: a step ends when every rank's has
-      if (i >= o.warmup) times.push(Number(process.hrtime.bigint() - t) / 1e9);
+      if (i < o.warmup) continue;
+      times.push(Number(process.hrtime.bigint() - t) / 1e9);
+      waits.push(r.commWaitMs ?? 0);
     }
     const buffer = new Float32Array(model.parameterCount);
     const allreduce: number[] = [];
@@ -86,6 +91,7 @@ export async function benchDdpRank(o: DdpBenchOptions, dist: DistributedOptions)
       step_s: Math.round(step * 1e4) / 1e4,
       img_per_s: Math.round(((group.worldSize * o.batch) / step) * 100) / 100,
       allreduce_ms: Math.round(median(allreduce) * 10) / 10,
+      comm_wait_ms: Math.round(median(waits) * 10) / 10,
       gradient_mb: Math.round(((model.parameterCount * 4) / 2 ** 20) * 10) / 10,
       params_equal: paramsEqual,
       torch: native().torchVersion,

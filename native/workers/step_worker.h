@@ -27,6 +27,7 @@ class StepWorker : public PromiseWorker {
     out.Set("top5", static_cast<double>(result_.top5));
     out.Set("skipped", result_.skipped);
     out.Set("lossScale", result_.loss_scale);
+    if (result_.comm_wait_ms > 0) out.Set("commWaitMs", result_.comm_wait_ms);
     return out;
   }
 
