@@ -102,7 +102,7 @@ export async function benchDdpRank(o: DdpBenchOptions, dist: DistributedOptions)
   }
 }
 
-/** Whether every rank's weights equal rank 0's bit for bit: each saves them, rank 0's bytes are compared (one machine). */
+/** Whether every rank's weights equal rank 0's bit for bit (each saves them; one machine's files compared). */
 async function sameWeights(model: Model, group: ProcessGroup): Promise<boolean> {
   const dir = path.join(os.tmpdir(), `vgg2-ddp-bench-${process.env.MASTER_PORT ?? 'x'}`);
   fs.mkdirSync(dir, { recursive: true });
