@@ -408,9 +408,11 @@ export class Model {
    * are copied to every rank now, and from then on each applied trainStep averages the gradients
    * over the ranks (bucketed all-reduce, overlapped with backward) and keeps rank 0's BatchNorm
    * statistics everywhere. Every rank must call it, and then step, in the same order.
+   * `syncBatchNorm`: BatchNorm in training normalises with the statistics of every rank's batch
+   * together (torch.nn.SyncBatchNorm), so N ranks at batch B train as one process at N·B.
    */
-  joinProcessGroup(group: ProcessGroup): Promise<void> {
-    return this.engine.joinProcessGroup(group.native);
+  joinProcessGroup(group: ProcessGroup, options: { syncBatchNorm?: boolean } = {}): Promise<void> {
+    return this.engine.joinProcessGroup(group.native, options);
   }
 
   /** Restores weights and momentum buffers from saveCheckpoint's file; resolves with its metadata. */

@@ -160,7 +160,7 @@ export interface NativeEngine {
   /** A new inference-only engine (this one is untouched). */
   quantize(options: NativeQuantizeOptions): Promise<NativeEngine>;
   /** Data-parallel from now on: rank 0's weights and buffers broadcast, gradients averaged each applied step. */
-  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
+  joinProcessGroup(group: NativeProcessGroup, options?: { syncBatchNorm?: boolean }): Promise<void>;
   dispose(): void;
 }
 

@@ -122,7 +122,8 @@ Napi::Value Engine::JoinProcessGroup(const Napi::CallbackInfo& info) {
   return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
     auto session = Live(info.Env());
     auto group = dist::GroupWrap::From(info[0]);
-    return (new dist::JoinWorker(info.Env(), session, std::move(group)))->Start();
+    const bool sync_batch_norm = OptionReader(info[1]).Bool("syncBatchNorm", false);
+    return (new dist::JoinWorker(info.Env(), session, std::move(group), sync_batch_norm))->Start();
   });
 }
 

@@ -167,6 +167,7 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   ResNetOutput out;
   {
     AutocastGuard amp(config_.device.type(), AutocastType());
+    dist::SyncScope sync_bn(sync_ && sync_batch_norm_ ? &sync_->group() : nullptr);
     out = model_->forward(x);
   }
   // The loss in fp32 outside autocast, as torch.autocast's recipe does.
@@ -247,7 +248,7 @@ std::vector<at::Tensor> Session::Buffers() {
   return out;
 }
 
-void Session::JoinGroup(std::shared_ptr<dist::ProcessGroup> group) {
+void Session::JoinGroup(std::shared_ptr<dist::ProcessGroup> group, bool sync_batch_norm) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (inference_only()) throw std::runtime_error("a " + config_.inference + " model cannot train, on one rank or many");
   if (!config_.device.is_cpu() && group->options().backend == "gloo") {
@@ -258,6 +259,7 @@ void Session::JoinGroup(std::shared_ptr<dist::ProcessGroup> group) {
   for (auto& b : Buffers()) state.push_back(b);
   sync->BroadcastFromRoot(state);
   sync_ = std::move(sync);
+  sync_batch_norm_ = sync_batch_norm;
 }
 
 std::unique_ptr<quant::InferenceResNet> Session::FoldForInference() {

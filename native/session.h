@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "dist/grad_sync.h"
+#include "dist/sync_batch_norm.h"
 #include "grad_scaler.h"
 #include "losses/classifier_loss.h"
 #include "models/resnet.h"
@@ -95,8 +96,9 @@ class Session {
   at::Tensor ToModelInput(const InputBatch& batch) const;
   bool inference_only() const { return !config_.inference.empty(); }
   // Data-parallel training from now on: rank 0's weights and buffers are broadcast to every rank,
-  // then each applied step averages the gradients over the ranks (dist/grad_sync.h).
-  void JoinGroup(std::shared_ptr<dist::ProcessGroup> group);
+  // then each applied step averages the gradients over the ranks (dist/grad_sync.h); with
+  // sync_batch_norm, BatchNorm's training statistics are the whole global batch's.
+  void JoinGroup(std::shared_ptr<dist::ProcessGroup> group, bool sync_batch_norm);
 
   static constexpr const char* kOptimizerPrefix = "optimizer.momentum_buffer.";
 
@@ -121,6 +123,7 @@ class Session {
   std::unique_ptr<GradScaler> scaler_;
   std::unique_ptr<ClassifierLoss> loss_;
   std::unique_ptr<dist::GradSync> sync_;  // data-parallel training only
+  bool sync_batch_norm_ = false;
   bool backbone_frozen_ = false;
   at::Tensor mean_, inv_std_;  // [1, 3, 1, 1] on the device
   int64_t parameter_count_ = 0;

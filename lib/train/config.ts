@@ -142,6 +142,10 @@ export const trainConfigSchema = z
           'another size is replaced',
       ),
     freezeBackbone: z.boolean().default(false).describe('Fine-tuning: train the classifier only'),
+    syncBatchNorm: z
+      .boolean()
+      .default(false)
+      .describe("Distributed training: BatchNorm statistics over every rank's batch (SyncBatchNorm)"),
     backboneLrScale: z
       .number()
       .min(0)

@@ -527,8 +527,11 @@ export class Trainer extends EventEmitter {
         `rank ${group.rank} is at step ${here[0]} but rank 0 resumed at step ${root[0]}: every rank must read the ` +
           `same run folder (on several machines, a shared filesystem)`,
       );
-    await model.joinProcessGroup(group);
-    this.log(`distributed: ${group.worldSize} ranks (gloo), global batch ${this.config.batchSize}`);
+    await model.joinProcessGroup(group, { syncBatchNorm: this.config.syncBatchNorm });
+    this.log(
+      `distributed: ${group.worldSize} ranks (gloo), global batch ${this.config.batchSize}` +
+        (this.config.syncBatchNorm ? ', SyncBatchNorm' : ''),
+    );
   }
 
   /** The training batches, from the saved position on. */

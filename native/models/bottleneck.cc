@@ -1,5 +1,7 @@
 #include "models/bottleneck.h"
 
+#include "dist/sync_batch_norm.h"
+
 namespace vgg2 {
 
 namespace {
@@ -23,12 +25,19 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
   if (with_se) se = register_module("se", SELayer(out, 16));
 }
 
+// Each BatchNorm through dist::Normalize: plain BatchNorm, or SyncBatchNorm in data-parallel
+// training that asks for it.
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  auto out = bn1(conv1(x)).relu_();
-  out = bn2(conv2(out)).relu_();
-  out = bn3(conv3(out));
+  using dist::Normalize;
+  auto out = Normalize(*bn1, conv1(x)).relu_();
+  out = Normalize(*bn2, conv2(out)).relu_();
+  out = Normalize(*bn3, conv3(out));
   if (se) out = se(out);
-  auto identity = downsample ? downsample->forward(x) : x;
+  auto identity = x;
+  if (downsample) {
+    identity =
+        Normalize(*downsample[1]->as<torch::nn::BatchNorm2d>(), downsample[0]->as<torch::nn::Conv2d>()->forward(x));
+  }
   out += identity;
   return out.relu_();
 }

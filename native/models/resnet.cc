@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "dist/sync_batch_norm.h"
 #include "models/bottleneck.h"
 
 namespace vgg2 {
@@ -52,13 +53,16 @@ void ResNetImpl::InitWeights() {
 }
 
 ResNetOutput ResNetImpl::forward(const torch::Tensor& input) {
-  auto x = bn1(conv1(input)).relu_();
+  auto x = dist::Normalize(*bn1, conv1(input)).relu_();
   x = options_.v1() ? torch::max_pool2d(x, 3, 2, 0, 1, /*ceil_mode=*/true) : torch::max_pool2d(x, 3, 2, 1);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
   ResNetOutput out;
   out.features = torch::flatten(torch::adaptive_avg_pool2d(x, {1, 1}), 1);
   auto head_input = out.features;
-  if (embedding) head_input = out.embedding = embedding->forward(out.features);
+  if (embedding) {
+    auto projected = embedding[0]->as<torch::nn::Linear>()->forward(out.features);
+    head_input = out.embedding = dist::Normalize(*embedding[1]->as<torch::nn::BatchNorm1d>(), projected);
+  }
   out.logits = fc(head_input);
   return out;
 }
