@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "option_reader.h"
 #include "quant/quantize_worker.h"
+#include "shared_wrap.h"
 #include "step_options.h"
 #include "workers/checkpoint_load_worker.h"
 #include "workers/forward_worker.h"
@@ -36,20 +37,12 @@ Napi::Function Engine::Define(Napi::Env env) {
 }
 
 Napi::Value Engine::Wrap(Napi::Env env, std::shared_ptr<Session> session) {
-  auto* holder = new std::shared_ptr<Session>(std::move(session));
-  auto external = Napi::External<std::shared_ptr<Session>>::New(
-      env, holder, [](Napi::Env, std::shared_ptr<Session>* p) { delete p; });
-  return env.GetInstanceData<AddonData>()->engine_constructor.New({external});
+  return WrapShared(env, env.GetInstanceData<AddonData>()->engine_constructor, std::move(session));
 }
 
-Engine::Engine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal()) {
-    ThrowType(info.Env(), "Engine is not constructed directly: use createEngine(options)");
-  }
-  // Take the session out of the External (not a copy): a second owner there would keep the model's
-  // memory alive after dispose() until the GC happened to collect the External.
-  session_ = std::move(*info[0].As<Napi::External<std::shared_ptr<Session>>>().Data());
-}
+// Takes the session (not a copy): else the model's memory would outlive dispose() until a GC.
+Engine::Engine(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Engine>(info), session_(TakeShared<Session>(info, "Engine", "use createEngine(options)")) {}
 
 std::shared_ptr<Session> Engine::Live(Napi::Env env) const {
   if (!session_) throw Napi::Error::New(env, "this model was disposed: create or load a new Model to use it again");

@@ -199,8 +199,9 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
       optimizer_->step();
     }
     FreeGradients();
-    // BatchNorm's running statistics: rank 0's everywhere, as DDP's broadcast_buffers.
-    if (sync_) sync_->BroadcastFromRoot(Buffers());
+    // BatchNorm's running statistics: rank 0's everywhere, as DDP's broadcast_buffers (SyncBatchNorm
+    // computes the same ones on every rank already).
+    if (sync_ && !sync_batch_norm_) sync_->BroadcastFromRoot(Buffers());
   }
   // One device-to-host copy for the step's numbers, at its end: on CUDA a read mid-step would
   // stall the queue of kernels.

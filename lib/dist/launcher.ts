@@ -8,8 +8,7 @@
  * closes (watchLauncher), so even a SIGKILLed launcher leaves no orphan.
  */
 import { spawn, type ChildProcess } from 'child_process';
-import * as os from 'os';
-import { DEFAULT_MASTER_PORT, DEFAULT_TIMEOUT_S } from './options';
+import { DEFAULT_MASTER_PORT, DEFAULT_TIMEOUT_S, threadsPerRank } from './options';
 
 export interface LaunchOptions {
   nprocPerNode: number;
@@ -65,7 +64,7 @@ export function launch(o: LaunchOptions): Promise<LaunchResult> {
   if (nnodes > 1 && !o.masterAddr) throw new RangeError('--nnodes > 1 needs --master-addr (the address of node 0)');
   const world = nnodes * n;
   const args = o.args ?? [...process.execArgv, ...process.argv.slice(1)];
-  const threads = process.env.VGG2_THREADS ?? String(Math.max(1, Math.floor(os.cpus().length / n)));
+  const threads = String(threadsPerRank(n));
   const children: (ChildProcess | undefined)[] = [];
   const alive = new Set<number>();
   let failed: { rank: number; code: number } | undefined;

@@ -2,6 +2,7 @@
  * Where a rank stands in a distributed job: given by the Trainer API or the CLI, or read from the
  * environment torchrun and SLURM set, so existing cluster launchers work unchanged.
  */
+import * as os from 'os';
 import { ConfigError } from '../train/config';
 
 export interface DistributedOptions {
@@ -64,6 +65,12 @@ export function distributedFromEnv(env: NodeJS.ProcessEnv = process.env): Distri
     timeoutS: timeout ? Number(timeout) : undefined,
   };
   return checkDistributed(options);
+}
+
+/** LibTorch threads for each of `localRanks` ranks on this machine: VGG2_THREADS, else an equal share of the cores. */
+export function threadsPerRank(localRanks: number): number {
+  const given = Number(process.env.VGG2_THREADS);
+  return Number.isInteger(given) && given > 0 ? given : Math.max(1, Math.floor(os.cpus().length / localRanks));
 }
 
 /** Checked options with their defaults filled in. */

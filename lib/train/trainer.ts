@@ -6,10 +6,9 @@
  */
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { ProcessGroup } from '../dist/group';
-import { distributedFromEnv, type DistributedOptions } from '../dist/options';
+import { checkDistributed, distributedFromEnv, threadsPerRank, type DistributedOptions } from '../dist/options';
 import { shardSampler } from '../dist/sampler';
 import { Issues } from '../data/issues';
 import { Loader } from '../data/loader';
@@ -231,7 +230,8 @@ export class Trainer extends EventEmitter {
   readonly issues: Issues;
   state: TrainerState;
   private readonly resume?: true | string;
-  private readonly distributed?: DistributedOptions;
+  /** Checked once here: a bad rank or world size fails before anything is read. */
+  private readonly distributed?: Required<DistributedOptions>;
   /** Rank 0 (or a single process): the one that writes the run folder, validates and logs. */
   readonly writer: boolean;
   private metrics: MetricRecord[] = [];
@@ -253,9 +253,10 @@ export class Trainer extends EventEmitter {
     if (config.out === undefined && !options.resume) this.config.out = freeRunDir(this.config.out);
     this.run = new RunFolder(this.config.out);
     this.resume = options.resume;
-    this.distributed = options.distributed === 'env' ? distributedFromEnv() : options.distributed;
-    if (options.distributed === 'env' && !this.distributed)
+    const given = options.distributed === 'env' ? distributedFromEnv() : options.distributed;
+    if (options.distributed === 'env' && !given)
       throw new ConfigError('distributed: env, but neither RANK/WORLD_SIZE nor SLURM_PROCID/SLURM_NTASKS is set');
+    this.distributed = given && checkDistributed(given);
     this.writer = (this.distributed?.rank ?? 0) === 0;
     this.issues = new Issues({ strict: this.config.strictData, warn: (m) => this.log(`warning: ${m}`) });
     this.state = { epoch: 0, step: 0, totalSteps: 0, stepsPerEpoch: 0, lr: 0, seconds: 0 };
@@ -407,9 +408,8 @@ export class Trainer extends EventEmitter {
     const c = this.config;
     const dist = this.distributed;
     if (c.threads > 0) setThreads(c.threads);
-    // Ranks sharing a machine share its cores (unless told otherwise, as VGG2_THREADS does).
-    else if (dist && (dist.localWorldSize ?? dist.worldSize) > 1 && !process.env.VGG2_THREADS)
-      setThreads(Math.max(1, Math.floor(os.cpus().length / (dist.localWorldSize ?? dist.worldSize))));
+    // Ranks sharing a machine share its cores.
+    else if (dist && dist.localWorldSize > 1) setThreads(threadsPerRank(dist.localWorldSize));
     if (dist && c.batchSize % dist.worldSize !== 0)
       throw new ConfigError(`batchSize ${c.batchSize} (the global batch) does not split over ${dist.worldSize} ranks`);
     if (this.writer) this.checkRunFolder();

@@ -4,6 +4,7 @@
 #include "dist/collective_worker.h"
 #include "errors.h"
 #include "option_reader.h"
+#include "shared_wrap.h"
 #include "workers/promise_worker.h"
 
 namespace vgg2::dist {
@@ -53,18 +54,12 @@ Napi::Function GroupWrap::Define(Napi::Env env) {
 }
 
 Napi::Value GroupWrap::Wrap(Napi::Env env, std::shared_ptr<ProcessGroup> group) {
-  auto* holder = new std::shared_ptr<ProcessGroup>(std::move(group));
-  auto external = Napi::External<std::shared_ptr<ProcessGroup>>::New(
-      env, holder, [](Napi::Env, std::shared_ptr<ProcessGroup>* p) { delete p; });
-  return env.GetInstanceData<AddonData>()->group_constructor.New({external});
+  return WrapShared(env, env.GetInstanceData<AddonData>()->group_constructor, std::move(group));
 }
 
-GroupWrap::GroupWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GroupWrap>(info) {
-  if (info.Length() != 1 || !info[0].IsExternal()) {
-    ThrowType(info.Env(), "ProcessGroup is not constructed directly: use createProcessGroup(options)");
-  }
-  group_ = std::move(*info[0].As<Napi::External<std::shared_ptr<ProcessGroup>>>().Data());
-}
+GroupWrap::GroupWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<GroupWrap>(info),
+      group_(TakeShared<ProcessGroup>(info, "ProcessGroup", "use createProcessGroup(options)")) {}
 
 std::shared_ptr<ProcessGroup> GroupWrap::From(const Napi::Value& value) {
   auto env = value.Env();

@@ -182,53 +182,46 @@ test('two processes started by hand with the torchrun variables train together',
   expect(records(out).filter((x) => x.type === 'train')).toHaveLength(4);
 });
 
-test('a killed rank ends the job, named, with no process left', async () => {
-  const out = path.join(tmpDir('ddp-kill'), 'run');
-  const pids: number[] = [];
-  const messages: string[] = [];
-  const job = launch({
-    nprocPerNode: 2,
-    masterPort: await freePort(),
-    timeoutS: 60,
-    graceS: 5,
-    args: demo(out, ['--max-steps', '200']),
-    log: (m) => messages.push(m),
-    onStart: (rank, pid) => (pids[rank] = pid),
-    output: () => {},
-  });
-  await trainingStarted(out);
-  const t0 = Date.now();
-  process.kill(pids[1], 'SIGKILL');
-  const r = await job;
-  expect(r).toEqual({ exitCode: 1, failedRank: 1 });
-  expect(Date.now() - t0).toBeLessThan(30_000);
-  expect(messages.join('\n')).toMatch(/rank 1 \(pid \d+\) was killed by SIGKILL; stopping rank 0/);
-  expect(pids.filter(alive)).toEqual([]);
-});
-
-test('a hung rank fails the others after --dist-timeout; the launcher stops it', async () => {
-  const out = path.join(tmpDir('ddp-hang'), 'run');
+/**
+ * A 2-rank demo job through launch(), under way; `signal` is then sent to rank 1. Resolves with the
+ * job's result, how long it took after the signal, and what the launcher and the ranks said.
+ */
+async function signalRank1(name: string, signal: NodeJS.Signals, timeoutS: number, graceS: number) {
+  const out = path.join(tmpDir(name), 'run');
   const pids: number[] = [];
   const messages: string[] = [];
   let said = '';
   const job = launch({
     nprocPerNode: 2,
     masterPort: await freePort(),
-    timeoutS: 4,
-    graceS: 2,
+    timeoutS,
+    graceS,
     args: demo(out, ['--max-steps', '200']),
     log: (m) => messages.push(m),
     onStart: (rank, pid) => (pids[rank] = pid),
-    output: (rank, text) => (said += text),
+    output: (_, text) => (said += text),
   });
   await trainingStarted(out);
   const t0 = Date.now();
-  process.kill(pids[1], 'SIGSTOP');
-  const r = await job;
-  expect(r.exitCode).not.toBe(0);
-  expect(r.failedRank).toBe(0);
-  expect(Date.now() - t0).toBeLessThan(40_000);
-  expect(messages.join('\n')).toMatch(/rank 0 \(pid \d+\) exited with code 1; stopping rank 1/);
+  process.kill(pids[1], signal);
+  const result = await job;
+  return { result, ms: Date.now() - t0, launcher: messages.join('\n'), said, pids };
+}
+
+test('a killed rank ends the job, named, with no process left', async () => {
+  const { result, ms, launcher, pids } = await signalRank1('ddp-kill', 'SIGKILL', 60, 5);
+  expect(result).toEqual({ exitCode: 1, failedRank: 1 });
+  expect(ms).toBeLessThan(30_000);
+  expect(launcher).toMatch(/rank 1 \(pid \d+\) was killed by SIGKILL; stopping rank 0/);
+  expect(pids.filter(alive)).toEqual([]);
+});
+
+test('a hung rank fails the others after --dist-timeout; the launcher stops it', async () => {
+  const { result, ms, launcher, said, pids } = await signalRank1('ddp-hang', 'SIGSTOP', 4, 2);
+  expect(result.exitCode).not.toBe(0);
+  expect(result.failedRank).toBe(0);
+  expect(ms).toBeLessThan(40_000);
+  expect(launcher).toMatch(/rank 0 \(pid \d+\) exited with code 1; stopping rank 1/);
   // Rank 0's own error names the rank that never arrived (from the store's collective counters).
   expect(said).toMatch(
     /rank 0 of 2: a collective with the other ranks failed \(.*within 4 s\).*; rank 1 never reached this collective/,
