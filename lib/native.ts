@@ -213,6 +213,11 @@ export interface DecodeSpec {
   /** v → gain·v + bias before gray (default 1, 0). */
   gain?: number;
   bias?: number;
+  /**
+   * 5-point alignment (lib/data/align.ts alignPlan): the whole image (region) is aligned to the
+   * `resized` face instead of resized; crop and window then cut from the face.
+   */
+  align?: { similarity: [number, number, number, number]; pre?: [number, number] };
 }
 
 export interface NativeBinding {

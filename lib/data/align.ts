@@ -61,6 +61,31 @@ export function applySimilarity(t: Similarity, pts: ArrayLike<number>): number[]
 }
 
 /**
+ * How the native resampler (native/jpeg/similarity_warp.cc) aligns a width×height image whose 5
+ * points are `landmarks` to the size×size template: a face much bigger than the template (scale
+ * < 0.75) is first shrunk as a whole to `pre` with antialiased lanczos3, so that the bilinear
+ * warp that follows does not alias; `similarity` [a, b, tx, ty] maps the (shrunk) image's pixels
+ * onto the face. Every decoder's pixels go through it (docs/loader.md).
+ */
+export function alignPlan(
+  landmarks: ArrayLike<number>,
+  width: number,
+  height: number,
+  size: number,
+): { similarity: [number, number, number, number]; pre?: [number, number] } {
+  const dst = templateFor(size);
+  const t = umeyama(landmarks, dst);
+  const scale = Math.hypot(t.a, t.b);
+  if (scale >= 0.75) return { similarity: [t.a, t.b, t.tx, t.ty] };
+  const w = Math.max(1, Math.round(width * scale * 1.25));
+  const h = Math.max(1, Math.round(height * scale * 1.25));
+  // Pixel centres are at integers: index i maps to (i + 0.5)·k − 0.5.
+  const pts = Array.from(landmarks, (v, k) => (k % 2 === 0 ? ((v + 0.5) * w) / width : ((v + 0.5) * h) / height) - 0.5);
+  const u = umeyama(pts, dst);
+  return { similarity: [u.a, u.b, u.tx, u.ty], pre: [w, h] };
+}
+
+/**
  * Parameters for sharp's affine() realising a similarity, and where its output window [0, size)²
  * lands in sharp's output. libvips sizes the output to the bounding box of the linearly
  * transformed input, with origin floor(min corner), and odx/ody shift content inside it; so we

@@ -3,10 +3,12 @@
  * given. A plan's geometry comes from the same functions as the sharp path (faceRegion,
  * shortSideDims, cropOrigin) and its augmentation from augmentParams, so both paths cut the same
  * window; only the resampling filter differs (antialiased bilinear — PIL's — here, lanczos3 in
- * sharp; see docs/loader.md). JPEGs the native decoder should not take (EXIF rotation, CMYK,
- * 12-bit, alignment) get no plan and go to sharp.
+ * sharp; see docs/loader.md). A 5-point alignment is the same native resampling on both paths.
+ * JPEGs the native decoder should not take (EXIF rotation, CMYK, 12-bit) get no plan and go to sharp.
  */
 import { native, type DecodeSpec, type NativeBinding } from '../native';
+import { alignPlan } from './align';
+import { landmarksUsable } from './annotations';
 import { IDENTITY_AUGMENT, type AugmentParams } from './augment';
 import { cropOrigin, resizeShortSide, shortSideDims, type Region } from './boxes';
 import type { CacheRecord } from './cache';
@@ -67,7 +69,7 @@ function windowSpec(
 
 /**
  * The native plan for a JPEG file's bytes, or undefined when sharp must decode it (EXIF rotation,
- * CMYK, 12-bit, an unreadable header, 5-point alignment). Throws DataError for a box outside the
+ * CMYK, 12-bit, an unreadable header, unusable landmarks). Throws DataError for a box outside the
  * image; `note` receives non-fatal problems (a partly-outside box).
  */
 export function planJpeg(
@@ -79,15 +81,25 @@ export function planJpeg(
   /** 'window': the size×size crop of p (a batch slot); 'whole': the whole resized region (a cache's stage 1). */
   extent: 'window' | 'whole' = 'window',
 ): DecodeSpec | undefined {
-  if (face.crop === 'align' && src.landmarks) return undefined;
+  const align = face.crop === 'align' && src.landmarks;
+  // Unusable points: sharp's path counts them and falls back to the box.
+  if (align && !landmarksUsable(align)) return undefined;
   const h = readJpegHeader(buf);
   if (!h || h.precision !== 8 || (h.components !== 1 && h.components !== 3) || h.orientation !== 1) return undefined;
   // Too big: sharp (the fallback) refuses it with the file named, before anything is allocated.
   if (h.width * h.height > MAX_INPUT_PIXELS) return undefined;
-  const region = faceRegion(src, h.width, h.height, face, note);
-  const resized = shortSideDims(region.width, region.height, resizeShortSide(face.size));
-  const spec = windowSpec(buf, 'jpeg', h.width, h.height, region, resized, face.size, p);
-  return extent === 'whole' ? { ...spec, crop: [0, 0], window: [resized.width, resized.height], offset: 0 } : spec;
+  let spec: DecodeSpec;
+  if (align) {
+    const whole = { left: 0, top: 0, width: h.width, height: h.height };
+    const aligned = { width: face.size, height: face.size };
+    spec = windowSpec(buf, 'jpeg', h.width, h.height, whole, aligned, face.size, p);
+    spec.align = alignPlan(align, h.width, h.height, face.size);
+  } else {
+    const region = faceRegion(src, h.width, h.height, face, note);
+    const resized = shortSideDims(region.width, region.height, resizeShortSide(face.size));
+    spec = windowSpec(buf, 'jpeg', h.width, h.height, region, resized, face.size, p);
+  }
+  return extent === 'whole' ? { ...spec, crop: [0, 0], window: spec.resized, offset: 0 } : spec;
 }
 
 /** The native plan for a cache record: it holds the base image already (no resize). */

@@ -2,7 +2,7 @@
  * The loader's fast path: each batch's JPEG files and cache records are decoded, cropped, resized,
  * flipped, grayed and tone-adjusted by one decodeBatch call (libjpeg-turbo with DCT-domain
  * downscaling, on a pool of native threads, straight into the batch buffer), planned by
- * decode-plans.ts. What it can't take — other formats, odd JPEGs, alignment, rotation / scale /
+ * decode-plans.ts. What it can't take — other formats, odd JPEGs, rotation / scale /
  * saturation jitter, images the native decoder rejects — is handed back for sharp.
  */
 import * as os from 'os';

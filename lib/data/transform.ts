@@ -8,7 +8,8 @@
 import * as fs from 'fs';
 import sharp from 'sharp';
 import { landmarksUsable } from './annotations';
-import { sharpAffinePlan, templateFor, umeyama, type Similarity } from './align';
+import { alignPlan, sharpAffinePlan, type Similarity } from './align';
+import { native, type DecodeSpec } from '../native';
 import type { AugmentParams } from './augment';
 import {
   clampBox,
@@ -133,14 +134,14 @@ export async function decodeBase(
           .toColourspace('srgb'),
       );
     }
+    if (opts.crop === 'align' && src.landmarks) {
+      if (landmarksUsable(src.landmarks)) return alignFace(buf, src.landmarks, opts.size);
+      issues?.add('bad-landmarks', src.path);
+    }
     const meta = await sharp(buf, SHARP_INPUT).metadata();
     const width = meta.autoOrient?.width ?? meta.width;
     const height = meta.autoOrient?.height ?? meta.height;
     if (!width || !height) throw new DataError('corrupt-image', `${src.path}: no dimensions`);
-    if (opts.crop === 'align' && src.landmarks) {
-      if (landmarksUsable(src.landmarks)) return alignFace(buf, width, height, src.landmarks, opts.size);
-      issues?.add('bad-landmarks', src.path);
-    }
     const region = faceRegion(src, width, height, opts, (kind, detail) => issues?.add(kind, detail));
     const dims = shortSideDims(region.width, region.height, short);
     const out = await sharpRaw(
@@ -155,32 +156,29 @@ export async function decodeBase(
   });
 }
 
-/** Align a face so that its 5 points land on the size×size template. */
-async function alignFace(
-  buf: Buffer,
-  width: number,
-  height: number,
-  landmarks: ArrayLike<number>,
-  size: number,
-): Promise<BaseImage> {
-  const dst = templateFor(size);
-  let t = umeyama(landmarks, dst);
-  const scale = Math.hypot(t.a, t.b);
-  let img = sharp(buf, SHARP_INPUT).rotate();
-  let w = width;
-  let h = height;
-  let pts: ArrayLike<number> = landmarks;
-  // affine() samples without antialiasing: shrink big faces first (cheaply, via shrink-on-load).
-  if (scale < 0.75) {
-    w = Math.max(1, Math.round(width * scale * 1.25));
-    h = Math.max(1, Math.round(height * scale * 1.25));
-    img = img.resize(w, h, { fit: 'fill' });
-    // Pixel centres are at integers: index i maps to (i + 0.5)·k − 0.5.
-    pts = Array.from(landmarks, (v, k) => (k % 2 === 0 ? ((v + 0.5) * w) / width : ((v + 0.5) * h) / height) - 0.5);
-  }
-  const pre = await sharpRaw(img.flatten({ background: BLACK }).toColourspace('srgb'));
-  t = umeyama(pts, dst);
-  return warp({ data: pre.data, width: pre.width, height: pre.height }, t, size, size);
+/**
+ * Align a face so that its 5 points land on the size×size template: sharp decodes (any format,
+ * EXIF-oriented), the native resampler aligns, as for the JPEGs the native decoder takes itself
+ * (decode-plans.ts), so both give the same pixels.
+ */
+async function alignFace(buf: Buffer, landmarks: ArrayLike<number>, size: number): Promise<BaseImage> {
+  const img = await sharpRaw(sharp(buf, SHARP_INPUT).rotate().flatten({ background: BLACK }).toColourspace('srgb'));
+  const face = Buffer.alloc(size * size * 3);
+  const spec: DecodeSpec = {
+    data: img.data,
+    kind: 'raw',
+    width: img.width,
+    height: img.height,
+    region: [0, 0, img.width, img.height],
+    resized: [size, size],
+    crop: [0, 0],
+    flip: false,
+    gray: false,
+    align: alignPlan(landmarks, img.width, img.height, size),
+  };
+  const [failed] = await native().decodeBatch([spec], face, size);
+  if (failed) throw new Error(failed);
+  return { data: face, width: size, height: size };
 }
 
 /** Apply a similarity to an RGB image and return the window [0, outW)×[0, outH), black outside. */

@@ -5,10 +5,26 @@
 
 namespace vgg2 {
 
-AxisFilter::AxisFilter(int out_len, int origin, bool reverse, double start, double length, int resized, int lo,
-                       int hi) {
+namespace {
+
+double Sinc(double x) {
+  if (x == 0) return 1;
+  x *= M_PI;
+  return std::sin(x) / x;
+}
+
+}  // namespace
+
+AxisFilter::AxisFilter(int out_len, int origin, bool reverse, double start, double length, int resized, int lo, int hi,
+                       Kernel kernel) {
   const double scale = length / resized;
-  const double support = std::max(1.0, scale);
+  const double stretch = std::max(1.0, scale);  // the kernel widens when downscaling (antialiasing)
+  const double radius = kernel == Kernel::kLanczos3 ? 3.0 : 1.0;
+  const double support = radius * stretch;
+  auto weight = [&](double d) {  // d: distance in kernel units
+    if (kernel == Kernel::kTriangle) return std::max(0.0, 1.0 - std::abs(d));
+    return std::abs(d) < 3.0 ? Sinc(d) * Sinc(d / 3.0) : 0.0;
+  };
   first_.resize(out_len);
   count_.resize(out_len);
   offset_.resize(out_len);
@@ -24,12 +40,13 @@ AxisFilter::AxisFilter(int out_len, int origin, bool reverse, double start, doub
     if (k0 > k1) k0 = k1 = std::clamp(static_cast<int>(std::lround(centre)), lo, hi - 1);
     w.assign(k1 - k0 + 1, 0.0);
     double sum = 0;
-    for (int k = k0; k <= k1; ++k) sum += w[k - k0] = std::max(0.0, 1.0 - std::abs(k - centre) / support);
+    for (int k = k0; k <= k1; ++k) sum += w[k - k0] = weight((k - centre) / stretch);
     if (sum <= 0) {  // only when clamping left taps at zero weight: take the nearest pixel
       std::fill(w.begin(), w.end(), 0.0);
       w[std::clamp(static_cast<int>(std::lround(centre)), k0, k1) - k0] = sum = 1.0;
     }
-    // Quantise, then give the rounding residue to the largest weight so that flat areas stay flat.
+    // Quantise, then give the rounding residue to the largest weight so that flat areas stay flat
+    // (lanczos3's lobes are negative: the passes clamp).
     q.assign(w.size(), 0);
     int32_t total = 0;
     size_t biggest = 0;

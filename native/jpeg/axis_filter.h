@@ -1,5 +1,6 @@
 // Resampling weights along one axis of the output window: a triangle (bilinear) filter whose
 // support widens with the downscaling factor (antialiased, like PIL's / torchvision's BILINEAR),
+// or lanczos3 likewise (PIL's LANCZOS; the 5-point alignment's pre-shrink, as sharp's resize was),
 // renormalised at the region's edges. Weights are 14-bit fixed point and sum to exactly 1 << 14.
 #pragma once
 #include <cstdint>
@@ -10,12 +11,14 @@ namespace vgg2 {
 class AxisFilter {
  public:
   static constexpr int kBits = 14;
+  enum class Kernel { kTriangle, kLanczos3 };
 
   // Output positions x in [0, out_len) sample the resized axis at origin + x (or, reversed,
   // origin + out_len - 1 - x: a flip). The resized axis has `resized` pixels spanning source
   // coordinates [start, start + length) (pixel edges; pixel k's centre is k + 0.5); taps stay
   // inside source pixels [lo, hi).
-  AxisFilter(int out_len, int origin, bool reverse, double start, double length, int resized, int lo, int hi);
+  AxisFilter(int out_len, int origin, bool reverse, double start, double length, int resized, int lo, int hi,
+             Kernel kernel = Kernel::kTriangle);
 
   int size() const { return static_cast<int>(first_.size()); }
   int first(int x) const { return first_[x]; }

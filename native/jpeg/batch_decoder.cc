@@ -29,13 +29,22 @@ void BatchDecoder::RenderOne(const ImageSpec& s, uint8_t* out, Scratch& scratch)
   double factor = 1.0;  // decoded pixels per source pixel
   if (s.kind == ImageSpec::Kind::kJpeg) {
     if (!scratch.jpeg) scratch.jpeg = std::make_unique<JpegDecoder>();
-    // Decode at the smallest DCT scale at which the region still has >= the resized size.
-    const double min_w = static_cast<double>(s.width) * s.resized_width / s.region_width;
-    const double min_h = static_cast<double>(s.height) * s.resized_height / s.region_height;
+    // Decode at the smallest DCT scale at which the region still has >= the resized size; in
+    // full for an alignment, as sharp decodes it for the other formats (the same pixels).
+    const double min_w = s.align ? s.width : static_cast<double>(s.width) * s.resized_width / s.region_width;
+    const double min_h = s.align ? s.height : static_cast<double>(s.height) * s.resized_height / s.region_height;
     scratch.jpeg->Decode(s.data, s.length, s.width, s.height, min_w, min_h, scratch.decoded);
     const auto& d = scratch.decoded;
     src = RgbImage{d.rgb.data(), d.width, d.height};
     factor = static_cast<double>(d.num) / d.denom;
+  }
+  if (s.align) {
+    // The window is cut from the aligned face, as from a raw base image.
+    src = AlignFace(src, s.plan, scratch.align);
+    const AxisFilter fx(s.window_width, s.crop_left, s.flip, 0, src.width, src.width, 0, src.width);
+    const AxisFilter fy(s.window_height, s.crop_top, false, 0, src.height, src.height, 0, src.height);
+    RenderWindow(src, fx, fy, Tone{s.gain, s.bias, s.gray}, out, scratch.resample);
+    return;
   }
   // Pixel edges scale with the decoder's factor; keep taps inside the (scaled) region, as an
   // extract followed by a resize would.

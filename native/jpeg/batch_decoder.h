@@ -10,6 +10,7 @@
 #include "jpeg/image_spec.h"
 #include "jpeg/jpeg_decoder.h"
 #include "jpeg/render_window.h"
+#include "jpeg/similarity_warp.h"
 #include "jpeg/thread_pool.h"
 
 namespace vgg2 {
@@ -29,6 +30,7 @@ class BatchDecoder {
     std::unique_ptr<JpegDecoder> jpeg;  // made on first use, on its thread
     DecodedImage decoded;
     ResampleScratch resample;
+    AlignScratch align;
   };
   void RenderOne(const ImageSpec& spec, uint8_t* out, Scratch& scratch) const;
 

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "jpeg/similarity_warp.h"
+
 namespace vgg2 {
 
 struct ImageSpec {
@@ -21,6 +23,10 @@ struct ImageSpec {
   size_t offset = 0;  // ...is written here in the output, rows of window_width * 3 bytes
   bool flip = false, gray = false;
   double gain = 1, bias = 0;  // v -> gain * v + bias, before gray (sharp's linear)
+  // 5-point alignment: the whole image (the region) is aligned to the resized_width x
+  // resized_height face instead of resized; the window is then cut from the face.
+  bool align = false;
+  AlignPlan plan;
 };
 
 }  // namespace vgg2

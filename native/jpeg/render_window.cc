@@ -52,12 +52,14 @@ void Resample(const RgbImage& src, const AxisFilter& fx, const AxisFilter& fy, u
         b += k[i] * p[1];
         c += k[i] * p[2];
       }
-      t[3 * x] = static_cast<uint16_t>(a >> kShiftH);
-      t[3 * x + 1] = static_cast<uint16_t>(b >> kShiftH);
-      t[3 * x + 2] = static_cast<uint16_t>(c >> kShiftH);
+      // Clamped: lanczos3's negative lobes can over- or undershoot (the triangle never does).
+      t[3 * x] = static_cast<uint16_t>(std::clamp(a >> kShiftH, 0, 65535));
+      t[3 * x + 1] = static_cast<uint16_t>(std::clamp(b >> kShiftH, 0, 65535));
+      t[3 * x + 2] = static_cast<uint16_t>(std::clamp(c >> kShiftH, 0, 65535));
     }
   }
-  // Vertical pass: weights are non-negative and sum to 1 << 14, so nothing overflows int32 or 255.
+  // Vertical pass: weights sum to 1 << 14 (their absolute values to < 1.6x that), so nothing
+  // overflows int32.
   const size_t row_len = static_cast<size_t>(w) * 3;
   s.acc.resize(row_len);
   int32_t* acc = s.acc.data();
@@ -70,7 +72,7 @@ void Resample(const RgbImage& src, const AxisFilter& fx, const AxisFilter& fy, u
       for (size_t j = 0; j < row_len; ++j) acc[j] += k[i] * t[j];
     }
     uint8_t* o = out + y * row_len;
-    for (size_t j = 0; j < row_len; ++j) o[j] = static_cast<uint8_t>(std::min(255, acc[j] >> kShiftV));
+    for (size_t j = 0; j < row_len; ++j) o[j] = static_cast<uint8_t>(std::clamp(acc[j] >> kShiftV, 0, 255));
   }
 }
 

@@ -51,6 +51,25 @@ ImageSpec ParseSpec(const Napi::Value& value, const std::string& where, int size
   s.gray = o.Bool("gray", false);
   s.gain = o.Number("gain", kAnyNumber, 1);
   s.bias = o.Number("bias", kAnyNumber, 0);
+  if (o.Has("align")) {
+    // {similarity: [a, b, tx, ty], pre?: [width, height]}: see AlignPlan.
+    OptionReader a(o.Get("align"), o.Name("align"));
+    Napi::Value m = a.Get("similarity");
+    if (!m.IsArray() || m.As<Napi::Array>().Length() != 4)
+      ThrowType(env, a.Name("similarity") + " must be [a, b, tx, ty]");
+    double v[4];
+    for (uint32_t k = 0; k < 4; ++k)
+      v[k] = ToNumber(m.As<Napi::Array>().Get(k), a.Name("similarity") + "[" + std::to_string(k) + "]");
+    Check(env, v[0] * v[0] + v[1] * v[1] > 1e-12, a.Name("similarity") + " must not be singular (a = b = 0)");
+    s.align = true;
+    s.plan.map = Similarity{v[0], v[1], v[2], v[3]};
+    if (a.Has("pre")) {
+      int pre[2];
+      a.IntArray("pre", 1, kMaxSide, pre);
+      s.plan.pre_width = pre[0], s.plan.pre_height = pre[1];
+    }
+    s.plan.width = s.resized_width, s.plan.height = s.resized_height;
+  }
 
   if (s.kind == ImageSpec::Kind::kRaw)
     Check(env, s.length >= static_cast<size_t>(s.width) * s.height * 3,
