@@ -18,6 +18,8 @@ import {
 import { checkInputFile } from './io/input-file';
 import { readSafetensorsHeader } from './io/safetensors';
 import * as fs from 'fs';
+import { ARCHS, archFromNames, isArch, MOBILEFACENET_EMBEDDING, MOBILEFACENET_INPUT, type Arch } from './archs';
+export type { Arch } from './archs';
 import { Normalization, NormalizationName, resolveNormalization } from './normalization';
 import { RECIPE_DEFAULTS } from './recipe';
 import { calibrationBatches, type CalibrationBatch, type CalibrationSet } from './quant/calibration';
@@ -25,7 +27,6 @@ import type { CropMode, Dataset } from './data/types';
 import type { Issues } from './data/issues';
 import type { ProcessGroup } from './dist/group';
 
-export type Arch = 'resnet50' | 'senet50';
 export type Amp = 'off' | 'bf16' | 'fp16';
 
 /**
@@ -40,7 +41,10 @@ export interface ModelOptions {
   variant?: Variant;
   /** Classifier size; default 8631 (VGGFace2's training identities). */
   numClasses?: number;
-  /** Optional low-dimensional embedding (Linear 2048 -> D + BatchNorm) before the classifier. */
+  /**
+   * Optional low-dimensional embedding (Linear C -> D + BatchNorm; C 2048 for ResNet-50, 512 for
+   * ResNet-18/34) before the classifier; MobileFaceNet always has one (default 512).
+   */
   embeddingDim?: number;
   /** 'cpu' | 'cuda' | 'cuda:N' | 'auto' (CUDA when available). Default 'cpu'. */
   device?: string;
@@ -212,8 +216,10 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   checkInputFile(file, 'weights file', Number.MAX_SAFE_INTEGER);
   const { metadata, shapes } = safetensorsInspection(file) ?? (await native().inspectWeights(file));
   const out: Partial<ModelDescription> = {};
-  if (metadata.arch === 'resnet50' || metadata.arch === 'senet50') out.arch = metadata.arch;
-  else out.arch = Object.keys(shapes).some((k) => k.includes('.se.fc')) ? 'senet50' : 'resnet50';
+  if (metadata.arch !== undefined && !isArch(metadata.arch))
+    throw new Error(`${file}: metadata 'arch' is '${metadata.arch}', not one of ${ARCHS.join(', ')}`);
+  // Without metadata (a torch.save'd state dict): the names say; ResNet-50 when they say nothing.
+  out.arch = metadata.arch ?? archFromNames(Object.keys(shapes)) ?? 'resnet50';
   if (metadata.variant !== undefined) {
     if (metadata.variant !== 'torchvision' && metadata.variant !== 'caffe')
       throw new Error(`${file}: metadata 'variant' is '${metadata.variant}', not torchvision or caffe`);
@@ -285,6 +291,17 @@ export class Model {
   }
 
   static async create(options: ModelOptions = {}): Promise<Model> {
+    if (options.arch === 'mobilefacenet') {
+      if (options.inputSize !== undefined && options.inputSize !== MOBILEFACENET_INPUT)
+        throw new RangeError(
+          `mobilefacenet takes ${MOBILEFACENET_INPUT}×${MOBILEFACENET_INPUT} faces (its global depthwise conv is 7×7), not inputSize ${options.inputSize}`,
+        );
+      options = {
+        ...options,
+        inputSize: MOBILEFACENET_INPUT,
+        embeddingDim: options.embeddingDim || MOBILEFACENET_EMBEDDING,
+      };
+    }
     const normalization = resolveNormalization(options.normalization);
     if (options.inputSize !== undefined) checkInputSize(options.inputSize);
     if (options.classNames && options.numClasses !== undefined && options.classNames.length !== options.numClasses) {
@@ -463,6 +480,10 @@ export class Model {
       throw new RangeError(`quantize: mode must be 'dynamic', 'static' or 'folded', got '${String(mode)}'`);
     if (this.engine.config.inference)
       throw new Error(`quantize: this model is already ${this.engine.config.inference}: quantize the fp32 model`);
+    if (this.config.arch === 'mobilefacenet')
+      throw new Error(
+        `quantize: folded and int8 inference exist for the ResNets; mobilefacenet is not supported yet (run it in fp32, or bf16 with amp)`,
+      );
     const info: QuantizationInfo = { mode };
     let batches: CalibrationBatch[] | undefined;
     if (mode === 'static') {

@@ -5,6 +5,7 @@
  */
 import fs from 'fs';
 import path from 'path';
+import type { Arch } from './archs';
 
 export interface NativeInfo {
   libtorch: string;
@@ -45,7 +46,7 @@ export interface NativeCudaDevice {
 }
 
 export interface EngineConfig {
-  arch: 'resnet50' | 'senet50';
+  arch: Arch;
   /** torchvision (v1.5) or caffe (v1, the VGGFace2 authors' models). */
   variant: 'torchvision' | 'caffe';
   numClasses: number;

@@ -47,7 +47,7 @@ Session::Session(const SessionConfig& config, std::unique_ptr<quant::InferenceRe
   }
   if (config.seed) torch::manual_seed(*config.seed);
   if (config.device.is_cuda()) ConfigureCuda();  // cuDNN benchmark, TF32: before the first kernel
-  model_ = BuildResNet(config.model);
+  model_ = BuildFaceNet(config.model);
   model_->to(config.device);
   if (config.channels_last) {
     torch::NoGradGuard no_grad;
@@ -126,7 +126,7 @@ ForwardResult Session::Forward(const InputBatch& batch) {
   std::lock_guard<std::mutex> lock(mutex_);
   c10::InferenceMode inference;
   auto x = ToModelInput(batch);
-  ResNetOutput out;
+  ModelOutput out;
   if (inference_only()) {
     if (!inference_) throw std::runtime_error("this " + config_.inference + " model has no weights yet: load its file");
     // int8 kernels take fp32 around them: autocast is for the folded fp32 network only.
@@ -164,7 +164,7 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   SetTrainMode(options);
   auto x = ToModelInput(batch);
   auto y = at::tensor(labels, at::TensorOptions().dtype(at::kLong)).to(config_.device);
-  ResNetOutput out;
+  ModelOutput out;
   {
     AutocastGuard amp(config_.device.type(), AutocastType());
     dist::SyncScope sync_bn(sync_ && sync_batch_norm_ ? &sync_->group() : nullptr);

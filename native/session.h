@@ -15,7 +15,7 @@
 #include "dist/sync_batch_norm.h"
 #include "grad_scaler.h"
 #include "losses/classifier_loss.h"
-#include "models/resnet.h"
+#include "models/face_net.h"
 #include "quant/inference_resnet.h"
 #include "weights/named_tensors.h"
 
@@ -23,7 +23,7 @@ namespace vgg2 {
 
 // Checked once, by ParseSessionConfig (session_options.h).
 struct SessionConfig {
-  ResNetOptions model;
+  ModelOptions model;
   c10::Device device{c10::kCPU};
   bool channels_last = false;
   std::string amp = "off";  // off | bf16 | fp16 (fp16: CUDA only)
@@ -117,7 +117,7 @@ class Session {
 
   std::mutex mutex_;  // one call at a time on a model
   SessionConfig config_;
-  ResNet model_{nullptr};                              // trainable models
+  FaceNet model_;                                      // trainable models
   std::unique_ptr<quant::InferenceResNet> inference_;  // inference-only models
   std::unique_ptr<torch::optim::SGD> optimizer_;
   std::unique_ptr<GradScaler> scaler_;

@@ -30,7 +30,8 @@ SessionConfig ParseSessionConfig(const Napi::Value& value) {
   Napi::Env env = value.Env();
   OptionReader o(value);
   SessionConfig c;
-  c.model.arch = o.Choice("arch", {"resnet50", "senet50"}, "resnet50");
+  c.model.arch = o.Choice(
+      "arch", {"resnet18", "resnet34", "resnet50", "senet18", "senet34", "senet50", "mobilefacenet"}, "resnet50");
   c.model.num_classes = o.Int("numClasses", 1, 10000000, 8631);
   c.model.embedding_dim = o.Int("embeddingDim", 0, 65536, 0);
   c.model.variant = o.Choice("variant", {"torchvision", "caffe"}, "torchvision");

@@ -8,10 +8,11 @@ import { benchDdpRank } from '../../lib/bench/ddp-bench';
 import { launch, LAUNCHED_ENV, watchLauncher } from '../../lib/dist/launcher';
 import { distributedFromEnv } from '../../lib/dist/options';
 import { info } from '../../lib/info';
+import { ARCHS, type Arch } from '../../lib/archs';
 
 interface DdpArgs {
   ranks: number;
-  arch: 'resnet50' | 'senet50';
+  arch: Arch;
   size: number;
   batch: number;
   amp: 'auto' | 'off' | 'bf16';
@@ -27,7 +28,7 @@ const command: CommandModule<object, DdpArgs> = {
   builder: (y: Argv) =>
     y
       .option('ranks', { type: 'number', default: 2, describe: 'local ranks' })
-      .option('arch', { choices: ['resnet50', 'senet50'] as const, default: 'resnet50' as const })
+      .option('arch', { choices: ARCHS, default: 'resnet50' as const })
       .option('size', { type: 'number', default: 112, describe: 'input height and width (px)' })
       .option('batch', { type: 'number', default: 8, describe: 'images per rank per step' })
       .option('amp', { choices: ['auto', 'off', 'bf16'] as const, default: 'off' as const })

@@ -8,9 +8,10 @@ import { info } from '../../lib/info';
 import benchDdp from './bench-ddp';
 import benchLoader from './bench-loader';
 import { emitJson, inputSize, inputSizeOption, jsonOption, type InputSizeArgs, type JsonArgs } from './common-flags';
+import { ARCHS, type Arch } from '../../lib/archs';
 
 interface StepArgs extends InputSizeArgs, JsonArgs {
-  arch: 'resnet50' | 'senet50';
+  arch: Arch;
   batch: number;
   classes: number;
   amp: 'auto' | 'off' | 'bf16';
@@ -25,7 +26,7 @@ interface StepArgs extends InputSizeArgs, JsonArgs {
 
 function stepOptions(y: Argv): Argv<StepArgs> {
   return jsonOption(inputSizeOption(y, 'Input height and width (px)', '112'))
-    .option('arch', { choices: ['resnet50', 'senet50'] as const, default: 'resnet50' as const, describe: 'network' })
+    .option('arch', { choices: ARCHS, default: 'resnet50' as const, describe: 'network' })
     .option('batch', { type: 'number', default: 16, describe: 'batch size' })
     .option('classes', { type: 'number', default: 8631, describe: 'classifier size' })
     .option('amp', {

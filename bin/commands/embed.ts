@@ -13,6 +13,7 @@ import type { Arch } from '../../lib/model';
 import { inputSize } from './common-flags';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
 import { readTextFile } from '../../lib/io/input-file';
+import { ARCHS } from '../../lib/archs';
 
 interface Args extends EmbeddingArgs {
   weights: string;
@@ -41,7 +42,7 @@ const cmd: CommandModule<object, Args> = {
     embeddingOptions(y)
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
       .option('arch', {
-        choices: ['resnet50', 'senet50'] as const,
+        choices: ARCHS,
         describe: 'Architecture, for files without metadata',
       })
       .option('data', { type: 'string', describe: 'VGGFace2 root, image folder or cache' })

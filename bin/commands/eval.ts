@@ -14,6 +14,7 @@ import { readRunConfig, readTrainingLog } from '../../lib/eval/report/training';
 import type { Arch } from '../../lib/model';
 import { emitJson, inputSize, jsonFile, jsonOption, type JsonArgs } from './common-flags';
 import { embeddingOptions, type EmbeddingArgs } from './embedding-options';
+import { ARCHS } from '../../lib/archs';
 
 interface Args extends EmbeddingArgs, JsonArgs {
   weights: string[];
@@ -45,7 +46,7 @@ const cmd: CommandModule<object, Args> = {
         describe: 'Weights file(s); several give a side-by-side comparison',
       })
       .option('arch', {
-        choices: ['resnet50', 'senet50'] as const,
+        choices: ARCHS,
         describe: 'Architecture, for files without metadata',
       })
       .option('data', {

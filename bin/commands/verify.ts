@@ -13,6 +13,7 @@ import { loadForEval } from '../../lib/eval/load-model';
 import { dot } from '../../lib/eval/vectors';
 import type { Arch } from '../../lib/model';
 import { emitJson, inputSize, inputSizeOption, jsonOption, type InputSizeArgs, type JsonArgs } from './common-flags';
+import { ARCHS } from '../../lib/archs';
 
 interface Args extends InputSizeArgs, JsonArgs {
   weights: string;
@@ -49,7 +50,7 @@ const cmd: CommandModule<object, Args> = {
       .positional('b', { type: 'string', demandOption: true, describe: 'Second image' })
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
       .option('arch', {
-        choices: ['resnet50', 'senet50'] as const,
+        choices: ARCHS,
         describe: 'Architecture, for files without metadata',
       })
       .option('threshold', {

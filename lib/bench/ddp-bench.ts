@@ -12,9 +12,10 @@ import { Model } from '../model';
 import { native } from '../native';
 import { gaussianArray } from '../random';
 import { median } from './median';
+import type { Arch } from '../archs';
 
 export interface DdpBenchOptions {
-  arch: 'resnet50' | 'senet50';
+  arch: Arch;
   size: number;
   batch: number;
   amp: 'off' | 'bf16';

@@ -7,9 +7,10 @@ import { setThreads } from '../info';
 import { native } from '../native';
 import { gaussianArray } from '../random';
 import { median } from './median';
+import type { Arch } from '../archs';
 
 export interface StepBenchOptions {
-  arch: 'resnet50' | 'senet50';
+  arch: Arch;
   mode: 'train' | 'infer';
   size: number;
   batch: number;

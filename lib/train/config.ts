@@ -9,6 +9,7 @@ import * as path from 'path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { RECIPE_DEFAULTS } from '../recipe';
+import { ARCHS } from '../archs';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -52,7 +53,7 @@ export const trainConfigSchema = z
       .boolean()
       .default(false)
       .describe('Start afresh in an existing run folder (--out): its checkpoints and model are replaced'),
-    arch: z.enum(['resnet50', 'senet50']).default('resnet50').describe('Network'),
+    arch: z.enum(ARCHS).default('resnet50').describe('Network'),
     embeddingDim: int(0).default(0).describe('Low-dimensional embedding before the classifier (0: none)'),
     epochs: int(1).default(90).describe('Epochs'),
     maxSteps: int(1).optional().describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
@@ -105,7 +106,7 @@ export const trainConfigSchema = z
       .describe('channels_last memory format (auto: on; faster on CUDA and on CPU with oneDNN)'),
     device: z.string().min(1).default('auto').describe("'cpu', 'cuda', 'cuda:N' or 'auto'"),
     threads: int(0).default(0).describe('LibTorch intra-op threads (0: $VGG2_THREADS when set, else every core)'),
-    inputSize: int(32).max(1024).optional().describe('Network input side [default: the cache’s, else 224]'),
+    inputSize: int(32).max(1024).optional().describe('Network input side [default: the cache’s, else 224; 112 for mobilefacenet]'),
     crop: z
       .enum(['loose', 'align', 'none'])
       .optional()

@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { MOBILEFACENET_INPUT } from '../archs';
 import { closedSetSplit, effectiveCrop, openDataset } from '../data/dataset';
 import { CacheDataset } from '../data/cache';
 import { writeDemoDataset } from '../data/demo';
@@ -52,7 +53,8 @@ export async function openTrainData(c: TrainConfig, issues: Issues, log: (m: str
   const cached = dataset instanceof CacheDataset ? dataset.meta.settings : undefined;
   const face: Required<FaceOptions> = {
     crop: (c.crop ?? cached?.crop ?? 'loose') as CropMode,
-    size: c.inputSize ?? cached?.size ?? 224,
+    // MobileFaceNet takes 112 px faces only; the ResNets default to the paper's 224.
+    size: c.inputSize ?? cached?.size ?? (c.arch === 'mobilefacenet' ? MOBILEFACENET_INPUT : 224),
     boxExtend: c.boxExtend ?? cached?.boxExtend ?? 0.3,
   };
   const used = effectiveCrop(dataset, face.crop);

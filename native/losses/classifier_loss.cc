@@ -22,7 +22,7 @@ ClassifierLoss::ClassifierLoss(const LossConfig& config, int64_t num_classes, c1
   }
 }
 
-at::Tensor ClassifierLoss::Logits(const ResNetOutput& out, const at::Tensor& fc_weight) const {
+at::Tensor ClassifierLoss::Logits(const ModelOutput& out, const at::Tensor& fc_weight) const {
   if (!cosine()) return out.logits.to(at::kFloat);
   namespace F = torch::nn::functional;
   const auto& head_input = out.embedding.defined() ? out.embedding : out.features;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/resnet.h"
+#include "models/face_net.h"
 
 namespace vgg2 {
 
@@ -25,7 +25,7 @@ class ClassifierLoss {
   // Normalised classifier (margin losses): logits are s·cos θ, for training and prediction alike.
   bool cosine() const { return config_.type != "softmax"; }
   // Prediction logits: the model's linear logits, or s·cos θ between head input and class weights.
-  at::Tensor Logits(const ResNetOutput& out, const at::Tensor& fc_weight) const;
+  at::Tensor Logits(const ModelOutput& out, const at::Tensor& fc_weight) const;
   // fp32 training loss on Logits(): the margin on the target class, then cross-entropy.
   at::Tensor Loss(const at::Tensor& logits, const at::Tensor& labels, double label_smoothing) const;
 

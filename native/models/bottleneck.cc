@@ -1,14 +1,9 @@
 #include "models/bottleneck.h"
 
 #include "dist/sync_batch_norm.h"
+#include "models/conv.h"
 
 namespace vgg2 {
-
-namespace {
-torch::nn::Conv2d Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).bias(false));
-}
-}  // namespace
 
 BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1) {
   const int64_t out = planes * kExpansion;

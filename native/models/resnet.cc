@@ -6,26 +6,21 @@
 #include <stdexcept>
 
 #include "dist/sync_batch_norm.h"
+#include "models/basic_block.h"
 #include "models/bottleneck.h"
 
 namespace vgg2 {
 
-ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
-  const bool with_se = options.arch == "senet50";
+ResNetImpl::ResNetImpl(const ModelOptions& options, const ResNetLayout& layout) : options_(options), layout_(layout) {
   conv1 =
       register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
   torch::nn::Sequential* layers[] = {&layer1, &layer2, &layer3, &layer4};
   for (int i = 0; i < 4; ++i) {
-    torch::nn::Sequential layer;
-    for (int64_t b = 0; b < kResNet50Blocks[i]; ++b) {
-      const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
-      layer->push_back(Bottleneck(inplanes_, kResNet50Planes[i], stride, with_se, options.v1()));
-      inplanes_ = kResNet50Planes[i] * BottleneckImpl::kExpansion;
-    }
-    *layers[i] = register_module("layer" + std::to_string(i + 1), layer);
+    *layers[i] = register_module("layer" + std::to_string(i + 1),
+                                 MakeLayer(ResNetLayout::kPlanes[i], layout.blocks[i], i > 0 ? 2 : 1));
   }
-  int64_t feature_dim = 512 * BottleneckImpl::kExpansion;
+  int64_t feature_dim = layout.feature_dim();
   if (options.embedding_dim > 0) {
     embedding =
         register_module("embedding", torch::nn::Sequential(torch::nn::Linear(feature_dim, options.embedding_dim),
@@ -34,6 +29,19 @@ ResNetImpl::ResNetImpl(const ResNetOptions& options) : options_(options) {
   }
   fc = register_module("fc", torch::nn::Linear(feature_dim, options.num_classes));
   InitWeights();
+}
+
+torch::nn::Sequential ResNetImpl::MakeLayer(int64_t planes, int64_t blocks, int64_t stride) {
+  torch::nn::Sequential layer;
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t s = b == 0 ? stride : 1;
+    if (layout_.bottleneck)
+      layer->push_back(Bottleneck(inplanes_, planes, s, layout_.se, options_.v1()));
+    else
+      layer->push_back(BasicBlock(inplanes_, planes, s, layout_.se));
+    inplanes_ = planes * layout_.expansion();
+  }
+  return layer;
 }
 
 // torchvision's initialisation, not LibTorch's module defaults: training parity depends on it.
@@ -52,11 +60,11 @@ void ResNetImpl::InitWeights() {
   }
 }
 
-ResNetOutput ResNetImpl::forward(const torch::Tensor& input) {
+ModelOutput ResNetImpl::forward(const torch::Tensor& input) {
   auto x = dist::Normalize(*bn1, conv1(input)).relu_();
   x = options_.v1() ? torch::max_pool2d(x, 3, 2, 0, 1, /*ceil_mode=*/true) : torch::max_pool2d(x, 3, 2, 1);
   x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
-  ResNetOutput out;
+  ModelOutput out;
   out.features = torch::flatten(torch::adaptive_avg_pool2d(x, {1, 1}), 1);
   auto head_input = out.features;
   if (embedding) {
@@ -65,18 +73,6 @@ ResNetOutput ResNetImpl::forward(const torch::Tensor& input) {
   }
   out.logits = fc(head_input);
   return out;
-}
-
-ResNet BuildResNet(const ResNetOptions& options) {
-  if (options.arch != "resnet50" && options.arch != "senet50") {
-    throw std::invalid_argument("unknown arch '" + options.arch + "' (expected 'resnet50' or 'senet50')");
-  }
-  if (options.variant != "torchvision" && options.variant != "caffe") {
-    throw std::invalid_argument("unknown variant '" + options.variant + "' (expected 'torchvision' or 'caffe')");
-  }
-  if (options.num_classes < 1) throw std::invalid_argument("numClasses must be at least 1");
-  if (options.embedding_dim < 0) throw std::invalid_argument("embeddingDim must be 0 (none) or positive");
-  return ResNet(options);
 }
 
 }  // namespace vgg2

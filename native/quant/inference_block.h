@@ -1,6 +1,7 @@
-// A bottleneck block as inference runs it: three folded convolutions (ReLU fused into the first
-// two), the optional SE layer and downsample, and the residual add with its ReLU — in fp32, or
-// int8 from input to output (quantized::add_relu for the residual).
+// A residual block as inference runs it: a bottleneck's three folded convolutions (ReLU fused into
+// the first two) or a basic block's two (ReLU in the first), the optional SE layer and downsample,
+// and the residual add with its ReLU — in fp32, or int8 from input to output (quantized::add_relu
+// for the residual).
 #pragma once
 #include <optional>
 #include <string>
@@ -14,16 +15,18 @@ struct BlockShape {
   int64_t inplanes, planes, stride;
   bool se;
   bool stride_on_1x1;  // ResNet v1 (the Caffe models)
-  int64_t stride1() const { return stride_on_1x1 ? stride : 1; }
-  int64_t stride2() const { return stride_on_1x1 ? 1 : stride; }
-  bool downsample() const { return stride != 1 || inplanes != planes * 4; }
+  bool basic = false;  // ResNet-18/34: two 3x3 convs (stride on the first), expansion 1
+  int64_t out() const { return basic ? planes : planes * 4; }
+  int64_t stride1() const { return stride_on_1x1 || basic ? stride : 1; }
+  int64_t stride2() const { return stride_on_1x1 || basic ? 1 : stride; }
+  bool downsample() const { return stride != 1 || inplanes != out(); }
 };
 
 class InferenceBlock {
  public:
   InferenceBlock() = default;
-  InferenceBlock(FoldedConv conv1, FoldedConv conv2, FoldedConv conv3, std::optional<FoldedConv> downsample,
-                 std::optional<InferenceSE> se);
+  InferenceBlock(FoldedConv conv1, FoldedConv conv2, std::optional<FoldedConv> conv3,
+                 std::optional<FoldedConv> downsample, std::optional<InferenceSE> se);
 
   at::Tensor Forward(const at::Tensor& x, bool observe);
   void Quantize(bool activations, ActivationRange::Method method);
@@ -35,8 +38,8 @@ class InferenceBlock {
   int64_t numel() const;
 
  private:
-  FoldedConv conv1_, conv2_, conv3_;
-  std::optional<FoldedConv> downsample_;
+  FoldedConv conv1_, conv2_;
+  std::optional<FoldedConv> conv3_, downsample_;  // conv3: bottlenecks only
   std::optional<InferenceSE> se_;
   ActivationQuant output_;
   bool quantized_ = false;

@@ -4,8 +4,6 @@
 
 #include <stdexcept>
 
-#include "models/bottleneck.h"
-
 namespace vgg2::quant {
 
 const char* PrecisionName(Precision precision) {
@@ -27,24 +25,29 @@ std::optional<Precision> ParsePrecision(const std::string& name) {
   return std::nullopt;
 }
 
-InferenceResNet::InferenceResNet(const ResNetOptions& options, const LossConfig& loss)
-    : options_(options), cosine_(loss.type != "softmax"), logit_scale_(loss.scale) {}
+InferenceResNet::InferenceResNet(const ModelOptions& options, const LossConfig& loss)
+    : options_(options), cosine_(loss.type != "softmax"), logit_scale_(loss.scale) {
+  const auto layout = FindResNetLayout(options.arch);
+  if (!layout) throw std::invalid_argument("no folded inference for arch '" + options.arch + "'");
+  layout_ = *layout;
+}
 
 std::vector<std::pair<std::string, BlockShape>> InferenceResNet::Blocks() const {
   std::vector<std::pair<std::string, BlockShape>> out;
   int64_t inplanes = 64;
-  for (size_t i = 0; i < kResNet50Blocks.size(); ++i) {
-    for (int64_t b = 0; b < kResNet50Blocks[i]; ++b) {
+  for (size_t i = 0; i < layout_.blocks.size(); ++i) {
+    const int64_t planes = ResNetLayout::kPlanes[i];
+    for (int64_t b = 0; b < layout_.blocks[i]; ++b) {
       const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
       out.emplace_back("layer" + std::to_string(i + 1) + "." + std::to_string(b),
-                       BlockShape{inplanes, kResNet50Planes[i], stride, options_.arch == "senet50", options_.v1()});
-      inplanes = kResNet50Planes[i] * BottleneckImpl::kExpansion;
+                       BlockShape{inplanes, planes, stride, layout_.se, options_.v1(), !layout_.bottleneck});
+      inplanes = planes * layout_.expansion();
     }
   }
   return out;
 }
 
-std::unique_ptr<InferenceResNet> InferenceResNet::Fold(const ResNetOptions& options, const LossConfig& loss,
+std::unique_ptr<InferenceResNet> InferenceResNet::Fold(const ModelOptions& options, const LossConfig& loss,
                                                        const TensorList& state) {
   std::unique_ptr<InferenceResNet> net(new InferenceResNet(options, loss));
   TensorReader in(state);  // BatchNorm's num_batches_tracked stays behind: inference has no use for it
@@ -65,9 +68,12 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Fold(const ResNetOptions& opti
     if (s.downsample()) downsample = conv(name + ".downsample.0", name + ".downsample.1", s.stride, false);
     std::optional<InferenceSE> se;
     if (s.se) se = InferenceSE(linear(name + ".se.fc.0"), linear(name + ".se.fc.2"));
+    // A basic block's second conv is its last: no ReLU before the residual add, and no third.
+    std::optional<FoldedConv> conv3;
+    if (!s.basic) conv3 = conv(name + ".conv3", name + ".bn3", 1, false);
     net->blocks_.emplace_back(conv(name + ".conv1", name + ".bn1", s.stride1(), true),
-                              conv(name + ".conv2", name + ".bn2", s.stride2(), true),
-                              conv(name + ".conv3", name + ".bn3", 1, false), std::move(downsample), std::move(se));
+                              conv(name + ".conv2", name + ".bn2", s.stride2(), !s.basic), std::move(conv3),
+                              std::move(downsample), std::move(se));
   }
   if (options.embedding_dim > 0) net->embedding_ = linear("embedding.0", bn("embedding.1"));
   auto fc_weight = in.Take("fc.weight", at::kFloat, {-1, -1});
@@ -81,7 +87,7 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Fold(const ResNetOptions& opti
   return net;
 }
 
-std::unique_ptr<InferenceResNet> InferenceResNet::Load(const ResNetOptions& options, const LossConfig& loss,
+std::unique_ptr<InferenceResNet> InferenceResNet::Load(const ModelOptions& options, const LossConfig& loss,
                                                        Precision precision, const TensorList& tensors) {
   std::unique_ptr<InferenceResNet> net(new InferenceResNet(options, loss));
   net->precision_ = precision;
@@ -94,7 +100,7 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Load(const ResNetOptions& opti
     net->blocks_.emplace_back();
     net->blocks_.back().Load(name, in, shape, weights_int8, activations_int8);
   }
-  int64_t head_input = kResNet50Planes.back() * BottleneckImpl::kExpansion;
+  int64_t head_input = net->layout_.feature_dim();
   if (options.embedding_dim > 0) {
     net->embedding_.emplace();
     net->embedding_->Load("embedding", in, head_input, options.embedding_dim, weights_int8);
@@ -105,7 +111,7 @@ std::unique_ptr<InferenceResNet> InferenceResNet::Load(const ResNetOptions& opti
   return net;
 }
 
-ResNetOutput InferenceResNet::Run(const at::Tensor& input, bool observe) {
+ModelOutput InferenceResNet::Run(const at::Tensor& input, bool observe) {
   auto x = input;
   if (precision_ == Precision::kStatic) {
     x = input_.Quantize(x);
@@ -118,7 +124,7 @@ ResNetOutput InferenceResNet::Run(const at::Tensor& input, bool observe) {
   x = options_.v1() ? at::max_pool2d(x, {3, 3}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true)
                     : at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}, {1, 1});
   for (auto& block : blocks_) x = block.Forward(x, observe);
-  ResNetOutput out;
+  ModelOutput out;
   if (x.is_quantized()) {
     // Pooled from the integers, exactly, then scaled: quint8 pooling would round the feature to the
     // map's step, and this LibTorch's dequantize of a whole map is slow (scalar code).

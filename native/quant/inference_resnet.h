@@ -1,4 +1,4 @@
-// ResNet-50 / SE-ResNet-50 folded for inference: BatchNorm folded into the convolutions, ReLU
+// The ResNets (18/34/50, SE or not) folded for inference: BatchNorm folded into the convolutions, ReLU
 // fused, no optimizer and no gradients. Three precisions, one forward:
 // - folded: fp32 (bf16 under autocast), channels_last when asked;
 // - dynamic: the Linear layers int8 (quantized::linear_dynamic), as quantize_dynamic does;
@@ -12,7 +12,8 @@
 #include <vector>
 
 #include "losses/classifier_loss.h"
-#include "models/resnet.h"
+#include "models/face_net.h"
+#include "models/resnet_layout.h"
 #include "quant/folded_linear.h"
 #include "quant/inference_block.h"
 
@@ -25,13 +26,13 @@ std::optional<Precision> ParsePrecision(const std::string& name);
 class InferenceResNet {
  public:
   // state: the names and tensors of a trained ResNet (session.h's StateDict), on the CPU.
-  static std::unique_ptr<InferenceResNet> Fold(const ResNetOptions& options, const LossConfig& loss,
+  static std::unique_ptr<InferenceResNet> Fold(const ModelOptions& options, const LossConfig& loss,
                                                const TensorList& state);
   // tensors: what State() saved at this precision; every one checked by name, dtype and shape.
-  static std::unique_ptr<InferenceResNet> Load(const ResNetOptions& options, const LossConfig& loss,
-                                               Precision precision, const TensorList& tensors);
+  static std::unique_ptr<InferenceResNet> Load(const ModelOptions& options, const LossConfig& loss, Precision precision,
+                                               const TensorList& tensors);
 
-  ResNetOutput Forward(const at::Tensor& x) { return Run(x, false); }
+  ModelOutput Forward(const at::Tensor& x) { return Run(x, false); }
   // A folded network's fp32 forward that records the range of every activation static int8 will
   // quantize.
   void Calibrate(const at::Tensor& x) { Run(x, true); }
@@ -47,11 +48,12 @@ class InferenceResNet {
   const std::string& engine() const { return engine_; }
 
  private:
-  InferenceResNet(const ResNetOptions& options, const LossConfig& loss);
-  ResNetOutput Run(const at::Tensor& x, bool observe);
+  InferenceResNet(const ModelOptions& options, const LossConfig& loss);
+  ModelOutput Run(const at::Tensor& x, bool observe);
   std::vector<std::pair<std::string, BlockShape>> Blocks() const;
 
-  ResNetOptions options_;
+  ModelOptions options_;
+  ResNetLayout layout_{};
   bool cosine_ = false;
   double logit_scale_ = 1.0;
   Precision precision_ = Precision::kFolded;

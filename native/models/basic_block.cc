@@ -1,0 +1,35 @@
+#include "models/basic_block.h"
+
+#include "dist/sync_batch_norm.h"
+#include "models/conv.h"
+
+namespace vgg2 {
+
+BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se) {
+  conv1 = register_module("conv1", Conv(inplanes, planes, 3, stride));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
+  conv2 = register_module("conv2", Conv(planes, planes, 3, 1));
+  bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
+  if (stride != 1 || inplanes != planes) {
+    downsample = register_module(
+        "downsample", torch::nn::Sequential(Conv(inplanes, planes, 1, stride), torch::nn::BatchNorm2d(planes)));
+  }
+  if (with_se) se = register_module("se", SELayer(planes, 16));
+}
+
+// Each BatchNorm through dist::Normalize (SyncBatchNorm when data-parallel training asks for it).
+torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
+  using dist::Normalize;
+  auto out = Normalize(*bn1, conv1(x)).relu_();
+  out = Normalize(*bn2, conv2(out));
+  if (se) out = se(out);
+  auto identity = x;
+  if (downsample) {
+    identity =
+        Normalize(*downsample[1]->as<torch::nn::BatchNorm2d>(), downsample[0]->as<torch::nn::Conv2d>()->forward(x));
+  }
+  out += identity;
+  return out.relu_();
+}
+
+}  // namespace vgg2
