@@ -12,6 +12,7 @@ import checkData from './commands/check-data';
 import convert from './commands/convert';
 import demoData from './commands/demo-data';
 import detect from './commands/detect';
+import distill from './commands/distill';
 import embed from './commands/embed';
 import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
@@ -35,6 +36,7 @@ const commands: CommandModule<any, any>[] = [
   embed,
   verify,
   train,
+  distill,
   quantize,
   convert,
   bench,

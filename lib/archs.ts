@@ -14,6 +14,11 @@ export const MOBILEFACENET_INPUT = 112;
 /** MobileFaceNet always ends in an embedding; 512-d unless asked otherwise (the paper's is 128). */
 export const MOBILEFACENET_EMBEDDING = 512;
 
+/** The pooled feature's size: 2048 for ResNet-50, 512 for ResNet-18/34 and MobileFaceNet's GDC. */
+export function featureDim(arch: Arch): number {
+  return arch === 'resnet50' || arch === 'senet50' ? 2048 : 512;
+}
+
 /**
  * The arch whose parameter names a state dict has: MobileFaceNet has its GDC; in torchvision's
  * ResNets bottlenecks have conv3, and the blocks of layer3 tell ResNet-18 (2) from ResNet-34 (6).

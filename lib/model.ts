@@ -46,6 +46,11 @@ export interface ModelOptions {
    * ResNet-18/34) before the classifier; MobileFaceNet always has one (default 512).
    */
   embeddingDim?: number;
+  /**
+   * Knowledge distillation: a Linear (no bias, "distill") from the embedding onto a teacher's of
+   * this size, learned with the student (lib/train/distill.ts). 0: none.
+   */
+  distillDim?: number;
   /** 'cpu' | 'cuda' | 'cuda:N' | 'auto' (CUDA when available). Default 'cpu'. */
   device?: string;
   /** Autocast for training steps and forward: bf16 (CPU or CUDA) or fp16 with loss scaling (CUDA). */
@@ -112,6 +117,8 @@ export interface ModelDescription {
   variant?: Variant;
   numClasses: number;
   embeddingDim: number;
+  /** The student's projection onto a teacher's embedding (0: none). */
+  distillDim?: number;
   normalization: Normalization;
   inputSize: number;
   classNames?: string[];
@@ -237,6 +244,9 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   out.embeddingDim = metadata.embedding_dim ? Number(metadata.embedding_dim) : (embeddingShape?.[0] ?? 0);
   checkDeclaredCount(file, 'classes', out.numClasses, shapes['fc.weight']?.[0], MAX_CLASSES);
   checkDeclaredCount(file, 'embedding size', out.embeddingDim, embeddingShape?.[0] ?? 0, 8192);
+  // A distilled student keeps its projection onto the teacher's embedding (the shapes say its size).
+  const distill = shapes['distill.weight'];
+  if (distill && !out.inference) out.distillDim = distill[0];
   if (metadata.input_size) checkInputSize(Number(metadata.input_size), `${file}: input_size`);
   if (metadata.normalization) out.normalization = metaJson<Normalization>(file, metadata, 'normalization');
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
@@ -315,6 +325,7 @@ export class Model {
       ...(options.variant && options.variant !== 'torchvision' ? { variant: options.variant } : {}),
       numClasses: options.numClasses ?? options.classNames?.length,
       embeddingDim: options.embeddingDim,
+      distillDim: options.distillDim,
       device,
       ...(options.inference ? { inference: options.inference } : {}),
       amp: options.amp,
@@ -338,7 +349,7 @@ export class Model {
   /** A model made to fit a weights file (safetensors with our metadata, or a PyTorch state_dict), loaded. */
   static async fromFile(
     file: string,
-    options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim'> = {},
+    options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim' | 'distillDim'> = {},
   ): Promise<Model> {
     const described = await describeWeights(file);
     const model = await Model.create({ ...described, ...options } as ModelOptions);
@@ -460,6 +471,7 @@ export class Model {
       ...(c.variant && c.variant !== 'torchvision' ? { variant: c.variant } : {}),
       numClasses: c.numClasses,
       embeddingDim: c.embeddingDim,
+      ...(c.distillDim ? { distillDim: c.distillDim } : {}),
       normalization: this.normalization,
       inputSize: this.inputSize,
       classNames: this.classNames,

@@ -51,6 +51,8 @@ export interface EngineConfig {
   variant: 'torchvision' | 'caffe';
   numClasses: number;
   embeddingDim: number;
+  /** Distillation: the teacher's embedding size the student's "distill" projection maps onto (0: none). */
+  distillDim: number;
   device: string;
   amp: 'off' | 'bf16' | 'fp16';
   channelsLast: boolean;
@@ -110,6 +112,25 @@ export interface StepOptions {
   backboneLrScale?: number;
   /** BatchNorm in eval mode: running statistics used, not updated. */
   freezeBatchNorm?: boolean;
+  /** Knowledge distillation: the teacher's outputs for this batch (lib/train/distill.ts). */
+  distill?: DistillStepOptions;
+}
+
+export interface DistillStepOptions {
+  /** The teacher's embeddings, a row per image (normalised natively). */
+  embedding: Float32Array;
+  /** The teacher's logits, a row per image (same classes as the student): the KL term. */
+  logits?: Float32Array;
+  /** Embedding term: 1 − cos (default) or the squared distance of the unit vectors. */
+  loss?: 'cosine' | 'mse';
+  /** Weight of the embedding term (default 1). */
+  weight?: number;
+  /** Weight of the KL term on softened logits (default 1 with logits, else 0). */
+  logitWeight?: number;
+  /** Softening temperature of the KL term (default 4). */
+  temperature?: number;
+  /** Weight of the usual classification loss (default 1). */
+  hardWeight?: number;
 }
 
 export interface StepOutput {
@@ -124,6 +145,8 @@ export interface StepOutput {
    * gradient all-reduces (the communication that overlapping with backward did not hide).
    */
   commWaitMs?: number;
+  /** Distilling: the embedding term of the loss (the loss itself is the weighted total). */
+  distillLoss?: number;
 }
 
 export interface LoadOutput {

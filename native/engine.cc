@@ -62,7 +62,7 @@ Napi::Value Engine::TrainStep(const Napi::CallbackInfo& info) {
     auto session = Live(info.Env());
     auto batch = ParseInput(info[0], info[1]);
     auto labels = ParseLabels(info[2], batch.n(), session->config().model.num_classes);
-    auto options = ParseStepOptions(info[3]);
+    auto options = ParseStepOptions(info[3], batch.n());
     return (new StepWorker(info.Env(), session, std::move(batch), std::move(labels), options))->Start();
   });
 }
@@ -140,6 +140,7 @@ Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
   out.Set("arch", c.model.arch);
   out.Set("numClasses", static_cast<double>(c.model.num_classes));
   out.Set("embeddingDim", static_cast<double>(c.model.embedding_dim));
+  out.Set("distillDim", static_cast<double>(c.model.distill_dim));
   out.Set("variant", c.model.variant);
   out.Set("device", c.device.str());
   out.Set("amp", c.amp);

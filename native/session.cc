@@ -2,6 +2,7 @@
 
 #include <torch/nn/functional/loss.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -48,6 +49,11 @@ Session::Session(const SessionConfig& config, std::unique_ptr<quant::InferenceRe
   if (config.seed) torch::manual_seed(*config.seed);
   if (config.device.is_cuda()) ConfigureCuda();  // cuDNN benchmark, TF32: before the first kernel
   model_ = BuildFaceNet(config.model);
+  if (config.model.distill_dim > 0) {
+    distill_ = model_->register_module(
+        "distill",
+        torch::nn::Linear(torch::nn::LinearOptions(model_->output_dim(), config.model.distill_dim).bias(false)));
+  }
   model_->to(config.device);
   if (config.channels_last) {
     torch::NoGradGuard no_grad;
@@ -84,7 +90,7 @@ void Session::InitInput() {
 }
 
 bool Session::IsHead(const std::string& name) const {
-  return name.rfind("fc.", 0) == 0 || name.rfind("embedding.", 0) == 0;
+  return name.rfind("fc.", 0) == 0 || name.rfind("embedding.", 0) == 0 || name.rfind("distill.", 0) == 0;
 }
 
 at::Tensor Session::FcWeight() { return model_->named_parameters(true)["fc.weight"]; }
@@ -174,6 +180,8 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   auto logits = loss_->Logits(out, FcWeight());
   auto loss = loss_->Loss(logits, y, options.label_smoothing);
   StepResult result;
+  at::Tensor distill_term;
+  if (options.distill) loss = AddDistillation(out, logits, loss, *options.distill, distill_term);
   at::Tensor top1, top5;
   {
     at::NoGradGuard no_grad;
@@ -205,12 +213,39 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   }
   // One device-to-host copy for the step's numbers, at its end: on CUDA a read mid-step would
   // stall the queue of kernels.
-  auto stats = at::stack({loss.detach().to(at::kDouble), top1.to(at::kDouble), top5.to(at::kDouble)}).cpu();
+  std::vector<at::Tensor> numbers{loss.detach().to(at::kDouble), top1.to(at::kDouble), top5.to(at::kDouble)};
+  if (distill_term.defined()) numbers.push_back(distill_term.to(at::kDouble));
+  auto stats = at::stack(numbers).cpu();
   auto* v = stats.data_ptr<double>();
   result.loss = v[0];
   result.top1 = static_cast<int64_t>(v[1]);
   result.top5 = static_cast<int64_t>(v[2]);
+  if (distill_term.defined()) result.distill_loss = v[3];
   return result;
+}
+
+// hard_weight x the classification loss + weight x the embedding term (+ logit_weight x the KL term).
+at::Tensor Session::AddDistillation(const ModelOutput& out, const at::Tensor& logits, const at::Tensor& loss,
+                                    const DistillTargets& d, at::Tensor& term_out) {
+  auto student = (out.embedding.defined() ? out.embedding : out.features).to(at::kFloat);
+  if (distill_) student = distill_(student);
+  if (student.size(1) != d.dim) {
+    throw std::invalid_argument("distill: the teacher's embedding has " + std::to_string(d.dim) +
+                                " values per image, the student's " + std::to_string(student.size(1)) +
+                                ": make the student with distillDim " + std::to_string(d.dim));
+  }
+  auto term = EmbeddingDistillLoss(student, d);
+  auto total = loss * d.hard_weight + term * d.weight;
+  if (!d.logits.empty()) {
+    if (static_cast<int64_t>(d.logits.size()) != logits.numel()) {
+      throw std::invalid_argument("distill: the teacher's logits have " + std::to_string(d.logits.size()) +
+                                  " values, the student's " + std::to_string(logits.numel()) +
+                                  " (the same classes are needed)");
+    }
+    total = total + LogitDistillLoss(logits, d) * d.logit_weight;
+  }
+  term_out = term.detach();
+  return total;
 }
 
 // Train mode, except BatchNorm where frozen; a frozen backbone also stops needing gradients.
@@ -267,6 +302,10 @@ std::unique_ptr<quant::InferenceResNet> Session::FoldForInference() {
   if (inference_only())
     throw std::runtime_error("this model is already " + config_.inference + ": quantize the fp32 model");
   auto state = StateDict();
+  // The distillation projection only trains the student: inference has no use for it.
+  state.erase(
+      std::remove_if(state.begin(), state.end(), [](const auto& t) { return t.first.rfind("distill.", 0) == 0; }),
+      state.end());
   return quant::InferenceResNet::Fold(config_.model, config_.loss, state);
 }
 

@@ -15,6 +15,7 @@
 #include "dist/sync_batch_norm.h"
 #include "grad_scaler.h"
 #include "losses/classifier_loss.h"
+#include "losses/distill_loss.h"
 #include "models/face_net.h"
 #include "quant/inference_resnet.h"
 #include "weights/named_tensors.h"
@@ -51,7 +52,8 @@ struct StepOptions {
   // Fine-tuning: the backbone's lr is lr × this (the head's is lr); 0 freezes the backbone
   // (no gradients computed for it, its BatchNorm statistics kept).
   double backbone_lr_scale = 1.0;
-  bool freeze_bn = false;  // BatchNorm in eval mode (running statistics used, not updated)
+  bool freeze_bn = false;                 // BatchNorm in eval mode (running statistics used, not updated)
+  std::optional<DistillTargets> distill;  // a teacher's outputs for this batch (knowledge distillation)
 };
 
 struct StepResult {
@@ -62,6 +64,7 @@ struct StepResult {
   // Data-parallel: how long the step waited for gradient all-reduces after backward (what
   // overlapping them with backward did not hide).
   double comm_wait_ms = 0;
+  double distill_loss = -1;  // the embedding term when distilling, else -1
 };
 
 struct ForwardResult {
@@ -112,11 +115,14 @@ class Session {
   void FreeGradients();
   std::vector<at::Tensor> Buffers();
   void SetTrainMode(const StepOptions& options);
+  at::Tensor AddDistillation(const ModelOutput& out, const at::Tensor& logits, const at::Tensor& loss,
+                             const DistillTargets& d, at::Tensor& term_out);
   bool IsHead(const std::string& name) const;
   at::Tensor FcWeight();
 
   std::mutex mutex_;  // one call at a time on a model
   SessionConfig config_;
+  torch::nn::Linear distill_{nullptr};                 // the student's projection onto the teacher's embedding
   FaceNet model_;                                      // trainable models
   std::unique_ptr<quant::InferenceResNet> inference_;  // inference-only models
   std::unique_ptr<torch::optim::SGD> optimizer_;

@@ -34,6 +34,7 @@ SessionConfig ParseSessionConfig(const Napi::Value& value) {
       "arch", {"resnet18", "resnet34", "resnet50", "senet18", "senet34", "senet50", "mobilefacenet"}, "resnet50");
   c.model.num_classes = o.Int("numClasses", 1, 10000000, 8631);
   c.model.embedding_dim = o.Int("embeddingDim", 0, 65536, 0);
+  c.model.distill_dim = o.Int("distillDim", 0, 65536, 0);
   c.model.variant = o.Choice("variant", {"torchvision", "caffe"}, "torchvision");
   try {
     c.device = ParseDevice(o.String("device", "cpu"));

@@ -7,6 +7,7 @@
 
 namespace vgg2 {
 
-StepOptions ParseStepOptions(const Napi::Value& options);
+// batch_size: the images of the step (the distillation targets hold a row for each).
+StepOptions ParseStepOptions(const Napi::Value& options, int64_t batch_size);
 
 }  // namespace vgg2

@@ -131,7 +131,7 @@ function quietRank(trainer: Trainer, rank: number): () => void {
 
 const cmd: CommandModule<object, Args> = {
   command: 'train',
-  describe: 'Train a face classifier (ResNet-50 / SE-ResNet-50): from a dataset, a prepared cache, or --demo data',
+  describe: 'Train a face classifier (ResNet-18/34/50, SE-ResNets, MobileFaceNet): from a dataset, a cache or --demo',
   builder,
   handler: async (argv) => {
     // The launcher: N local workers running this same command line (they see RANK in their environment).

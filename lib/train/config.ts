@@ -55,6 +55,23 @@ export const trainConfigSchema = z
       .describe('Start afresh in an existing run folder (--out): its checkpoints and model are replaced'),
     arch: z.enum(ARCHS).default('resnet50').describe('Network'),
     embeddingDim: int(0).default(0).describe('Low-dimensional embedding before the classifier (0: none)'),
+    teacher: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Knowledge distillation: a trained model file whose embeddings (and logits) the student learns'),
+    distillLoss: z
+      .enum(['cosine', 'mse'])
+      .default('cosine')
+      .describe("With a teacher: pull the student's embedding to the teacher's by 1 − cos, or unit-vector MSE"),
+    distillWeight: z.number().min(0).default(1).describe('With a teacher: weight of the embedding term'),
+    hardWeight: z.number().min(0).default(1).describe('With a teacher: weight of the usual loss on the labels'),
+    logitWeight: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe('With a teacher of the same classes: weight of the KL term on its softened logits (0: off)'),
+    temperature: z.number().positive().default(4).describe('With --logit-weight: the softening temperature'),
     epochs: int(1).default(90).describe('Epochs'),
     maxSteps: int(1).optional().describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
     batchSize: int(1).default(256).describe('Images per batch'),
@@ -106,7 +123,10 @@ export const trainConfigSchema = z
       .describe('channels_last memory format (auto: on; faster on CUDA and on CPU with oneDNN)'),
     device: z.string().min(1).default('auto').describe("'cpu', 'cuda', 'cuda:N' or 'auto'"),
     threads: int(0).default(0).describe('LibTorch intra-op threads (0: $VGG2_THREADS when set, else every core)'),
-    inputSize: int(32).max(1024).optional().describe('Network input side [default: the cache’s, else 224; 112 for mobilefacenet]'),
+    inputSize: int(32)
+      .max(1024)
+      .optional()
+      .describe('Network input side [default: the cache’s, else 224; 112 for mobilefacenet]'),
     crop: z
       .enum(['loose', 'align', 'none'])
       .optional()
@@ -266,6 +286,9 @@ export function resolveConfig(input: TrainConfigInput, where = 'config'): TrainC
       `${where}.batchSize: must be at least 2 (BatchNorm needs more than 1 sample per batch), got ${c.batchSize}`,
     );
   if (c.freezeBackbone && !c.init) problems.push(`${where}.freezeBackbone: needs 'init' (weights to fine-tune)`);
+  if (!c.teacher)
+    for (const key of ['distillLoss', 'distillWeight', 'hardWeight', 'logitWeight', 'temperature'] as const)
+      if (raw[key] !== undefined) problems.push(`${where}.${key}: needs 'teacher' (a model file to distil from)`);
   const sorted = [...c.milestones].sort((a, b) => a - b);
   if (sorted.some((m, i) => m !== c.milestones[i]))
     problems.push(`${where}.milestones: must be increasing, got ${JSON.stringify(c.milestones)}`);

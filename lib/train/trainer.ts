@@ -16,6 +16,7 @@ import { MemoryCache } from '../data/memory-cache';
 import type { Batch } from '../data/types';
 import { BalancedSampler, ShuffleSampler, type Position, type Sampler } from '../data/sampler';
 import { info, setThreads } from '../info';
+import { outputDim, Teacher } from './distill';
 import { describeWeights, Model } from '../model';
 import { ConfigError, resolveConfig, type TrainConfig, type TrainConfigInput } from './config';
 import { fsyncPath } from '../io/atomic-write';
@@ -64,6 +65,8 @@ export interface StepEvent {
   top5: number;
   images: number;
   skipped: boolean;
+  /** Distilling: the step's embedding term (`loss` is the weighted total). */
+  distillLoss?: number;
   /**
    * Means over the current log window (the last `logEvery` steps, up to and including this one): what
    * the progress line prints; at a log step exactly the metrics.jsonl "train" record's numbers.
@@ -196,6 +199,8 @@ interface Run {
   lastCheckpointStep: number;
   /** Data-parallel runs: the ranks' group. */
   group?: ProcessGroup;
+  /** Knowledge distillation: the model the student learns from. */
+  teacher?: Teacher;
   /** Starts of the log window and of the epoch's throughput clock (performance.now()). */
   windowStart: number;
   epochStart: number;
@@ -208,6 +213,7 @@ interface StepSums {
   top5: number;
   images: number;
   skipped: boolean;
+  distillLoss?: number;
 }
 
 function wrapSampler(inner: Sampler, batchesPerEpoch: number): Sampler {
@@ -270,7 +276,7 @@ export class Trainer extends EventEmitter {
     return this.secondsBase + (performance.now() - this.fitStart) / 1000;
   }
 
-  private async createModel(data: TrainData): Promise<{ model: Model; backboneLrScale: number }> {
+  private async createModel(data: TrainData, teacher?: Teacher): Promise<{ model: Model; backboneLrScale: number }> {
     const c = this.config;
     const hw = info();
     const cuda = hw.cuda && (c.device === 'auto' || c.device.startsWith('cuda'));
@@ -279,10 +285,13 @@ export class Trainer extends EventEmitter {
     // (ResNet-50 bf16 64/112/224 px: +10%/+15%/+20%; fp32 112 px: +3%).
     const channelsLast = c.channelsLast === 'auto' ? true : c.channelsLast;
     const classes = data.dataset.classes.length;
+    // A student whose embedding is not the teacher's size learns a projection onto it.
+    const own = outputDim({ arch: c.arch, embeddingDim: c.embeddingDim });
     const model = await Model.create({
       arch: c.arch,
       numClasses: classes,
       embeddingDim: c.embeddingDim,
+      distillDim: teacher && teacher.dim !== own ? teacher.dim : 0,
       device: c.device,
       amp,
       channelsLast,
@@ -441,19 +450,25 @@ export class Trainer extends EventEmitter {
     const data = await openTrainData(c, this.issues, (m) => this.log(m));
     // The resolved face settings are part of the resolved config.
     Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
-    const { model, backboneLrScale } = await this.createModel(data);
+    const teacher = c.teacher
+      ? await Teacher.open(c, data.dataset.classes.length, data.face.size, (m) => this.log(m))
+      : undefined;
+    let model: Model | undefined;
     const memory = new MemoryCache(c.memoryCacheMb, data.face);
     let unlock: (() => void) | undefined;
     try {
+      const created = await this.createModel(data, teacher);
+      model = created.model;
       if (this.writer) {
         this.run.create();
         unlock = this.run.lock();
       }
-      return await this.loop(model, data, backboneLrScale, memory, signal, group);
+      return await this.loop(model, data, created.backboneLrScale, memory, signal, group, teacher);
     } finally {
       unlock?.();
       memory.clear();
-      model.dispose();
+      model?.dispose();
+      teacher?.dispose();
     }
   }
 
@@ -464,6 +479,7 @@ export class Trainer extends EventEmitter {
     memory: MemoryCache,
     signal?: AbortSignal,
     group?: ProcessGroup,
+    teacher?: Teacher,
   ): Promise<FitResult> {
     const c = this.config;
     const inner = c.balanced
@@ -501,6 +517,7 @@ export class Trainer extends EventEmitter {
       spec: this.schedule(stepsPerEpoch),
       lastCheckpointStep: -1,
       group,
+      teacher,
       windowStart: now,
       epochStart: now,
     };
@@ -611,11 +628,12 @@ export class Trainer extends EventEmitter {
     const top1 = r.top1 / r.images;
     Object.assign(this.state, { epoch: epoch + 1, lr, loss: r.loss, top1, seconds: this.seconds });
     const top5 = r.top5 / r.images;
-    const { loss, images, skipped } = r;
+    const { loss, images, skipped, distillLoss } = r;
     this.addToSums(r);
     const now = performance.now();
     const window = this.windowMeans(run, now);
     const event: StepEvent = { epoch: epoch + 1, step: this.state.step, lr, loss, top1, top5, images, skipped, window };
+    if (distillLoss !== undefined) event.distillLoss = distillLoss;
     this.emit('step', event);
     if (this.state.step % this.config.logEvery === 0) this.logWindow(epoch + 1, lr, window, run, now);
     const last = this.state.step === totalSteps;
@@ -640,13 +658,17 @@ export class Trainer extends EventEmitter {
       if (next.done) throw new Error('the data ran out before the last step (every image of an epoch unusable?)');
       const b = next.value;
       try {
-        const r = await run.model.trainStep(b.data.subarray(0, b.n * size * size * 3), [b.n, size, size, 3], b.labels, {
+        const pixels = b.data.subarray(0, b.n * size * size * 3);
+        const shape = [b.n, size, size, 3];
+        const r = await run.model.trainStep(pixels, shape, b.labels, {
           lr,
           apply: k === c.accumulate - 1,
           lossDivisor: c.accumulate,
           labelSmoothing: c.labelSmoothing,
           backboneLrScale: run.backboneLrScale,
+          ...(run.teacher ? { distill: await run.teacher.targets(pixels, shape) } : {}),
         });
+        if (r.distillLoss !== undefined) sums.distillLoss = (sums.distillLoss ?? 0) + r.distillLoss / c.accumulate;
         sums.loss += r.loss / c.accumulate;
         sums.top1 += r.top1;
         sums.top5 += r.top5;
@@ -809,7 +831,10 @@ async function reduceOverRanks(
     s.skipped ? 1 : 0,
     stop ? 1 : 0,
   ]);
-  return { sums: { loss: loss / images, top1, top5, images, skipped: skipped > 0 }, stop: stops > 0 };
+  const sums: StepSums = { loss: loss / images, top1, top5, images, skipped: skipped > 0 };
+  // Distilling: this rank's embedding term (every rank has one; the loss above is the mean total).
+  if (s.distillLoss !== undefined) sums.distillLoss = s.distillLoss;
+  return { sums, stop: stops > 0 };
 }
 
 function round(x: number, digits: number): number {

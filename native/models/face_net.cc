@@ -20,6 +20,7 @@ FaceNet BuildFaceNet(const ModelOptions& options) {
   }
   if (options.num_classes < 1) throw std::invalid_argument("numClasses must be at least 1");
   if (options.embedding_dim < 0) throw std::invalid_argument("embeddingDim must be 0 (none) or positive");
+  if (options.distill_dim < 0) throw std::invalid_argument("distillDim must be 0 (none) or positive");
   if (!layout) {
     if (options.embedding_dim == 0) throw std::invalid_argument("mobilefacenet needs an embeddingDim (128 or 512)");
     return std::make_shared<MobileFaceNetImpl>(options);

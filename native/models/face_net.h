@@ -19,6 +19,9 @@ struct ModelOptions {
   bool v1() const { return variant == "caffe"; }
   int64_t num_classes = 8631;
   int64_t embedding_dim = 0;  // 0: none
+  // > 0: distillation from a teacher whose embedding has this size; a Linear (no bias) named
+  // "distill" maps ours (output_dim) onto it, learned with the student (losses/distill_loss.h).
+  int64_t distill_dim = 0;
 };
 
 struct ModelOutput {
@@ -30,6 +33,8 @@ struct ModelOutput {
 class FaceNetImpl : public torch::nn::Module {
  public:
   virtual ModelOutput forward(const torch::Tensor& x) = 0;
+  // The size of what the network embeds a face as: its embedding layer's, else the pooled feature's.
+  virtual int64_t output_dim() const = 0;
 };
 using FaceNet = std::shared_ptr<FaceNetImpl>;
 

@@ -25,7 +25,7 @@ torch::nn::Sequential Stage(int64_t in, int64_t out, int64_t down_width, int64_t
 
 }  // namespace
 
-MobileFaceNetImpl::MobileFaceNetImpl(const ModelOptions& options) {
+MobileFaceNetImpl::MobileFaceNetImpl(const ModelOptions& options) : embedding_dim_(options.embedding_dim) {
   conv1 = register_module("conv1", Conv(3, 64, 3, 2));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
   prelu1 = register_module("prelu1", PReLU(64));

@@ -19,9 +19,12 @@ class MobileFaceNetImpl : public FaceNetImpl {
   static constexpr int64_t kInputSize = 112;  // the GDC's 7x7 kernel covers the whole last map
   explicit MobileFaceNetImpl(const ModelOptions& options);
   ModelOutput forward(const torch::Tensor& x) override;
+  int64_t output_dim() const override { return embedding_dim_; }
 
  private:
   void InitWeights();
+
+  int64_t embedding_dim_;
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_sep{nullptr}, gdc{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn_sep{nullptr}, bn_gdc{nullptr};

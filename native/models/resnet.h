@@ -17,6 +17,9 @@ class ResNetImpl : public FaceNetImpl {
  public:
   ResNetImpl(const ModelOptions& options, const ResNetLayout& layout);
   ModelOutput forward(const torch::Tensor& x) override;
+  int64_t output_dim() const override {
+    return options_.embedding_dim > 0 ? options_.embedding_dim : layout_.feature_dim();
+  }
 
  private:
   torch::nn::Sequential MakeLayer(int64_t planes, int64_t blocks, int64_t stride);

@@ -28,6 +28,7 @@ class StepWorker : public PromiseWorker {
     out.Set("skipped", result_.skipped);
     out.Set("lossScale", result_.loss_scale);
     if (result_.comm_wait_ms > 0) out.Set("commWaitMs", result_.comm_wait_ms);
+    if (result_.distill_loss >= 0) out.Set("distillLoss", result_.distill_loss);
     return out;
   }
 

@@ -1,0 +1,143 @@
+/**
+ * Knowledge distillation through the Trainer (and `vgg2-torch distill`): a student learns a
+ * teacher's embeddings through its projection (sizes differ), the teacher's logits add a KL term,
+ * a stopped run resumes to the straight run's weights, and bad teachers and flags are refused.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Model, describeWeights } from '../../lib';
+import { writeDemoDataset } from '../../lib/data/demo';
+import { Teacher } from '../../lib/train/distill';
+import { Trainer, type StepEvent } from '../../lib/train/trainer';
+import { ConfigError, resolveConfig } from '../../lib/train/config';
+import { repoRoot, removeTmpDirs, tmpDir } from '../helpers/paths';
+import { readSafetensors } from '../helpers/safetensors';
+
+jest.setTimeout(300_000);
+afterAll(removeTmpDirs);
+
+const root = tmpDir('distill');
+const data = path.join(root, 'data');
+const teacherFile = path.join(root, 'teacher.safetensors');
+
+beforeAll(async () => {
+  await writeDemoDataset({ out: data, identities: 3, images: 8, size: 40, seed: 6 });
+  // A fixed, seeded ResNet-18 (512-d pooled feature) of the data's 2 training classes (the demo
+  // keeps one of its 3 identities for testing).
+  const teacher = await Model.create({ arch: 'resnet18', numClasses: 2, inputSize: 32, seed: 11 });
+  await teacher.save(teacherFile);
+  teacher.dispose();
+});
+
+const base = (out: string, extra: Record<string, unknown> = {}) => ({
+  data,
+  out,
+  arch: 'resnet18' as const,
+  embeddingDim: 64,
+  teacher: teacherFile,
+  inputSize: 32,
+  batchSize: 6,
+  epochs: 8,
+  lr: 0.05,
+  warmupEpochs: 0,
+  holdoutPerClass: 0,
+  amp: 'off' as const,
+  threads: 2,
+  workers: 1,
+  seed: 3,
+  logEvery: 1,
+  ...extra,
+});
+
+async function fit(trainer: Trainer, stopAt?: number): Promise<StepEvent[]> {
+  const steps: StepEvent[] = [];
+  const stop = new AbortController();
+  trainer.on('log', () => undefined);
+  trainer.on('step', (e: StepEvent) => {
+    steps.push(e);
+    if (e.step === stopAt) stop.abort();
+  });
+  await trainer.fit({ signal: stop.signal });
+  return steps;
+}
+
+test('a student of another embedding size learns the teacher’s embeddings through its projection', async () => {
+  const out = path.join(root, 'embed-only');
+  // The labels off: only the teacher teaches.
+  const steps = await fit(new Trainer(base(out, { hardWeight: 0, lr: 0.5 })));
+  const d = steps.map((s) => s.distillLoss!);
+  expect(d.every(Number.isFinite)).toBe(true);
+  expect(steps[0].loss).toBeCloseTo(d[0], 5); // the total is the embedding term alone
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  // 1 − cos to the teacher falls as the student learns (the first and last three steps).
+  expect(mean(d.slice(-3))).toBeLessThan(0.7 * mean(d.slice(0, 3)));
+  const weights = path.join(out, 'model.safetensors');
+  expect(await describeWeights(weights)).toMatchObject({ arch: 'resnet18', embeddingDim: 64, distillDim: 512 });
+  expect(readSafetensors(weights).tensors.get('distill.weight')?.shape).toEqual([512, 64]);
+  const student = await Model.fromFile(weights);
+  expect(student.describe().distillDim).toBe(512);
+  // Its own 64-d embedding is what it embeds faces as; the projection is not part of the output.
+  const y = await student.forward(new Float32Array(2 * 3 * 32 * 32), [2, 3, 32, 32]);
+  expect(y.embedding).toHaveLength(2 * 64);
+  student.dispose();
+});
+
+test('logits: the KL term joins the total; a stopped distillation resumes to the straight run’s weights', async () => {
+  const extra = { logitWeight: 0.5, temperature: 2, epochs: 2, distillLoss: 'mse' as const };
+  const straight = path.join(root, 'straight');
+  const a = await fit(new Trainer(base(straight, extra)));
+  // hard + embedding + KL: more than the embedding term alone.
+  expect(a[0].loss).toBeGreaterThan(a[0].distillLoss!);
+  const resumed = path.join(root, 'resumed');
+  const first = await fit(new Trainer(base(resumed, extra)), 2);
+  expect(first.length).toBeLessThan(a.length);
+  const rest = await fit(new Trainer(base(resumed, extra), { resume: true }));
+  expect([...first, ...rest].map((s) => s.loss)).toEqual(a.map((s) => s.loss));
+  const x = readSafetensors(path.join(straight, 'model.safetensors'));
+  const y = readSafetensors(path.join(resumed, 'model.safetensors'));
+  for (const name of ['distill.weight', 'fc.weight', 'layer4.1.conv2.weight'])
+    expect(Array.from(y.tensors.get(name)!.data)).toEqual(Array.from(x.tensors.get(name)!.data));
+});
+
+test('bad teachers and distillation flags are refused clearly', async () => {
+  const notModel = path.join(root, 'notes.txt');
+  fs.writeFileSync(notModel, 'not weights\n');
+  const run = (extra: Record<string, unknown>) => new Trainer(base(path.join(root, 'bad'), extra)).fit();
+  await expect(run({ teacher: notModel })).rejects.toThrow(/teacher .*notes\.txt/);
+  await expect(run({ teacher: path.join(root, 'missing.safetensors') })).rejects.toThrow(/teacher .*missing/);
+  const other = path.join(root, 'teacher-5.safetensors');
+  const five = await Model.create({ arch: 'resnet18', numClasses: 5, inputSize: 32 });
+  await five.save(other);
+  five.dispose();
+  await expect(run({ teacher: other, logitWeight: 1 })).rejects.toThrow(
+    /--logit-weight needs a teacher of the student's 2 classes; .* has 5/,
+  );
+  expect(() => resolveConfig({ data, distillWeight: 2 })).toThrow(ConfigError);
+  expect(() => resolveConfig({ data, distillWeight: 2 })).toThrow(/distillWeight: needs 'teacher'/);
+  expect(() => resolveConfig({ data, teacher: teacherFile, temperature: 0 })).toThrow(/temperature/);
+  await expect(
+    Teacher.open(resolveConfig({ data, teacher: teacherFile, logitWeight: 1 }), 2, 32, () => undefined).then((t) =>
+      t.dispose(),
+    ),
+  ).resolves.toBeUndefined();
+});
+
+test('the CLI: distill --student, its bad input', () => {
+  const cli = path.join(repoRoot, 'bin', 'vgg2-torch.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, 'distill', ...args], { encoding: 'utf8' });
+  const common = ['--data', data, '--input-size', '32', '--batch-size', '6', '--epochs', '1', '--max-steps', '1'];
+  const out = path.join(root, 'cli');
+  const ok = run(['--teacher', teacherFile, '--student', 'resnet18', '--out', out, '--amp', 'off', ...common]);
+  expect(ok.stderr).toMatch(/teacher: .*teacher\.safetensors \(resnet18, 512-d\)/);
+  expect(ok.status).toBe(0);
+  expect(fs.existsSync(path.join(out, 'model.safetensors'))).toBe(true);
+  const noTeacher = run(['--student', 'resnet18', ...common]);
+  expect(noTeacher.status).not.toBe(0);
+  expect(noTeacher.stderr).toMatch(/distill needs --teacher/);
+  const unknown = run(['--teacher', teacherFile, '--student', 'resnet19', ...common]);
+  expect(unknown.status).not.toBe(0);
+  expect(unknown.stderr).toMatch(/student.*resnet19|Invalid values/);
+  const clash = run(['--teacher', teacherFile, '--student', 'resnet18', '--arch', 'resnet34', ...common]);
+  expect(clash.stderr).toMatch(/--student resnet18 and --arch resnet34 disagree/);
+});
