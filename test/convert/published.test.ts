@@ -162,5 +162,22 @@ describe('bad published files', () => {
       'import pickle,sys,os\nclass E:\n  def __reduce__(self): return (os.system, ("true",))\npickle.dump({"a": E()}, open(sys.argv[1], "wb"), protocol=2)',
     );
     await expect(Model.fromFile(evil)).rejects.toThrow(/refuses global 'posix\.system'/);
+    const bigEndian = write(
+      'big-endian.pkl',
+      'import pickle,sys,numpy as np; pickle.dump({"conv1.weight": np.zeros((2, 2), ">f4")}, open(sys.argv[1], "wb"), protocol=2)',
+    );
+    await expect(Model.fromFile(bigEndian)).rejects.toThrow(/big-endian numpy arrays are not supported/);
+    // An array whose state declares 4x4 floats but holds the bytes of 2x2.
+    const short = write(
+      'short.pkl',
+      [
+        'import pickle,sys,numpy as np',
+        'f, args, state = np.zeros((2, 2), np.float32).__reduce__()',
+        'class Short:',
+        '  def __reduce__(self): return (f, args, (state[0], (4, 4)) + tuple(state[2:]))',
+        'pickle.dump({"conv1.weight": Short()}, open(sys.argv[1], "wb"), protocol=2)',
+      ].join('\n'),
+    );
+    await expect(Model.fromFile(short)).rejects.toThrow(/an array of shape \[4, 4\] has 16 bytes/);
   });
 });
