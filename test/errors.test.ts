@@ -29,7 +29,7 @@ test.each([
     'unknown arch',
     () => Model.create({ arch: 'vgg16' as never }),
     'RangeError',
-    /arch must be 'resnet50' or 'senet50', got 'vgg16'/,
+    /arch must be 'resnet18', .* or 'mobilefacenet', got 'vgg16'/,
   ],
   ['unknown device', () => Model.create({ device: 'tpu' }), 'RangeError', /unknown device 'tpu'/],
   ['CUDA without CUDA', () => Model.create({ device: 'cuda:0' }), 'RangeError', /CUDA is not available/],

@@ -28,6 +28,15 @@ const augmentSchema = z
   .strict();
 
 /** The flags' help text is each key's description; a key without one has no flag (`augment`: config files only). */
+/** The distillation settings' defaults (lib/train/distill.ts): without a teacher they must stay so. */
+const DISTILL_DEFAULTS = {
+  distillLoss: 'cosine' as 'cosine' | 'mse',
+  distillWeight: 1,
+  hardWeight: 1,
+  logitWeight: 0,
+  temperature: 4,
+};
+
 export const trainConfigSchema = z
   .object({
     name: z.string().min(1).default('run').describe('Run name: the run folder is runs/<name>/ unless --out'),
@@ -62,16 +71,28 @@ export const trainConfigSchema = z
       .describe('Knowledge distillation: a trained model file whose embeddings (and logits) the student learns'),
     distillLoss: z
       .enum(['cosine', 'mse'])
-      .default('cosine')
+      .default(DISTILL_DEFAULTS.distillLoss)
       .describe("With a teacher: pull the student's embedding to the teacher's by 1 − cos, or unit-vector MSE"),
-    distillWeight: z.number().min(0).default(1).describe('With a teacher: weight of the embedding term'),
-    hardWeight: z.number().min(0).default(1).describe('With a teacher: weight of the usual loss on the labels'),
+    distillWeight: z
+      .number()
+      .min(0)
+      .default(DISTILL_DEFAULTS.distillWeight)
+      .describe('With a teacher: weight of the embedding term'),
+    hardWeight: z
+      .number()
+      .min(0)
+      .default(DISTILL_DEFAULTS.hardWeight)
+      .describe('With a teacher: weight of the usual loss on the labels'),
     logitWeight: z
       .number()
       .min(0)
-      .default(0)
+      .default(DISTILL_DEFAULTS.logitWeight)
       .describe('With a teacher of the same classes: weight of the KL term on its softened logits (0: off)'),
-    temperature: z.number().positive().default(4).describe('With --logit-weight: the softening temperature'),
+    temperature: z
+      .number()
+      .positive()
+      .default(DISTILL_DEFAULTS.temperature)
+      .describe('With --logit-weight: the softening temperature'),
     epochs: int(1).default(90).describe('Epochs'),
     maxSteps: int(1).optional().describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
     batchSize: int(1).default(256).describe('Images per batch'),
@@ -286,9 +307,11 @@ export function resolveConfig(input: TrainConfigInput, where = 'config'): TrainC
       `${where}.batchSize: must be at least 2 (BatchNorm needs more than 1 sample per batch), got ${c.batchSize}`,
     );
   if (c.freezeBackbone && !c.init) problems.push(`${where}.freezeBackbone: needs 'init' (weights to fine-tune)`);
+  // A saved config holds the defaults: only a value other than the default needs a teacher.
   if (!c.teacher)
-    for (const key of ['distillLoss', 'distillWeight', 'hardWeight', 'logitWeight', 'temperature'] as const)
-      if (raw[key] !== undefined) problems.push(`${where}.${key}: needs 'teacher' (a model file to distil from)`);
+    for (const [key, value] of Object.entries(DISTILL_DEFAULTS))
+      if (c[key as keyof typeof DISTILL_DEFAULTS] !== value)
+        problems.push(`${where}.${key}: needs 'teacher' (a model file to distil from)`);
   const sorted = [...c.milestones].sort((a, b) => a - b);
   if (sorted.some((m, i) => m !== c.milestones[i]))
     problems.push(`${where}.milestones: must be increasing, got ${JSON.stringify(c.milestones)}`);

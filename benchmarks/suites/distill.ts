@@ -1,0 +1,138 @@
+/**
+ * Does distillation pay? (opt-in: it trains a ResNet-50 teacher on ORL first, unless --teacher
+ * names one, then 2 × seeds runs per student; about an hour on 2 cores with 3 seeds.) On ORL (8
+ * images per person, 2 held out, 112x112, the train-orl recipe) each student — ResNet-18 and
+ * MobileFaceNet — is trained twice with the same budget and seed: distilled from the teacher
+ * (`distill --teacher`, embedding term + labels) and alone (`train`). Rows: held-out top-1 and CFP
+ * frontal-frontal verification accuracy, mean and spread over the seeds, distilled against alone;
+ * and the teacher's and students' parameters, file size and CPU images/s.
+ *
+ *   npm run bench -- --only distill [--seeds 0,1,2] [--epochs 30] [--teacher W]
+ */
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { spawnSync } from 'child_process';
+import { Row, Suite, ourCli, repoRoot } from '../harness';
+import { Model } from '../../lib/model';
+import type { Arch } from '../../lib/archs';
+
+const data = path.resolve(repoRoot, '..', 'shared', 'data');
+const STUDENTS: Arch[] = ['resnet18', 'mobilefacenet'];
+
+function cli(args: string[]): void {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- eval's report JSON
+function evalMetrics(weights: string, args: string[], out: string): Record<string, any> {
+  cli(['eval', '--weights', weights, ...args, '--crop', 'none', '--json', out]);
+  return JSON.parse(fs.readFileSync(out, 'utf8')).metrics;
+}
+
+/** Held-out top-1 on ORL and CFP FF verification accuracy of one model. */
+function accuracy(weights: string, dir: string): { top1: number; verify: number } {
+  const tag = path.basename(path.dirname(weights));
+  const classify = ['--data', path.join(data, 'orl'), '--protocol', 'classify', '--holdout', '2', '--seed', '0'];
+  const top1 = evalMetrics(weights, classify, path.join(dir, `${tag}-orl.json`)).top1;
+  const cfp = evalMetrics(
+    weights,
+    ['--data', path.join(data, 'cfp'), '--protocol', 'cfp'],
+    path.join(dir, `${tag}-cfp.json`),
+  );
+  return { top1, verify: cfp.FF.accuracy };
+}
+
+/** The ORL recipe of train-orl / quant-accuracy, for `epochs` epochs. */
+const recipe = (epochs: number, seed: number) =>
+  // prettier-ignore
+  ['--data', path.join(data, 'orl'), '--epochs', String(epochs), '--batch-size', '16', '--lr', '0.01', '--schedule', 'cosine',
+   '--warmup-epochs', '2', '--holdout-per-class', '2', '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', String(seed)];
+
+const stats = (xs: number[]) => {
+  const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
+  return { mean, spread: Math.max(...xs) - Math.min(...xs) };
+};
+
+const suite: Suite = {
+  name: 'distill',
+  describe: 'distillation on ORL: ResNet-50 teacher, ResNet-18 and MobileFaceNet distilled vs alone (top-1, CFP FF)',
+  optIn: true,
+  flags: {
+    seeds: 'seeds, e.g. 0,1,2 (default)',
+    epochs: 'epochs of every run (default 30)',
+    teacher: 'an ORL-trained model (112x112, holdout 2, seed 0) instead of training one',
+  },
+  async run({ arg, smoke, log }) {
+    const seeds = (arg('seeds') ?? (smoke ? '0' : '0,1,2')).split(',').map(Number);
+    if (seeds.some((s) => !Number.isInteger(s) || s < 0))
+      throw new Error(`--seeds: a list like 0,1,2, got ${arg('seeds')}`);
+    const epochs = smoke ? 1 : Number(arg('epochs') ?? 30);
+    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs: a positive integer, got ${arg('epochs')}`);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-distill-'));
+    try {
+      let teacher = arg('teacher');
+      if (!teacher) {
+        log(`distill: training the ResNet-50 teacher on ORL (${epochs} epochs)`);
+        cli(['train', ...recipe(epochs, 0), '--arch', 'resnet50', '--out', path.join(dir, 'teacher')]);
+        teacher = path.join(dir, 'teacher', 'model.safetensors');
+      }
+      const rows: Row[] = [];
+      const size = async (arch: Arch, file?: string) => {
+        const m = file ? await Model.fromFile(file) : await Model.create({ arch, numClasses: 40, inputSize: 112 });
+        const parameters = m.parameterCount;
+        m.dispose();
+        const speed = ourCli(['bench', 'infer', '--arch', arch, '--classes', '40', '--batch', '32', '--amp', 'off']);
+        return { parameters, speed: Number(speed.img_per_s) };
+      };
+      const t = accuracy(teacher, dir);
+      const ts = await size('resnet50', teacher);
+      log(`distill: teacher top-1 ${t.top1}, CFP FF ${t.verify}, ${ts.parameters} parameters, ${ts.speed} img/s`);
+      for (const student of STUDENTS) {
+        const runs = {
+          distilled: [] as { top1: number; verify: number }[],
+          alone: [] as { top1: number; verify: number }[],
+        };
+        for (const seed of seeds) {
+          for (const kind of ['distilled', 'alone'] as const) {
+            const out = path.join(dir, `${student}-${kind}-${seed}`);
+            log(`distill: ${student} ${kind} seed ${seed}`);
+            if (kind === 'distilled')
+              cli(['distill', ...recipe(epochs, seed), '--teacher', teacher, '--student', student, '--out', out]);
+            else cli(['train', ...recipe(epochs, seed), '--arch', student, '--out', out]);
+            const weights = path.join(out, 'model.safetensors');
+            runs[kind].push(accuracy(weights, dir));
+            log(`  ${JSON.stringify(runs[kind][runs[kind].length - 1])}`);
+          }
+        }
+        const s = await size(student);
+        const bytes = fs.statSync(path.join(dir, `${student}-alone-${seeds[0]}`, 'model.safetensors')).size;
+        for (const metric of ['top1', 'verify'] as const) {
+          const d = stats(runs.distilled.map((r) => r[metric]));
+          const a = stats(runs.alone.map((r) => r[metric]));
+          const what = metric === 'top1' ? 'ORL held-out top-1' : 'CFP FF verification';
+          rows.push({
+            suite: 'distill',
+            config:
+              `${student} (${(s.parameters / 1e6).toFixed(1)}M parameters, ${(bytes / 2 ** 20).toFixed(0)} MiB, ` +
+              `${s.speed} img/s; teacher ${t[metric].toFixed(3)}): ${what}, distilled vs alone, ` +
+              `${seeds.length} seeds, spread ${d.spread.toFixed(3)} / ${a.spread.toFixed(3)}`,
+            unit: '',
+            ours: d.mean,
+            pytorch: a.mean,
+            baseline: 'the student alone',
+            ratio: d.mean / a.mean,
+            target: 1,
+            rounds: seeds.length,
+          });
+        }
+      }
+      return rows;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default suite;
