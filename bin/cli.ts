@@ -15,6 +15,7 @@ import detect from './commands/detect';
 import embed from './commands/embed';
 import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
+import exportCmd from './commands/export';
 import info from './commands/info';
 import prepare from './commands/prepare';
 import quantize from './commands/quantize';
@@ -36,6 +37,7 @@ const commands: CommandModule<any, any>[] = [
   verify,
   train,
   quantize,
+  exportCmd,
   convert,
   bench,
   enroll,

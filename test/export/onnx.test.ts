@@ -2,10 +2,12 @@
  * exportOnnx() checked by a runtime nobody here wrote (onnxruntime-node): its outputs against our
  * forward for every variant, the file's structure read back, and the bad inputs it refuses.
  */
+import * as fs from 'fs';
 import * as path from 'path';
+import { onnx } from 'onnx-proto';
 import { exportOnnx } from '../../lib/export';
 import { l2NormalizeRows } from '../../lib/eval/vectors';
-import type { ModelOptions } from '../../lib/model';
+import { Model, type ModelOptions } from '../../lib/model';
 import { removeTmpDirs, tmpDir } from '../helpers/paths';
 import { modelWithStatistics, pixels, relativeError, runOnnx } from './helpers';
 
@@ -48,4 +50,98 @@ test.each(variants)('onnxruntime matches our forward (rel. err <= 1e-4): %s', as
   } finally {
     model.dispose();
   }
+});
+
+test('the file read back: normalisation first, no BatchNormalization, named outputs, fixed or named batch; opset 11 runs the same', async () => {
+  const model = await Model.create({ arch: 'resnet50', numClasses: 10, embeddingDim: 32, seed: 2, inputSize: 64 });
+  try {
+    const fixed = path.join(dir, 'fixed.onnx');
+    const dynamic = path.join(dir, 'dynamic.onnx');
+    const old = path.join(dir, 'opset11.onnx');
+    await exportOnnx(model, { out: fixed });
+    await exportOnnx(model, { out: dynamic, dynamicBatch: true });
+    await exportOnnx(model, { out: old, dynamicBatch: true, opset: 11 });
+
+    const read = (file: string) => onnx.ModelProto.decode(fs.readFileSync(file));
+    const m = read(fixed);
+    expect(Number(m.opsetImport[0].version)).toBe(17);
+    const g = m.graph!;
+    expect(g.node.slice(0, 3).map((n) => n.opType)).toEqual(['Transpose', 'Sub', 'Mul']);
+    expect(g.node.some((n) => n.opType === 'BatchNormalization')).toBe(false);
+    expect(g.output.map((o) => o.name)).toEqual(['logits', 'features', 'embedding']);
+    const dims = (v: onnx.IValueInfoProto) =>
+      v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue));
+    expect(dims(g.input[0])).toEqual([1, 64, 64, 3]);
+    expect(g.output.map(dims)).toEqual([
+      [1, 10],
+      [1, 2048],
+      [1, 32],
+    ]);
+    const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
+    expect(JSON.parse(meta.normalization)).toEqual(model.normalization);
+    const dg = read(dynamic).graph!;
+    expect(dims(dg.input[0])).toEqual(['batch', 64, 64, 3]);
+    expect(dims(dg.output[2])).toEqual(['batch', 32]);
+    expect(Number(read(old).opsetImport[0].version)).toBe(11);
+
+    const x = pixels(3, 64, 9);
+    const shape = [3, 64, 64, 3];
+    const ours = await model.forward(x, shape);
+    const a = runOnnx(dynamic, x, shape);
+    const b = runOnnx(old, x, shape);
+    expect(a.embedding.dims).toEqual([3, 32]);
+    expect(relativeError(a.logits.data, ours.logits)).toBeLessThanOrEqual(1e-4);
+    expect(relativeError(b.logits.data, ours.logits)).toBeLessThanOrEqual(1e-4);
+    // The fixed-batch file takes its one batch size only.
+    expect(() => runOnnx(fixed, x, shape)).toThrow(/onnxruntime-node failed/);
+  } finally {
+    model.dispose();
+  }
+});
+
+describe('bad input: a clear error and no file written', () => {
+  const out = path.join(dir, 'bad', 'model.onnx');
+  let weights: string;
+  beforeAll(async () => {
+    weights = path.join(dir, 'small.safetensors');
+    const m = await Model.create({ arch: 'resnet50', numClasses: 4, seed: 1, inputSize: 32 });
+    await m.save(weights);
+    m.dispose();
+  });
+  afterEach(() => {
+    expect(fs.existsSync(out)).toBe(false);
+    if (fs.existsSync(path.dirname(out))) expect(fs.readdirSync(path.dirname(out))).toEqual([]);
+  });
+
+  test.each([10, 22, 17.5])('opset %p', async (opset) => {
+    await expect(exportOnnx(weights, { out, opset })).rejects.toThrow(/opset must be an integer from 11 to 21/);
+  });
+  test('a missing weights file', async () => {
+    await expect(exportOnnx(path.join(dir, 'none.safetensors'), { out })).rejects.toThrow(
+      /none\.safetensors: cannot read the weights file: no such file/,
+    );
+  });
+  test('a file that is not a model', async () => {
+    const text = path.join(dir, 'notes.txt');
+    fs.writeFileSync(text, 'not a model\n');
+    await expect(exportOnnx(text, { out })).rejects.toThrow(/notes\.txt.*is not a weights file/);
+  });
+  test('an inference (quantized) model', async () => {
+    const m = await Model.fromFile(weights);
+    const folded = await m.quantize({ mode: 'folded' });
+    m.dispose();
+    try {
+      await expect(exportOnnx(folded, { out })).rejects.toThrow(
+        /a folded inference model .* cannot be exported: export the fp32 weights/,
+      );
+    } finally {
+      folded.dispose();
+    }
+  });
+  test('an output path that is a folder, or under a file', async () => {
+    await expect(exportOnnx(weights, { out: dir })).rejects.toThrow(/is a folder; give a file name/);
+    await expect(exportOnnx(weights, { out: path.join(weights, 'model.onnx') })).rejects.toThrow(
+      /is a file, not a folder/,
+    );
+  });
 });
