@@ -20,7 +20,10 @@ const dir = tmpDir('export');
 const variants: [string, ModelOptions][] = [
   ['resnet50, no embedding layer', { arch: 'resnet50' }],
   ['senet50 with a 128-d embedding layer', { arch: 'senet50', embeddingDim: 128 }],
-  ['resnet50 caffe with a 64-d embedding layer', { arch: 'resnet50', variant: 'caffe', embeddingDim: 64 }],
+  [
+    'resnet50 caffe with a 64-d embedding layer, vggface2 normalisation',
+    { arch: 'resnet50', variant: 'caffe', embeddingDim: 64, normalization: 'vggface2' },
+  ],
   ['senet50 caffe, arcface (cosine) classifier', { arch: 'senet50', variant: 'caffe', loss: 'arcface' }],
 ];
 
