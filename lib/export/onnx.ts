@@ -10,10 +10,13 @@ import { writeFileAtomic } from '../io/atomic-write';
 import { checkOutputFile } from '../io/output-path';
 import { readSafetensors } from '../io/safetensors';
 import { loadForEval } from '../eval/load-model';
-import type { Model } from '../model';
+import type { Arch, Model } from '../model';
 import { packageRoot } from '../native';
 import { GraphBuilder, type TensorSpec } from './graph';
 import { buildResNet } from './resnet';
+
+/** The graph builder of each architecture: a new one (ResNet-18, MobileFaceNet) adds its file here. */
+const BUILDERS: Record<Arch, typeof buildResNet> = { resnet50: buildResNet, senet50: buildResNet };
 
 /** Opsets written: 11 (the oldest TensorRT and most runtimes take) to 21; every op used means the same in all. */
 export const OPSET_RANGE: readonly [number, number] = [11, 21];
@@ -101,7 +104,7 @@ export async function exportOnnx(source: string | Model, options: OnnxExportOpti
     );
     const invStd = Float32Array.from(std, (s) => 1 / Math.fround(s));
     const normalised = g.node('Mul', [centred, g.constant('input.inv_std', [1, 3, 1, 1], invStd)], 'input.normalised');
-    const net = buildResNet(g, tensors, normalised, {
+    const net = BUILDERS[d.arch](g, tensors, normalised, {
       variant: model.config.variant ?? 'torchvision',
       loss: d.loss ?? 'softmax',
       marginScale: d.marginScale ?? 0,
