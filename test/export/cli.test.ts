@@ -49,5 +49,7 @@ test('export writes the ONNX file and reports it; bad flags are one-line errors'
     const r = run(...base, ...flags);
     expect([r.status, r.stderr.trim().split('\n').pop()]).toEqual([1, expect.stringMatching(message)]);
   }
+  const twice = run('--weights', weights, '--out', other, '--out', out);
+  expect([twice.status, twice.stderr.trim()]).toEqual([1, expect.stringMatching(/--out is given more than once/)]);
   expect(fs.existsSync(other)).toBe(false);
 });
