@@ -16,6 +16,7 @@ import distill from './commands/distill';
 import embed from './commands/embed';
 import enroll from './commands/enroll';
 import evalCmd from './commands/eval';
+import exportCmd from './commands/export';
 import info from './commands/info';
 import prepare from './commands/prepare';
 import quantize from './commands/quantize';
@@ -38,6 +39,7 @@ const commands: CommandModule<any, any>[] = [
   train,
   distill,
   quantize,
+  exportCmd,
   convert,
   bench,
   enroll,

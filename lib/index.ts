@@ -22,6 +22,8 @@ export type {
   SearchOptions,
   SearchResult,
 } from './gallery';
+export { exportOnnx, DEFAULT_OPSET, OPSET_RANGE } from './export';
+export type { OnnxExportOptions, OnnxExportResult } from './export';
 export { createService } from './serve/server';
 export type { Service, ServiceOptions } from './serve/server';
 export { ProcessGroup } from './dist/group';

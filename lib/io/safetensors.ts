@@ -54,3 +54,48 @@ export function readSafetensorsHeader(file: string): SafetensorsHeader {
     fs.closeSync(fd);
   }
 }
+
+const ELEMENT_BYTES: Record<SafetensorsArray['dtype'], number> = { F32: 4, F64: 8, I32: 4, I64: 8 };
+
+/**
+ * Every tensor of a safetensors file (F32, F64, I32, I64), each in its own aligned copy, with the
+ * metadata: what code outside the addon needs to walk a model's weights (the ONNX exporter).
+ */
+export function readSafetensors(file: string): {
+  metadata: Record<string, string>;
+  tensors: Map<string, SafetensorsArray>;
+} {
+  const header = readSafetensorsHeader(file);
+  const buf = fs.readFileSync(file);
+  const start = 8 + Number(buf.readBigUInt64LE(0));
+  const tensors = new Map<string, SafetensorsArray>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const {
+      dtype,
+      shape,
+      data_offsets: offsets,
+    } = entry as {
+      dtype: SafetensorsArray['dtype'];
+      shape: number[];
+      data_offsets: [number, number];
+    };
+    const size = ELEMENT_BYTES[dtype];
+    if (!size) throw new Error(`${file}: tensor '${name}' has dtype ${dtype}, not F32, F64, I32 or I64`);
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (offsets[1] - offsets[0] !== count * size || start + offsets[1] > buf.length)
+      throw new Error(`${file}: tensor '${name}' does not match its shape or lies past the end: the file is corrupt`);
+    // A copy: the file's data section is not aligned for typed arrays.
+    const bytes = new Uint8Array(buf.subarray(start + offsets[0], start + offsets[1]));
+    const data =
+      dtype === 'F32'
+        ? new Float32Array(bytes.buffer)
+        : dtype === 'F64'
+          ? new Float64Array(bytes.buffer)
+          : dtype === 'I32'
+            ? new Int32Array(bytes.buffer)
+            : new BigInt64Array(bytes.buffer);
+    tensors.set(name, { dtype, shape, data });
+  }
+  return { metadata: header.__metadata__ ?? {}, tensors };
+}

@@ -1,0 +1,3 @@
+/** Model export to other runtimes: ONNX (docs/export.md). */
+export { exportOnnx, DEFAULT_OPSET, OPSET_RANGE } from './onnx';
+export type { OnnxExportOptions, OnnxExportResult } from './onnx';
