@@ -13,38 +13,20 @@ import { loadForEval } from '../eval/load-model';
 import type { Arch, Model } from '../model';
 import { packageRoot } from '../native';
 import { GraphBuilder, type TensorSpec } from './graph';
+import { DEFAULT_OPSET, OPSET_RANGE, type OnnxExportOptions, type OnnxExportResult } from './options';
+import { buildMobileFaceNet } from './mobilefacenet';
 import { buildResNet } from './resnet';
 
-/** The graph builder of each architecture: a new one (ResNet-18, MobileFaceNet) adds its file here. */
-const BUILDERS: Record<Arch, typeof buildResNet> = { resnet50: buildResNet, senet50: buildResNet };
-
-/** Opsets written: 11 (the oldest TensorRT and most runtimes take) to 21; every op used means the same in all. */
-export const OPSET_RANGE: readonly [number, number] = [11, 21];
-export const DEFAULT_OPSET = 17;
-
-export interface OnnxExportOptions {
-  /** The .onnx file to write (atomically: whole or not at all). */
-  out: string;
-  /** A named batch dimension ('batch') instead of a fixed batch of `batchSize`. */
-  dynamicBatch?: boolean;
-  /** The fixed batch size without dynamicBatch (default 1). */
-  batchSize?: number;
-  /** ONNX opset (default 17). */
-  opset?: number;
-}
-
-export interface OnnxExportResult {
-  out: string;
-  bytes: number;
-  opset: number;
-  input: TensorSpec;
-  outputs: TensorSpec[];
-  nodes: number;
-  /** BatchNorm layers folded into the conv or Linear before them. */
-  foldedBatchNorms: number;
-  /** Op types and how many of each. */
-  ops: Record<string, number>;
-}
+/** The graph builder of each architecture (a Record: a new arch cannot be added without its exporter). */
+const BUILDERS: Record<Arch, typeof buildResNet> = {
+  resnet18: buildResNet,
+  resnet34: buildResNet,
+  resnet50: buildResNet,
+  senet18: buildResNet,
+  senet34: buildResNet,
+  senet50: buildResNet,
+  mobilefacenet: buildMobileFaceNet,
+};
 
 function checkOptions(o: OnnxExportOptions): { opset: number; batch: number | 'batch' } {
   const opset = o.opset ?? DEFAULT_OPSET;

@@ -1,61 +1,26 @@
 /**
- * The ResNet family (resnet50, senet50; torchvision and caffe variants) as ONNX nodes, built by
- * walking the model's tensors by name: blocks are found as `layerN.M.*`, channels and kernels are
- * read from the weight shapes, and BatchNorm is folded into the conv or Linear before it. The
- * forward is native/models/resnet.cc, bottleneck.cc and se_layer.cc, node for node.
+ * The ResNet family (ResNet-18/34/50 with or without SE; torchvision and, for 50, caffe variants)
+ * as ONNX nodes, built by walking the model's tensors by name: blocks are found as `layerN.M.*`
+ * (bottlenecks by their conv3), channels and kernels are read from the weight shapes, and
+ * BatchNorm is folded into the conv or Linear before it. The
+ * forward is native/models/resnet.cc, bottleneck.cc, basic_block.cc and se_layer.cc, node for node.
  */
-import type { SafetensorsArray } from '../io/safetensors';
-import type { LossType } from '../native';
-import type { Variant } from '../model';
-import { foldBatchNorm, type BatchNormTensors } from './fold';
+import { foldBatchNorm } from './fold';
 import type { GraphBuilder } from './graph';
-
-export interface ResNetGraphOptions {
-  variant: Variant;
-  loss: LossType;
-  /** s of a cosine classifier (arcface, cosface). */
-  marginScale: number;
-}
-
-/** The names of the graph's outputs. */
-export interface ResNetGraphOutputs {
-  logits: string;
-  features: string;
-  embedding: string;
-  /** Sizes of the three outputs' second dimension. */
-  numClasses: number;
-  featureDim: number;
-  embeddingDim: number;
-}
-
-type Tensors = Map<string, SafetensorsArray>;
-
-function tensor(tensors: Tensors, name: string): SafetensorsArray & { data: Float32Array } {
-  const t = tensors.get(name);
-  if (!t) throw new Error(`the model has no tensor '${name}'`);
-  if (t.dtype !== 'F32') throw new Error(`tensor '${name}' is ${t.dtype}, not F32: export the fp32 model`);
-  return t as SafetensorsArray & { data: Float32Array };
-}
-
-function batchNorm(tensors: Tensors, prefix: string): BatchNormTensors {
-  return {
-    weight: tensor(tensors, `${prefix}.weight`).data,
-    bias: tensor(tensors, `${prefix}.bias`).data,
-    runningMean: tensor(tensors, `${prefix}.running_mean`).data,
-    runningVar: tensor(tensors, `${prefix}.running_var`).data,
-  };
-}
+import {
+  batchNorm,
+  classifierHead,
+  tensor,
+  type NetworkGraph,
+  type NetworkGraphOptions,
+  type Tensors,
+} from './tensors';
 
 /**
  * The network from `input` (the normalised NCHW batch) to its three outputs. Nodes and constants
  * are named by the module path they come from (`layer2.0.conv1`), as ONNX viewers show them.
  */
-export function buildResNet(
-  g: GraphBuilder,
-  tensors: Tensors,
-  input: string,
-  o: ResNetGraphOptions,
-): ResNetGraphOutputs {
+export function buildResNet(g: GraphBuilder, tensors: Tensors, input: string, o: NetworkGraphOptions): NetworkGraph {
   // Conv + BatchNorm folded into one Conv (kernel from the weight, padding kernel/2 as our convs).
   const convBn = (x: string, conv: string, bn: string, stride: number, name = conv): string => {
     const w = tensor(tensors, `${conv}.weight`);
@@ -90,9 +55,17 @@ export function buildResNet(
       // ResNet's rule: the first block of every stage after the first halves the resolution; v1.5
       // (torchvision) strides the 3x3 conv, v1 (caffe) the first 1x1.
       const stride = block === 0 && layer > 1 ? 2 : 1;
-      let out = g.node('Relu', [convBn(x, `${p}.conv1`, `${p}.bn1`, caffe ? stride : 1)], `${p}.relu1`);
-      out = g.node('Relu', [convBn(out, `${p}.conv2`, `${p}.bn2`, caffe ? 1 : stride)], `${p}.relu2`);
-      out = convBn(out, `${p}.conv3`, `${p}.bn3`, 1);
+      let out: string;
+      if (tensors.has(`${p}.conv3.weight`)) {
+        // Bottleneck (ResNet-50): 1x1, 3x3, 1x1.
+        out = g.node('Relu', [convBn(x, `${p}.conv1`, `${p}.bn1`, caffe ? stride : 1)], `${p}.relu1`);
+        out = g.node('Relu', [convBn(out, `${p}.conv2`, `${p}.bn2`, caffe ? 1 : stride)], `${p}.relu2`);
+        out = convBn(out, `${p}.conv3`, `${p}.bn3`, 1);
+      } else {
+        // Basic block (ResNet-18/34): two 3x3 convs, the stride on the first.
+        out = g.node('Relu', [convBn(x, `${p}.conv1`, `${p}.bn1`, stride)], `${p}.relu1`);
+        out = convBn(out, `${p}.conv2`, `${p}.bn2`, 1);
+      }
       if (tensors.has(`${p}.se.fc.0.weight`)) {
         // Squeeze-and-excitation: channel weights from the pooled map, Linear-ReLU-Linear-Sigmoid.
         const pooled = g.node('GlobalAveragePool', [out], `${p}.se.pool`);
@@ -109,10 +82,8 @@ export function buildResNet(
 
   const pooled = g.node('GlobalAveragePool', [x], 'avgpool');
   const features = g.node('Flatten', [pooled], 'features', { axis: 1 });
-  const fc = tensor(tensors, 'fc.weight');
-  const numClasses = fc.shape[0];
   let head = features;
-  let featureDim = fc.shape[1];
+  let featureDim = tensor(tensors, 'fc.weight').shape[1];
   let embeddingDim = featureDim;
   if (tensors.has('embedding.0.weight')) {
     // The optional embedding layer: Linear + BatchNorm1d, folded into one Gemm.
@@ -130,30 +101,6 @@ export function buildResNet(
       { transB: 1 },
     );
   }
-  // The embedding as embed() returns it: the embedding layer's output (else the pooled features), L2-normalised.
-  const embedding = g.node('LpNormalization', [head], 'embedding', { axis: 1, p: 2 });
-
-  let logits: string;
-  if (o.loss === 'arcface' || o.loss === 'cosface') {
-    // A cosine classifier (native/losses/classifier_loss.cc): s · normalise(x) · normalise(W)ᵀ, no bias;
-    // W is normalised and scaled by s here, once.
-    const row = fc.shape[1];
-    const w = new Float32Array(fc.data.length);
-    for (let c = 0; c < numClasses; c++) {
-      let sum = 0;
-      for (let k = c * row; k < (c + 1) * row; k++) sum += fc.data[k] * fc.data[k];
-      const scale = o.marginScale / Math.max(Math.sqrt(sum), 1e-12);
-      for (let k = c * row; k < (c + 1) * row; k++) w[k] = fc.data[k] * scale;
-    }
-    logits = g.node('Gemm', [embedding, g.constant('fc.weight', fc.shape, w)], 'logits', { transB: 1 });
-  } else {
-    const b = tensor(tensors, 'fc.bias');
-    logits = g.node(
-      'Gemm',
-      [head, g.constant('fc.weight', fc.shape, fc.data), g.constant('fc.bias', b.shape, b.data)],
-      'logits',
-      { transB: 1 },
-    );
-  }
+  const { embedding, logits, numClasses } = classifierHead(g, tensors, head, o);
   return { logits, features, embedding, numClasses, featureDim, embeddingDim };
 }

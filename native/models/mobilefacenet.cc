@@ -48,12 +48,17 @@ MobileFaceNetImpl::MobileFaceNetImpl(const ModelOptions& options) : embedding_di
   InitWeights();
 }
 
-// As the ResNets (He init, fan-out; BatchNorm 1 and 0); PReLU starts at 0.25, Linear at LibTorch's default.
+// He init as the ResNets (BatchNorm 1 and 0; PReLU starts at 0.25, Linear at LibTorch's default),
+// but fan-in for the depthwise convs: their fan-out counts every channel's filter (C·k², not k²),
+// which would shrink the signal ~16x per depthwise conv and leave an untrained network's eval
+// output almost constant.
 void MobileFaceNetImpl::InitWeights() {
   torch::NoGradGuard no_grad;
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* conv = module->as<torch::nn::Conv2d>()) {
-      torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
+      const torch::nn::init::FanModeType mode =
+          conv->options.groups() > 1 ? torch::nn::init::FanModeType(torch::kFanIn) : torch::kFanOut;
+      torch::nn::init::kaiming_normal_(conv->weight, 0, mode, torch::kReLU);
     } else if (auto* bn2d = module->as<torch::nn::BatchNorm2d>()) {
       torch::nn::init::ones_(bn2d->weight);
       torch::nn::init::zeros_(bn2d->bias);

@@ -17,30 +17,38 @@ afterAll(removeTmpDirs);
 const SIZE = 112;
 const dir = tmpDir('export');
 
-const variants: [string, ModelOptions][] = [
-  ['resnet50, no embedding layer', { arch: 'resnet50' }],
-  ['senet50 with a 128-d embedding layer', { arch: 'senet50', embeddingDim: 128 }],
+// label, options, BatchNorms folded, embedding size
+const variants: [string, ModelOptions, number, number][] = [
+  ['resnet50, no embedding layer', { arch: 'resnet50' }, 53, 2048],
+  ['senet50 with a 128-d embedding layer', { arch: 'senet50', embeddingDim: 128 }, 54, 128],
   [
     'resnet50 caffe with a 64-d embedding layer, vggface2 normalisation',
     { arch: 'resnet50', variant: 'caffe', embeddingDim: 64, normalization: 'vggface2' },
+    54,
+    64,
   ],
-  ['senet50 caffe, arcface (cosine) classifier', { arch: 'senet50', variant: 'caffe', loss: 'arcface' }],
+  ['senet50 caffe, arcface (cosine) classifier', { arch: 'senet50', variant: 'caffe', loss: 'arcface' }, 53, 2048],
+  // Basic blocks: conv1 + 2 per block + 3 downsamples.
+  ['resnet18, no embedding layer', { arch: 'resnet18' }, 20, 512],
+  ['senet34 with a 96-d embedding layer, cosface', { arch: 'senet34', embeddingDim: 96, loss: 'cosface' }, 37, 96],
+  // 2 + 3 per depthwise bottleneck (15) + conv_sep + GDC + the embedding's.
+  ['mobilefacenet, 128-d embedding', { arch: 'mobilefacenet', embeddingDim: 128 }, 50, 128],
 ];
 
-test.each(variants)('onnxruntime matches our forward (rel. err <= 1e-4): %s', async (label, options) => {
+test.each(variants)('onnxruntime matches our forward (rel. err <= 1e-4): %s', async (label, options, bns, dim) => {
   const weights = path.join(dir, `${label.replace(/\W+/g, '-')}.safetensors`);
   const model = await modelWithStatistics({ ...options, numClasses: 100, seed: 5, inputSize: SIZE }, weights);
   try {
     const out = path.join(dir, 'model.onnx');
     const result = await exportOnnx(model, { out, dynamicBatch: true });
-    expect(result.foldedBatchNorms).toBe(options.embeddingDim ? 54 : 53);
+    expect(result.foldedBatchNorms).toBe(bns);
     expect(result.ops.BatchNormalization).toBeUndefined();
     const shape = [2, SIZE, SIZE, 3];
     const x = pixels(2, SIZE);
     const ours = await model.forward(x, shape);
     const theirs = runOnnx(out, x, shape);
     expect(theirs.logits.dims).toEqual([2, 100]);
-    const embedding = l2NormalizeRows(Float32Array.from(ours.embedding ?? ours.features), options.embeddingDim || 2048);
+    const embedding = l2NormalizeRows(Float32Array.from(ours.embedding ?? ours.features), dim);
     const errors = {
       logits: relativeError(theirs.logits.data, ours.logits),
       features: relativeError(theirs.features.data, ours.features),
