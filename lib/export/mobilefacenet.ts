@@ -11,6 +11,7 @@ import type { GraphBuilder } from './graph';
 import {
   batchNorm,
   classifierHead,
+  embeddingLayer,
   tensor,
   type NetworkGraph,
   type NetworkGraphOptions,
@@ -61,18 +62,7 @@ export function buildMobileFaceNet(
   x = prelu(convBn(x, channels, 'conv_sep', 'bn_sep', 1), 'prelu_sep');
   const gdc = convBn(x, outChannels('conv_sep'), 'gdc', 'bn_gdc', 1, false);
   const features = g.node('Flatten', [gdc], 'features', { axis: 1 });
-  const w = tensor(tensors, 'embedding.0.weight');
-  const [embeddingDim, featureDim] = w.shape;
-  const folded = foldBatchNorm(w.data, undefined, batchNorm(tensors, 'embedding.1'));
-  const head = g.node(
-    'Gemm',
-    [
-      features,
-      g.constant('embedding.weight', w.shape, folded.weight),
-      g.constant('embedding.bias', [embeddingDim], folded.bias),
-    ],
-    'embedding.projected',
-    { transB: 1 },
-  );
+  const featureDim = tensor(tensors, 'embedding.0.weight').shape[1];
+  const { head, dim: embeddingDim } = embeddingLayer(g, tensors, features);
   return { ...classifierHead(g, tensors, head, o), features, featureDim, embeddingDim };
 }

@@ -10,6 +10,7 @@ import type { GraphBuilder } from './graph';
 import {
   batchNorm,
   classifierHead,
+  embeddingLayer,
   tensor,
   type NetworkGraph,
   type NetworkGraphOptions,
@@ -82,25 +83,12 @@ export function buildResNet(g: GraphBuilder, tensors: Tensors, input: string, o:
 
   const pooled = g.node('GlobalAveragePool', [x], 'avgpool');
   const features = g.node('Flatten', [pooled], 'features', { axis: 1 });
+  // The pooled feature feeds the embedding layer when there is one, else the classifier.
+  const featureDim = (tensors.get('embedding.0.weight') ?? tensor(tensors, 'fc.weight')).shape[1];
   let head = features;
-  let featureDim = tensor(tensors, 'fc.weight').shape[1];
   let embeddingDim = featureDim;
-  if (tensors.has('embedding.0.weight')) {
-    // The optional embedding layer: Linear + BatchNorm1d, folded into one Gemm.
-    const w = tensor(tensors, 'embedding.0.weight');
-    const folded = foldBatchNorm(w.data, tensor(tensors, 'embedding.0.bias').data, batchNorm(tensors, 'embedding.1'));
-    [embeddingDim, featureDim] = w.shape;
-    head = g.node(
-      'Gemm',
-      [
-        features,
-        g.constant('embedding.weight', w.shape, folded.weight),
-        g.constant('embedding.bias', [embeddingDim], folded.bias),
-      ],
-      'embedding.projected',
-      { transB: 1 },
-    );
-  }
+  // The optional embedding layer.
+  if (tensors.has('embedding.0.weight')) ({ head, dim: embeddingDim } = embeddingLayer(g, tensors, features));
   const { embedding, logits, numClasses } = classifierHead(g, tensors, head, o);
   return { logits, features, embedding, numClasses, featureDim, embeddingDim };
 }

@@ -6,7 +6,7 @@
 import type { SafetensorsArray } from '../io/safetensors';
 import type { LossType } from '../native';
 import type { Variant } from '../model';
-import type { BatchNormTensors } from './fold';
+import { foldBatchNorm, type BatchNormTensors } from './fold';
 import type { GraphBuilder } from './graph';
 
 export type Tensors = Map<string, SafetensorsArray>;
@@ -43,6 +43,28 @@ export function batchNorm(tensors: Tensors, prefix: string): BatchNormTensors {
     runningMean: tensor(tensors, `${prefix}.running_mean`).data,
     runningVar: tensor(tensors, `${prefix}.running_var`).data,
   };
+}
+
+/**
+ * The embedding layer (Linear, with or without a bias, + BatchNorm1d) folded into one Gemm on
+ * `features`; its output and size.
+ */
+export function embeddingLayer(g: GraphBuilder, tensors: Tensors, features: string): { head: string; dim: number } {
+  const w = tensor(tensors, 'embedding.0.weight');
+  const bias = tensors.has('embedding.0.bias') ? tensor(tensors, 'embedding.0.bias').data : undefined;
+  const folded = foldBatchNorm(w.data, bias, batchNorm(tensors, 'embedding.1'));
+  const dim = w.shape[0];
+  const head = g.node(
+    'Gemm',
+    [
+      features,
+      g.constant('embedding.weight', w.shape, folded.weight),
+      g.constant('embedding.bias', [dim], folded.bias),
+    ],
+    'embedding.projected',
+    { transB: 1 },
+  );
+  return { head, dim };
 }
 
 /**

@@ -1,12 +1,11 @@
 #include "models/mobilefacenet.h"
 
-#include <torch/nn/init.h>
-
 #include <stdexcept>
 
 #include "dist/sync_batch_norm.h"
 #include "models/conv.h"
 #include "models/depthwise_block.h"
+#include "models/init_weights.h"
 
 namespace vgg2 {
 
@@ -45,28 +44,7 @@ MobileFaceNetImpl::MobileFaceNetImpl(const ModelOptions& options) : embedding_di
       torch::nn::Sequential(torch::nn::Linear(torch::nn::LinearOptions(512, options.embedding_dim).bias(false)),
                             torch::nn::BatchNorm1d(options.embedding_dim)));
   fc = register_module("fc", torch::nn::Linear(options.embedding_dim, options.num_classes));
-  InitWeights();
-}
-
-// He init as the ResNets (BatchNorm 1 and 0; PReLU starts at 0.25, Linear at LibTorch's default),
-// but fan-in for the depthwise convs: their fan-out counts every channel's filter (C·k², not k²),
-// which would shrink the signal ~16x per depthwise conv and leave an untrained network's eval
-// output almost constant.
-void MobileFaceNetImpl::InitWeights() {
-  torch::NoGradGuard no_grad;
-  for (auto& module : modules(/*include_self=*/false)) {
-    if (auto* conv = module->as<torch::nn::Conv2d>()) {
-      const torch::nn::init::FanModeType mode =
-          conv->options.groups() > 1 ? torch::nn::init::FanModeType(torch::kFanIn) : torch::kFanOut;
-      torch::nn::init::kaiming_normal_(conv->weight, 0, mode, torch::kReLU);
-    } else if (auto* bn2d = module->as<torch::nn::BatchNorm2d>()) {
-      torch::nn::init::ones_(bn2d->weight);
-      torch::nn::init::zeros_(bn2d->bias);
-    } else if (auto* bn1d = module->as<torch::nn::BatchNorm1d>()) {
-      torch::nn::init::ones_(bn1d->weight);
-      torch::nn::init::zeros_(bn1d->bias);
-    }
-  }
+  InitWeights(*this);
 }
 
 ModelOutput MobileFaceNetImpl::forward(const torch::Tensor& input) {

@@ -22,8 +22,6 @@ class MobileFaceNetImpl : public FaceNetImpl {
   int64_t output_dim() const override { return embedding_dim_; }
 
  private:
-  void InitWeights();
-
   int64_t embedding_dim_;
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv_sep{nullptr}, gdc{nullptr};

@@ -1,6 +1,5 @@
 #include "models/resnet.h"
 
-#include <torch/nn/init.h>
 #include <torch/nn/modules/batchnorm.h>
 
 #include <stdexcept>
@@ -8,6 +7,7 @@
 #include "dist/sync_batch_norm.h"
 #include "models/basic_block.h"
 #include "models/bottleneck.h"
+#include "models/init_weights.h"
 
 namespace vgg2 {
 
@@ -28,7 +28,7 @@ ResNetImpl::ResNetImpl(const ModelOptions& options, const ResNetLayout& layout) 
     feature_dim = options.embedding_dim;
   }
   fc = register_module("fc", torch::nn::Linear(feature_dim, options.num_classes));
-  InitWeights();
+  InitWeights(*this);
 }
 
 torch::nn::Sequential ResNetImpl::MakeLayer(int64_t planes, int64_t blocks, int64_t stride) {
@@ -42,22 +42,6 @@ torch::nn::Sequential ResNetImpl::MakeLayer(int64_t planes, int64_t blocks, int6
     inplanes_ = planes * layout_.expansion();
   }
   return layer;
-}
-
-// torchvision's initialisation, not LibTorch's module defaults: training parity depends on it.
-void ResNetImpl::InitWeights() {
-  torch::NoGradGuard no_grad;
-  for (auto& module : modules(/*include_self=*/false)) {
-    if (auto* conv = module->as<torch::nn::Conv2d>()) {
-      torch::nn::init::kaiming_normal_(conv->weight, 0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn2d = module->as<torch::nn::BatchNorm2d>()) {
-      torch::nn::init::ones_(bn2d->weight);
-      torch::nn::init::zeros_(bn2d->bias);
-    } else if (auto* bn1d = module->as<torch::nn::BatchNorm1d>()) {
-      torch::nn::init::ones_(bn1d->weight);
-      torch::nn::init::zeros_(bn1d->bias);
-    }
-  }
 }
 
 ModelOutput ResNetImpl::forward(const torch::Tensor& input) {

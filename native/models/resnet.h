@@ -23,7 +23,6 @@ class ResNetImpl : public FaceNetImpl {
 
  private:
   torch::nn::Sequential MakeLayer(int64_t planes, int64_t blocks, int64_t stride);
-  void InitWeights();
 
   ModelOptions options_;
   ResNetLayout layout_;
