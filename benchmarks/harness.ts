@@ -4,6 +4,7 @@
  * different runs.
  */
 import { spawnSync } from 'child_process';
+import fs from 'fs';
 import path from 'path';
 import { median } from '../lib/bench/median';
 
@@ -85,4 +86,17 @@ export function alternate(
     log(`  round ${r + 1}/${rounds}: ours ${a[r]} / pytorch ${b[r]} ${metric}`);
   }
   return { ours: median(a), pytorch: median(b) };
+}
+
+/** Our CLI, its output files read afterwards (eval, quantize and train write reports, not one JSON line). */
+export function cli(args: string[]): void {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+}
+
+/** `vgg2-torch eval` of `weights` (crop none), its report written to `out`: the report's metrics. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- eval's report JSON
+export function evalMetrics(weights: string, args: string[], out: string): Record<string, any> {
+  cli(['eval', '--weights', weights, ...args, '--crop', 'none', '--json', out]);
+  return JSON.parse(fs.readFileSync(out, 'utf8')).metrics;
 }

@@ -12,24 +12,12 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { spawnSync } from 'child_process';
-import { Row, Suite, ourCli, repoRoot } from '../harness';
+import { Row, Suite, cli, evalMetrics, ourCli, repoRoot } from '../harness';
 import { Model } from '../../lib/model';
 import type { Arch } from '../../lib/archs';
 
 const data = path.resolve(repoRoot, '..', 'shared', 'data');
 const STUDENTS: Arch[] = ['resnet18', 'mobilefacenet'];
-
-function cli(args: string[]): void {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- eval's report JSON
-function evalMetrics(weights: string, args: string[], out: string): Record<string, any> {
-  cli(['eval', '--weights', weights, ...args, '--crop', 'none', '--json', out]);
-  return JSON.parse(fs.readFileSync(out, 'utf8')).metrics;
-}
 
 /** Held-out top-1 on ORL and CFP FF verification accuracy of one model. */
 function accuracy(weights: string, dir: string): { top1: number; verify: number } {

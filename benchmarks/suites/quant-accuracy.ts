@@ -12,27 +12,13 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { spawnSync } from 'child_process';
-import { Row, Suite, repoRoot } from '../harness';
+import { Row, Suite, cli, evalMetrics, repoRoot } from '../harness';
 import { Model } from '../../lib/model';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { agreement } from '../../lib/quant/agreement';
 import { calibrationBatches } from '../../lib/quant/calibration';
 
 const data = path.resolve(repoRoot, '..', 'shared', 'data');
-
-/** Our CLI, its output files read afterwards (eval and quantize print reports, not one JSON line). */
-function cli(args: string[]): void {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, 'bin', 'vgg2-torch.js'), ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- eval's report JSON
-function evalMetrics(weights: string, args: string[], dir: string): Record<string, any> {
-  const out = path.join(dir, `eval-${path.basename(weights)}-${path.basename(args[1])}.json`);
-  cli(['eval', '--weights', weights, ...args, '--crop', 'none', '--json', out]);
-  return JSON.parse(fs.readFileSync(out, 'utf8')).metrics;
-}
 
 const suite: Suite = {
   name: 'quant-accuracy',
@@ -60,9 +46,16 @@ const suite: Suite = {
           '--out', int8[k], '--json', path.join(dir, `quantize-${k}.json`)]);
 
       const classify = ['--data', path.join(data, 'orl'), '--protocol', 'classify', '--holdout', '2', '--seed', '0'];
-      const [t32, t8] = [evalMetrics(weights, classify, dir), evalMetrics(int8.orl, classify, dir)];
+      const report = (w: string, kind: string) => path.join(dir, `eval-${path.basename(w)}-${kind}.json`);
+      const [t32, t8] = [
+        evalMetrics(weights, classify, report(weights, 'orl')),
+        evalMetrics(int8.orl, classify, report(int8.orl, 'orl')),
+      ];
       const cfp = ['--data', path.join(data, 'cfp'), '--protocol', 'cfp'];
-      const [c32, c8] = [evalMetrics(weights, cfp, dir), evalMetrics(int8.orl, cfp, dir)];
+      const [c32, c8] = [
+        evalMetrics(weights, cfp, report(weights, 'cfp')),
+        evalMetrics(int8.orl, cfp, report(int8.orl, 'cfp')),
+      ];
 
       const frontal = Array.from({ length: 100 }, (_, i) =>
         path.join(data, 'cfp', 'Data', 'Images', String(i + 1).padStart(3, '0'), 'frontal', '01.jpg'),

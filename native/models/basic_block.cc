@@ -2,6 +2,7 @@
 
 #include "dist/sync_batch_norm.h"
 #include "models/conv.h"
+#include "models/downsample.h"
 
 namespace vgg2 {
 
@@ -11,8 +12,7 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
   conv2 = register_module("conv2", Conv(planes, planes, 3, 1));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
   if (stride != 1 || inplanes != planes) {
-    downsample = register_module(
-        "downsample", torch::nn::Sequential(Conv(inplanes, planes, 1, stride), torch::nn::BatchNorm2d(planes)));
+    downsample = register_module("downsample", Downsample(inplanes, planes, stride));
   }
   if (with_se) se = register_module("se", SELayer(planes, 16));
 }
@@ -23,12 +23,7 @@ torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   auto out = Normalize(*bn1, conv1(x)).relu_();
   out = Normalize(*bn2, conv2(out));
   if (se) out = se(out);
-  auto identity = x;
-  if (downsample) {
-    identity =
-        Normalize(*downsample[1]->as<torch::nn::BatchNorm2d>(), downsample[0]->as<torch::nn::Conv2d>()->forward(x));
-  }
-  out += identity;
+  out += Shortcut(downsample, x);
   return out.relu_();
 }
 

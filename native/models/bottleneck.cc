@@ -2,6 +2,7 @@
 
 #include "dist/sync_batch_norm.h"
 #include "models/conv.h"
+#include "models/downsample.h"
 
 namespace vgg2 {
 
@@ -14,8 +15,7 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
   conv3 = register_module("conv3", Conv(planes, out, 1, 1));
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(out));
   if (stride != 1 || inplanes != out) {
-    downsample = register_module("downsample",
-                                 torch::nn::Sequential(Conv(inplanes, out, 1, stride), torch::nn::BatchNorm2d(out)));
+    downsample = register_module("downsample", Downsample(inplanes, out, stride));
   }
   if (with_se) se = register_module("se", SELayer(out, 16));
 }
@@ -28,12 +28,7 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
   out = Normalize(*bn2, conv2(out)).relu_();
   out = Normalize(*bn3, conv3(out));
   if (se) out = se(out);
-  auto identity = x;
-  if (downsample) {
-    identity =
-        Normalize(*downsample[1]->as<torch::nn::BatchNorm2d>(), downsample[0]->as<torch::nn::Conv2d>()->forward(x));
-  }
-  out += identity;
+  out += Shortcut(downsample, x);
   return out.relu_();
 }
 

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Model, describeWeights } from '../../lib';
 import { haveReference, pythonHas, removeTmpDirs, repoRoot, systemPython, tmpDir } from '../helpers/paths';
+import { relativeError } from '../helpers/relative-error';
 
 jest.setTimeout(300_000);
 afterAll(removeTmpDirs);
@@ -29,16 +30,6 @@ function build(arch: string, classes: number, embedding: number): string {
   );
   if (r.status !== 0) throw new Error(`published_models.py failed: ${r.stderr}`);
   return dir;
-}
-
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let num = 0,
-    den = 0;
-  for (let i = 0; i < a.length; i++) {
-    num += (a[i] - b[i]) ** 2;
-    den += b[i] ** 2;
-  }
-  return Math.sqrt(num / den);
 }
 
 async function ours(file: string, embedding: boolean, dir: string): Promise<number> {

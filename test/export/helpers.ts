@@ -69,14 +69,4 @@ export function runOnnx(
   }
 }
 
-/** ||a − b|| / ||b||. */
-export function relativeError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
-  let d = 0;
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i] - b[i]) ** 2;
-    n += b[i] ** 2;
-  }
-  return Math.sqrt(d / n);
-}
+export { relativeError } from '../helpers/relative-error';

@@ -15,20 +15,11 @@ import { calibrationBatches } from '../../lib/quant/calibration';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { Trainer } from '../../lib/train';
 import { writeDemoDataset } from '../../lib/data/demo';
+import { relativeError } from '../helpers/relative-error';
 import { dataDir, python, referenceDir, removeTmpDirs, repoRoot, tmpDir } from '../helpers/paths';
 
 jest.setTimeout(300_000);
 afterAll(removeTmpDirs);
-
-const relErr = (ours: ArrayLike<number>, ref: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    num += (ours[i] - ref[i]) ** 2;
-    den += ref[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 describe.each([
   ['resnet18', 64],
@@ -68,8 +59,8 @@ describe.each([
     const input = readNpy(path.join(dir, 'input.npy'));
     const out = await model.forward(input.data as Float32Array, input.shape);
     expect(out.features).toHaveLength(2 * 512);
-    expect(relErr(out.features, readNpy(path.join(dir, 'features.npy')).data)).toBeLessThan(1e-4);
-    expect(relErr(out.logits, readNpy(path.join(dir, 'logits.npy')).data)).toBeLessThan(1e-4);
+    expect(relativeError(out.features, readNpy(path.join(dir, 'features.npy')).data)).toBeLessThan(1e-4);
+    expect(relativeError(out.logits, readNpy(path.join(dir, 'logits.npy')).data)).toBeLessThan(1e-4);
   });
 });
 
@@ -186,7 +177,7 @@ test('ResNet-18 trains with the Trainer, saves with its arch, reloads and quanti
   const folded = await model.quantize({ mode: 'folded' });
   const x = faces[0];
   expect(
-    relErr((await folded.forward(x.data, x.shape)).features, (await model.forward(x.data, x.shape)).features),
+    relativeError((await folded.forward(x.data, x.shape)).features, (await model.forward(x.data, x.shape)).features),
   ).toBeLessThan(1e-4);
   for (const m of [q, folded, model]) m.dispose();
   expect(fs.existsSync(weights)).toBe(true);
