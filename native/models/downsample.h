@@ -17,7 +17,8 @@ inline torch::nn::Sequential Downsample(int64_t in, int64_t out, int64_t stride)
 // `downsample` may be empty (an identity shortcut).
 inline torch::Tensor Shortcut(torch::nn::Sequential& downsample, const torch::Tensor& x) {
   if (!downsample) return x;
-  return dist::Normalize(*downsample[1]->as<torch::nn::BatchNorm2d>(), downsample[0]->as<torch::nn::Conv2d>()->forward(x));
+  return dist::Normalize(*downsample[1]->as<torch::nn::BatchNorm2d>(),
+                         downsample[0]->as<torch::nn::Conv2d>()->forward(x));
 }
 
 }  // namespace vgg2
