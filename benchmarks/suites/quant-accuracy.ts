@@ -35,7 +35,7 @@ const suite: Suite = {
         // prettier-ignore
         cli(['train', '--data', path.join(data, 'orl'), '--out', run, '--arch', 'resnet50', '--epochs', smoke ? '1' : '30',
           '--batch-size', '16', '--lr', '0.01', '--schedule', 'cosine', '--warmup-epochs', '2', '--holdout-per-class', '2',
-          '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', '0', '--json', path.join(dir, 'train.json')]);
+          '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', '0']);
         weights = path.join(run, 'model.safetensors');
       }
       const int8 = { orl: path.join(dir, 'int8-orl.safetensors'), cfp: path.join(dir, 'int8-cfp.safetensors') };
