@@ -19,6 +19,7 @@ import evalCmd from './commands/eval';
 import exportCmd from './commands/export';
 import info from './commands/info';
 import prepare from './commands/prepare';
+import prune from './commands/prune';
 import quantize from './commands/quantize';
 import search from './commands/search';
 import serve from './commands/serve';
@@ -39,6 +40,7 @@ const commands: CommandModule<any, any>[] = [
   train,
   distill,
   quantize,
+  prune,
   exportCmd,
   convert,
   bench,

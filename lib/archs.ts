@@ -19,6 +19,49 @@ export function featureDim(arch: Arch): number {
   return arch === 'resnet50' || arch === 'senet50' ? 2048 : 512;
 }
 
+/** The ResNets' blocks per stage; a stage's inner width unpruned is 64, 128, 256, 512. */
+const RESNET_BLOCKS: Record<Exclude<Arch, 'mobilefacenet'>, readonly number[]> = {
+  resnet18: [2, 2, 2, 2],
+  senet18: [2, 2, 2, 2],
+  resnet34: [3, 4, 6, 3],
+  senet34: [3, 4, 6, 3],
+  resnet50: [3, 4, 6, 3],
+  senet50: [3, 4, 6, 3],
+};
+const STAGE_PLANES = [64, 128, 256, 512];
+
+/** Whether an arch is a bottleneck network (three convs per block: two inner widths, not one). */
+export const isBottleneck = (arch: Arch): boolean => arch === 'resnet50' || arch === 'senet50';
+
+/**
+ * A ResNet's blocks in order (`layer1.0`, `layer1.1`, ...) with their unpruned inner width and the
+ * names of their prunable convolutions: a bottleneck's conv1 and conv2, a basic block's conv1 —
+ * the order of ModelOptions.innerWidths. Empty for MobileFaceNet.
+ */
+export function prunableConvs(arch: Arch): { block: string; conv: string; planes: number }[] {
+  if (arch === 'mobilefacenet') return [];
+  const out: { block: string; conv: string; planes: number }[] = [];
+  RESNET_BLOCKS[arch].forEach((blocks, stage) => {
+    for (let b = 0; b < blocks; b++) {
+      const block = `layer${stage + 1}.${b}`;
+      for (const conv of isBottleneck(arch) ? ['conv1', 'conv2'] : ['conv1'])
+        out.push({ block, conv, planes: STAGE_PLANES[stage] });
+    }
+  });
+  return out;
+}
+
+/**
+ * A pruned ResNet's inner widths, read from its weight shapes (a file stores no other record of
+ * them): undefined at full width, for MobileFaceNet, or when a conv is missing (the load says so).
+ */
+export function innerWidthsFromShapes(arch: Arch, shapes: Record<string, number[]>): number[] | undefined {
+  const convs = prunableConvs(arch);
+  const widths = convs.map(({ block, conv }) => shapes[`${block}.${conv}.weight`]?.[0]);
+  if (!convs.length || widths.some((w) => w === undefined)) return undefined;
+  return widths.some((w, i) => w !== convs[i].planes) ? (widths as number[]) : undefined;
+}
+
 /**
  * The arch whose parameter names a state dict has: MobileFaceNet has its GDC; in torchvision's
  * ResNets bottlenecks have conv3, and the blocks of layer3 tell ResNet-18 (2) from ResNet-34 (6).

@@ -23,6 +23,7 @@ export type {
   SearchResult,
 } from './gallery';
 export { exportOnnx, DEFAULT_OPSET, OPSET_RANGE } from './export';
+export * from './prune';
 export type { OnnxExportOptions, OnnxExportResult } from './export';
 export { createService } from './serve/server';
 export type { Service, ServiceOptions } from './serve/server';

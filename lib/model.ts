@@ -18,7 +18,15 @@ import {
 import { checkInputFile } from './io/input-file';
 import { readSafetensorsHeader } from './io/safetensors';
 import * as fs from 'fs';
-import { ARCHS, archFromNames, isArch, MOBILEFACENET_EMBEDDING, MOBILEFACENET_INPUT, type Arch } from './archs';
+import {
+  ARCHS,
+  archFromNames,
+  innerWidthsFromShapes,
+  isArch,
+  MOBILEFACENET_EMBEDDING,
+  MOBILEFACENET_INPUT,
+  type Arch,
+} from './archs';
 export type { Arch } from './archs';
 import { Normalization, NormalizationName, resolveNormalization } from './normalization';
 import { RECIPE_DEFAULTS } from './recipe';
@@ -51,6 +59,11 @@ export interface ModelOptions {
    * this size, learned with the student (lib/train/distill.ts). 0: none.
    */
   distillDim?: number;
+  /**
+   * A pruned ResNet's inner widths (lib/prune): a bottleneck's conv1 and conv2 output channels, a
+   * basic block's conv1's, block after block (prunableConvs in lib/archs.ts). Default: full width.
+   */
+  innerWidths?: number[];
   /** 'cpu' | 'cuda' | 'cuda:N' | 'auto' (CUDA when available). Default 'cpu'. */
   device?: string;
   /** Autocast for training steps and forward: bf16 (CPU or CUDA) or fp16 with loss scaling (CUDA). */
@@ -119,6 +132,8 @@ export interface ModelDescription {
   embeddingDim: number;
   /** The student's projection onto a teacher's embedding (0: none). */
   distillDim?: number;
+  /** A pruned ResNet's inner widths (absent at full width). */
+  innerWidths?: number[];
   normalization: Normalization;
   inputSize: number;
   classNames?: string[];
@@ -247,6 +262,9 @@ export async function describeWeights(file: string): Promise<Partial<ModelDescri
   // A distilled student keeps its projection onto the teacher's embedding (the shapes say its size).
   const distill = shapes['distill.weight'];
   if (distill && !out.inference) out.distillDim = distill[0];
+  // A pruned network's widths are its conv shapes.
+  const widths = innerWidthsFromShapes(out.arch, shapes);
+  if (widths) out.innerWidths = widths;
   if (metadata.input_size) checkInputSize(Number(metadata.input_size), `${file}: input_size`);
   if (metadata.normalization) out.normalization = metaJson<Normalization>(file, metadata, 'normalization');
   if (metadata.input_size) out.inputSize = Number(metadata.input_size);
@@ -326,6 +344,7 @@ export class Model {
       numClasses: options.numClasses ?? options.classNames?.length,
       embeddingDim: options.embeddingDim,
       distillDim: options.distillDim,
+      innerWidths: options.innerWidths,
       device,
       ...(options.inference ? { inference: options.inference } : {}),
       amp: options.amp,
@@ -349,7 +368,7 @@ export class Model {
   /** A model made to fit a weights file (safetensors with our metadata, or a PyTorch state_dict), loaded. */
   static async fromFile(
     file: string,
-    options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim' | 'distillDim'> = {},
+    options: Omit<ModelOptions, 'arch' | 'numClasses' | 'embeddingDim' | 'distillDim' | 'innerWidths'> = {},
   ): Promise<Model> {
     const described = await describeWeights(file);
     const model = await Model.create({ ...described, ...options } as ModelOptions);
@@ -472,6 +491,7 @@ export class Model {
       numClasses: c.numClasses,
       embeddingDim: c.embeddingDim,
       ...(c.distillDim ? { distillDim: c.distillDim } : {}),
+      ...(c.innerWidths ? { innerWidths: c.innerWidths } : {}),
       normalization: this.normalization,
       inputSize: this.inputSize,
       classNames: this.classNames,

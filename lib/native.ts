@@ -53,6 +53,8 @@ export interface EngineConfig {
   embeddingDim: number;
   /** Distillation: the teacher's embedding size the student's "distill" projection maps onto (0: none). */
   distillDim: number;
+  /** A pruned ResNet's inner widths (lib/prune): absent at full width. */
+  innerWidths?: number[];
   device: string;
   amp: 'off' | 'bf16' | 'fp16';
   channelsLast: boolean;

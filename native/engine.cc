@@ -141,6 +141,11 @@ Napi::Value Engine::GetConfig(const Napi::CallbackInfo& info) {
   out.Set("numClasses", static_cast<double>(c.model.num_classes));
   out.Set("embeddingDim", static_cast<double>(c.model.embedding_dim));
   out.Set("distillDim", static_cast<double>(c.model.distill_dim));
+  if (!c.model.inner_widths.empty()) {
+    auto widths = Napi::Array::New(env, c.model.inner_widths.size());
+    for (uint32_t i = 0; i < widths.Length(); ++i) widths.Set(i, static_cast<double>(c.model.inner_widths[i]));
+    out.Set("innerWidths", widths);
+  }
   out.Set("variant", c.model.variant);
   out.Set("device", c.device.str());
   out.Set("amp", c.amp);

@@ -114,4 +114,18 @@ void OptionReader::IntArray(const char* key, int64_t min, int64_t max, int* out,
   }
 }
 
+std::vector<int64_t> OptionReader::IntList(const char* key, int64_t min, int64_t max, size_t max_length) const {
+  auto value = Present(key, true, "an array of integers");
+  if (!value) return {};
+  const std::string what = Name(key) + " must be an array of at most " + std::to_string(max_length) + " integers";
+  if (!value->IsArray()) ThrowType(env_, what);
+  auto array = value->As<Napi::Array>();
+  if (array.Length() > max_length) ThrowRange(env_, what + ", got " + std::to_string(array.Length()));
+  std::vector<int64_t> out(array.Length());
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    out[i] = ToInt(array.Get(i), Name(key) + "[" + std::to_string(i) + "]", min, max);
+  }
+  return out;
+}
+
 }  // namespace vgg2

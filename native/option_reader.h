@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace vgg2 {
 
@@ -58,6 +59,8 @@ class OptionReader {
   void IntArray(const char* key, int64_t min, int64_t max, int (&out)[N]) const {
     IntArray(key, min, max, out, N);
   }
+  // An array of at most `max_length` integers in [min, max]; empty when absent.
+  std::vector<int64_t> IntList(const char* key, int64_t min, int64_t max, size_t max_length) const;
 
  private:
   void IntArray(const char* key, int64_t min, int64_t max, int* out, size_t n) const;

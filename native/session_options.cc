@@ -35,6 +35,9 @@ SessionConfig ParseSessionConfig(const Napi::Value& value) {
   c.model.num_classes = o.Int("numClasses", 1, 10000000, 8631);
   c.model.embedding_dim = o.Int("embeddingDim", 0, 65536, 0);
   c.model.distill_dim = o.Int("distillDim", 0, 65536, 0);
+  // A pruned ResNet's inner widths (at most ResNet-50's 2 x 16); models/resnet_layout.h checks them
+  // against the arch.
+  c.model.inner_widths = o.IntList("innerWidths", 1, 512, 32);
   c.model.variant = o.Choice("variant", {"torchvision", "caffe"}, "torchvision");
   try {
     c.device = ParseDevice(o.String("device", "cpu"));

@@ -4,11 +4,10 @@
  * logits, pooled features and L2-normalised embedding as named outputs (docs/export.md).
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../io/atomic-write';
 import { checkOutputFile } from '../io/output-path';
-import { readSafetensors } from '../io/safetensors';
+import { modelTensors } from '../io/model-tensors';
 import { loadForEval } from '../eval/load-model';
 import type { Arch, Model } from '../model';
 import { packageRoot } from '../native';
@@ -40,18 +39,6 @@ function checkOptions(o: OnnxExportOptions): { opset: number; batch: number | 'b
   return { opset, batch: o.dynamicBatch ? 'batch' : batchSize };
 }
 
-/** The model's tensors by name, as it saves them (a temporary safetensors file, removed at once). */
-async function stateDict(model: Model) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-export-'));
-  try {
-    const file = path.join(dir, 'model.safetensors');
-    await model.save(file);
-    return readSafetensors(file).tensors;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function producerVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
@@ -72,7 +59,7 @@ export async function exportOnnx(source: string | Model, options: OnnxExportOpti
       throw new Error(
         `a ${d.inference} inference model (made by quantize) cannot be exported: export the fp32 weights it was made from`,
       );
-    const tensors = await stateDict(model);
+    const tensors = await modelTensors(model);
     const g = new GraphBuilder();
     const size = model.inputSize;
     const input: TensorSpec = { name: 'input', dims: [batch, size, size, 3] };

@@ -4,12 +4,13 @@
  * returns it (L2-normalised) and the classifier (plain, or a margin loss's s·cos θ).
  */
 import type { SafetensorsArray } from '../io/safetensors';
+import type { Tensors } from '../io/model-tensors';
 import type { LossType } from '../native';
 import type { Variant } from '../model';
 import { foldBatchNorm, type BatchNormTensors } from './fold';
 import type { GraphBuilder } from './graph';
 
-export type Tensors = Map<string, SafetensorsArray>;
+export type { Tensors };
 
 export interface NetworkGraphOptions {
   variant: Variant;

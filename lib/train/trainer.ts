@@ -287,11 +287,15 @@ export class Trainer extends EventEmitter {
     const classes = data.dataset.classes.length;
     // A student whose embedding is not the teacher's size learns a projection onto it.
     const own = outputDim({ arch: c.arch, embeddingDim: c.embeddingDim });
+    // Fine-tuning: the init file's arch must be ours; a pruned network's widths are the file's.
+    const init = c.init ? await describeWeights(c.init) : undefined;
+    if (init?.arch && init.arch !== c.arch) throw new ConfigError(`init ${c.init} is a ${init.arch}, not a ${c.arch}`);
     const model = await Model.create({
       arch: c.arch,
       numClasses: classes,
       embeddingDim: c.embeddingDim,
       distillDim: teacher && teacher.dim !== own ? teacher.dim : 0,
+      innerWidths: init?.innerWidths,
       device: c.device,
       amp,
       channelsLast,
@@ -327,9 +331,6 @@ export class Trainer extends EventEmitter {
   /** Fine-tuning start: every weight but a classifier of another size must fit. */
   private async loadInit(model: Model, classes: number): Promise<void> {
     const file = this.config.init!;
-    const described = await describeWeights(file);
-    if (described.arch && described.arch !== this.config.arch)
-      throw new ConfigError(`init ${file} is a ${described.arch}, not a ${this.config.arch}`);
     // load() adopts the file's class names and input size: this run's are the new dataset's.
     const { classNames, inputSize } = model;
     const r = await model.load(file, { strict: false });

@@ -6,10 +6,10 @@
 
 namespace vgg2 {
 
-BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se) {
-  conv1 = register_module("conv1", Conv(inplanes, planes, 3, stride));
-  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
-  conv2 = register_module("conv2", Conv(planes, planes, 3, 1));
+BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, int64_t width) {
+  conv1 = register_module("conv1", Conv(inplanes, width, 3, stride));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(width));
+  conv2 = register_module("conv2", Conv(width, planes, 3, 1));
   bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
   if (stride != 1 || inplanes != planes) {
     downsample = register_module("downsample", Downsample(inplanes, planes, stride));

@@ -12,7 +12,8 @@ namespace vgg2 {
 
 class BasicBlockImpl : public torch::nn::Module {
  public:
-  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se);
+  // width: conv1's output channels (planes unpruned).
+  BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, int64_t width);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:

@@ -6,13 +6,14 @@
 
 namespace vgg2 {
 
-BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1) {
+BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1,
+                               const InnerWidths& widths) {
   const int64_t out = planes * kExpansion;
-  conv1 = register_module("conv1", Conv(inplanes, planes, 1, stride_on_1x1 ? stride : 1));
-  bn1 = register_module("bn1", torch::nn::BatchNorm2d(planes));
-  conv2 = register_module("conv2", Conv(planes, planes, 3, stride_on_1x1 ? 1 : stride));
-  bn2 = register_module("bn2", torch::nn::BatchNorm2d(planes));
-  conv3 = register_module("conv3", Conv(planes, out, 1, 1));
+  conv1 = register_module("conv1", Conv(inplanes, widths.conv1, 1, stride_on_1x1 ? stride : 1));
+  bn1 = register_module("bn1", torch::nn::BatchNorm2d(widths.conv1));
+  conv2 = register_module("conv2", Conv(widths.conv1, widths.conv2, 3, stride_on_1x1 ? 1 : stride));
+  bn2 = register_module("bn2", torch::nn::BatchNorm2d(widths.conv2));
+  conv3 = register_module("conv3", Conv(widths.conv2, out, 1, 1));
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(out));
   if (stride != 1 || inplanes != out) {
     downsample = register_module("downsample", Downsample(inplanes, out, stride));

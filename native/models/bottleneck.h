@@ -6,6 +6,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
+#include "models/resnet_layout.h"
 #include "models/se_layer.h"
 
 namespace vgg2 {
@@ -13,7 +14,9 @@ namespace vgg2 {
 class BottleneckImpl : public torch::nn::Module {
  public:
   static constexpr int64_t kExpansion = 4;
-  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1 = false);
+  // widths: the inner convolutions' output channels (planes and planes unpruned).
+  BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, bool with_se, bool stride_on_1x1,
+                 const InnerWidths& widths);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:

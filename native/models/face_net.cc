@@ -22,6 +22,8 @@ FaceNet BuildFaceNet(const ModelOptions& options) {
   if (options.embedding_dim < 0) throw std::invalid_argument("embeddingDim must be 0 (none) or positive");
   if (options.distill_dim < 0) throw std::invalid_argument("distillDim must be 0 (none) or positive");
   if (!layout) {
+    if (!options.inner_widths.empty())
+      throw std::invalid_argument("innerWidths (pruning) exist for the ResNets, not mobilefacenet");
     if (options.embedding_dim == 0) throw std::invalid_argument("mobilefacenet needs an embeddingDim (128 or 512)");
     return std::make_shared<MobileFaceNetImpl>(options);
   }

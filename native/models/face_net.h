@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace vgg2 {
 
@@ -22,6 +23,10 @@ struct ModelOptions {
   // > 0: distillation from a teacher whose embedding has this size; a Linear (no bias) named
   // "distill" maps ours (output_dim) onto it, learned with the student (losses/distill_loss.h).
   int64_t distill_dim = 0;
+  // The ResNets' inner widths after structured channel pruning (lib/prune): a bottleneck's conv1 and
+  // conv2 output channels, a basic block's conv1's, block after block (layer1.0, layer1.1, ...).
+  // Empty: every block at full width (its planes). models/resnet_layout.h checks them.
+  std::vector<int64_t> inner_widths;
 };
 
 struct ModelOutput {

@@ -11,7 +11,8 @@
 
 namespace vgg2 {
 
-ResNetImpl::ResNetImpl(const ModelOptions& options, const ResNetLayout& layout) : options_(options), layout_(layout) {
+ResNetImpl::ResNetImpl(const ModelOptions& options, const ResNetLayout& layout)
+    : options_(options), layout_(layout), widths_(BlockInnerWidths(layout, options.inner_widths)) {
   conv1 =
       register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", torch::nn::BatchNorm2d(64));
@@ -35,10 +36,11 @@ torch::nn::Sequential ResNetImpl::MakeLayer(int64_t planes, int64_t blocks, int6
   torch::nn::Sequential layer;
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t s = b == 0 ? stride : 1;
+    const InnerWidths& w = widths_[next_block_++];
     if (layout_.bottleneck)
-      layer->push_back(Bottleneck(inplanes_, planes, s, layout_.se, options_.v1()));
+      layer->push_back(Bottleneck(inplanes_, planes, s, layout_.se, options_.v1(), w));
     else
-      layer->push_back(BasicBlock(inplanes_, planes, s, layout_.se));
+      layer->push_back(BasicBlock(inplanes_, planes, s, layout_.se, w.conv1));
     inplanes_ = planes * layout_.expansion();
   }
   return layer;

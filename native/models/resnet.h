@@ -27,6 +27,8 @@ class ResNetImpl : public FaceNetImpl {
   ModelOptions options_;
   ResNetLayout layout_;
   int64_t inplanes_ = 64;
+  std::vector<InnerWidths> widths_;  // every block's, in order
+  size_t next_block_ = 0;
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};

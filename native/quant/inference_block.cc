@@ -52,11 +52,12 @@ void InferenceBlock::Load(const std::string& name, TensorReader& in, const Block
                           bool activations_int8) {
   const bool q = activations_int8;
   const int64_t out = s.out();
-  conv1_.Load(name + ".conv1", in, s.inplanes, s.planes, s.basic ? 3 : 1, s.stride1(), true, q);
-  conv2_.Load(name + ".conv2", in, s.planes, s.planes, 3, s.stride2(), !s.basic, q);
+  const InnerWidths& w = s.widths;
+  conv1_.Load(name + ".conv1", in, s.inplanes, w.conv1, s.basic ? 3 : 1, s.stride1(), true, q);
+  conv2_.Load(name + ".conv2", in, w.conv1, s.basic ? s.planes : w.conv2, 3, s.stride2(), !s.basic, q);
   if (!s.basic) {
     conv3_.emplace();
-    conv3_->Load(name + ".conv3", in, s.planes, out, 1, 1, false, q);
+    conv3_->Load(name + ".conv3", in, w.conv2, out, 1, 1, false, q);
   }
   if (s.downsample()) {
     downsample_.emplace();

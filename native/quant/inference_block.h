@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "models/resnet_layout.h"
 #include "quant/folded_conv.h"
 #include "quant/inference_se.h"
 
@@ -14,8 +15,9 @@ namespace vgg2::quant {
 struct BlockShape {
   int64_t inplanes, planes, stride;
   bool se;
-  bool stride_on_1x1;  // ResNet v1 (the Caffe models)
-  bool basic = false;  // ResNet-18/34: two 3x3 convs (stride on the first), expansion 1
+  bool stride_on_1x1;                  // ResNet v1 (the Caffe models)
+  bool basic = false;                  // ResNet-18/34: two 3x3 convs (stride on the first), expansion 1
+  InnerWidths widths{planes, planes};  // the inner convs' output channels (models/resnet_layout.h)
   int64_t out() const { return basic ? planes : planes * 4; }
   int64_t stride1() const { return stride_on_1x1 || basic ? stride : 1; }
   int64_t stride2() const { return stride_on_1x1 || basic ? 1 : stride; }

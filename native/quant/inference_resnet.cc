@@ -34,13 +34,15 @@ InferenceResNet::InferenceResNet(const ModelOptions& options, const LossConfig& 
 
 std::vector<std::pair<std::string, BlockShape>> InferenceResNet::Blocks() const {
   std::vector<std::pair<std::string, BlockShape>> out;
+  const auto widths = BlockInnerWidths(layout_, options_.inner_widths);
   int64_t inplanes = 64;
   for (size_t i = 0; i < layout_.blocks.size(); ++i) {
     const int64_t planes = ResNetLayout::kPlanes[i];
     for (int64_t b = 0; b < layout_.blocks[i]; ++b) {
       const int64_t stride = (b == 0 && i > 0) ? 2 : 1;
-      out.emplace_back("layer" + std::to_string(i + 1) + "." + std::to_string(b),
-                       BlockShape{inplanes, planes, stride, layout_.se, options_.v1(), !layout_.bottleneck});
+      out.emplace_back(
+          "layer" + std::to_string(i + 1) + "." + std::to_string(b),
+          BlockShape{inplanes, planes, stride, layout_.se, options_.v1(), !layout_.bottleneck, widths[out.size()]});
       inplanes = planes * layout_.expansion();
     }
   }
