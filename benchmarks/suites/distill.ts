@@ -12,36 +12,12 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { Row, Suite, cli, evalMetrics, ourCli, repoRoot } from '../harness';
+import { Row, Suite, cli, ourCli } from '../harness';
+import { orlAccuracy, orlRecipe as recipe, stats, trainOrlResNet50 } from '../orl';
 import { Model } from '../../lib/model';
 import type { Arch } from '../../lib/archs';
 
-const data = path.resolve(repoRoot, '..', 'shared', 'data');
 const STUDENTS: Arch[] = ['resnet18', 'mobilefacenet'];
-
-/** Held-out top-1 on ORL and CFP FF verification accuracy of one model. */
-function accuracy(weights: string, dir: string): { top1: number; verify: number } {
-  const tag = path.basename(path.dirname(weights));
-  const classify = ['--data', path.join(data, 'orl'), '--protocol', 'classify', '--holdout', '2', '--seed', '0'];
-  const top1 = evalMetrics(weights, classify, path.join(dir, `${tag}-orl.json`)).top1;
-  const cfp = evalMetrics(
-    weights,
-    ['--data', path.join(data, 'cfp'), '--protocol', 'cfp'],
-    path.join(dir, `${tag}-cfp.json`),
-  );
-  return { top1, verify: cfp.FF.accuracy };
-}
-
-/** The ORL recipe of train-orl / quant-accuracy, for `epochs` epochs. */
-const recipe = (epochs: number, seed: number) =>
-  // prettier-ignore
-  ['--data', path.join(data, 'orl'), '--epochs', String(epochs), '--batch-size', '16', '--lr', '0.01', '--schedule', 'cosine',
-   '--warmup-epochs', '2', '--holdout-per-class', '2', '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', String(seed)];
-
-const stats = (xs: number[]) => {
-  const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
-  return { mean, spread: Math.max(...xs) - Math.min(...xs) };
-};
 
 const suite: Suite = {
   name: 'distill',
@@ -63,8 +39,7 @@ const suite: Suite = {
       let teacher = arg('teacher');
       if (!teacher) {
         log(`distill: training the ResNet-50 teacher on ORL (${epochs} epochs)`);
-        cli(['train', ...recipe(epochs, 0), '--arch', 'resnet50', '--out', path.join(dir, 'teacher')]);
-        teacher = path.join(dir, 'teacher', 'model.safetensors');
+        teacher = trainOrlResNet50(path.join(dir, 'teacher'), epochs);
       }
       const rows: Row[] = [];
       const size = async (arch: Arch, file?: string) => {
@@ -74,7 +49,7 @@ const suite: Suite = {
         const speed = ourCli(['bench', 'infer', '--arch', arch, '--classes', '40', '--batch', '32', '--amp', 'off']);
         return { parameters, speed: Number(speed.img_per_s) };
       };
-      const t = accuracy(teacher, dir);
+      const t = orlAccuracy(teacher, dir, 'teacher');
       const ts = await size('resnet50', teacher);
       log(`distill: teacher top-1 ${t.top1}, CFP FF ${t.verify}, ${ts.parameters} parameters, ${ts.speed} img/s`);
       for (const student of STUDENTS) {
@@ -90,7 +65,7 @@ const suite: Suite = {
               cli(['distill', ...recipe(epochs, seed), '--teacher', teacher, '--student', student, '--out', out]);
             else cli(['train', ...recipe(epochs, seed), '--arch', student, '--out', out]);
             const weights = path.join(out, 'model.safetensors');
-            runs[kind].push(accuracy(weights, dir));
+            runs[kind].push(orlAccuracy(weights, dir, path.basename(out)));
             log(`  ${JSON.stringify(runs[kind][runs[kind].length - 1])}`);
           }
         }

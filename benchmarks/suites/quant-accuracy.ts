@@ -13,6 +13,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Row, Suite, cli, evalMetrics, repoRoot } from '../harness';
+import { trainOrlResNet50 } from '../orl';
 import { Model } from '../../lib/model';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { agreement } from '../../lib/quant/agreement';
@@ -30,13 +31,8 @@ const suite: Suite = {
     try {
       let weights = arg('weights');
       if (!weights) {
-        const run = path.join(dir, 'run');
         log('quant-accuracy: training ResNet-50 on ORL');
-        // prettier-ignore
-        cli(['train', '--data', path.join(data, 'orl'), '--out', run, '--arch', 'resnet50', '--epochs', smoke ? '1' : '30',
-          '--batch-size', '16', '--lr', '0.01', '--schedule', 'cosine', '--warmup-epochs', '2', '--holdout-per-class', '2',
-          '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', '0']);
-        weights = path.join(run, 'model.safetensors');
+        weights = trainOrlResNet50(path.join(dir, 'run'), smoke ? 1 : 30);
       }
       const int8 = { orl: path.join(dir, 'int8-orl.safetensors'), cfp: path.join(dir, 'int8-cfp.safetensors') };
       const calib = { orl: path.join(data, 'orl'), cfp: path.join(data, 'cfp', 'Data', 'Images') };

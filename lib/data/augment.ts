@@ -40,6 +40,20 @@ export interface AugmentParams {
   angle: number;
 }
 
+/** Whether `opts` leaves every image as it is, every epoch (nothing random is on). */
+export function augmentIsOff(opts: AugmentOptions): boolean {
+  return (
+    !(opts.flip ?? TRAIN_AUGMENT.flip) &&
+    !(opts.randomCrop ?? TRAIN_AUGMENT.randomCrop) &&
+    !(opts.grayProb ?? TRAIN_AUGMENT.grayProb) &&
+    !opts.brightness &&
+    !opts.contrast &&
+    !opts.saturation &&
+    !(opts.scale && (opts.scale[0] !== 1 || opts.scale[1] !== 1)) &&
+    !opts.rotate
+  );
+}
+
 export const IDENTITY_AUGMENT: AugmentParams = {
   flip: false,
   gray: false,

@@ -35,6 +35,7 @@ const DISTILL_DEFAULTS = {
   hardWeight: 1,
   logitWeight: 0,
   temperature: 4,
+  cacheTeacher: true,
 };
 
 export const trainConfigSchema = z
@@ -93,6 +94,10 @@ export const trainConfigSchema = z
       .positive()
       .default(DISTILL_DEFAULTS.temperature)
       .describe('With --logit-weight: the softening temperature'),
+    cacheTeacher: z
+      .boolean()
+      .default(DISTILL_DEFAULTS.cacheTeacher)
+      .describe('With a teacher and augmentation off: its outputs computed once per image and reused (1 GiB at most)'),
     epochs: int(1).default(90).describe('Epochs'),
     maxSteps: int(1).optional().describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
     batchSize: int(1).default(256).describe('Images per batch'),

@@ -1,6 +1,7 @@
 /**
  * Knowledge distillation (the tutorial's first way to make a face model cheap): a trained teacher,
- * run in eval mode (bf16 where the CPU has it) on each batch the student trains on, gives the
+ * run in eval mode (bf16 where the CPU has it) on each batch the student trains on — or, when
+ * augmentation is off, once per image and then from its cache (teacher-cache.ts) — gives the
  * targets of the student's step — its embedding, and its logits when they are asked for. The
  * losses themselves are native (native/losses/distill_loss.h); a student whose embedding size
  * differs from the teacher's learns a projection onto it ("distill", saved with the student).
@@ -10,6 +11,7 @@ import { info } from '../info';
 import { Model, describeWeights, type ModelDescription } from '../model';
 import type { DistillStepOptions } from '../native';
 import { ConfigError, type TrainConfig } from './config';
+import { TeacherCache } from './teacher-cache';
 
 /** The size of what a model embeds a face as: its embedding layer's, else its pooled feature's. */
 export function outputDim(d: Pick<ModelDescription, 'arch' | 'embeddingDim'>): number {
@@ -23,13 +25,21 @@ export class Teacher {
     readonly dim: number,
     private readonly options: Omit<DistillStepOptions, 'embedding' | 'logits'>,
     private readonly withLogits: boolean,
+    /** Set when every epoch shows the teacher the same pixels of an image. */
+    readonly cache?: TeacherCache,
   ) {}
 
   /**
    * Opens c.teacher for a student of `classes` classes trained at `size` px. ConfigError for a
    * teacher that cannot guide it (not a model, logits of other classes, an input it cannot take).
    */
-  static async open(c: TrainConfig, classes: number, size: number, log: (m: string) => void): Promise<Teacher> {
+  static async open(
+    c: TrainConfig,
+    classes: number,
+    size: number,
+    log: (m: string) => void,
+    options: { cache?: boolean } = {},
+  ): Promise<Teacher> {
     const file = c.teacher!;
     let described: Partial<ModelDescription>;
     try {
@@ -58,7 +68,8 @@ export class Teacher {
       log(`warning: the teacher was made for ${model.inputSize} px faces; it sees the student's ${size} px batches`);
     const dim = outputDim(model.describe());
     log(
-      `teacher: ${file} (${model.config.arch}, ${dim}-d), loss ${c.distillLoss}${withLogits ? `, logits at T=${c.temperature}` : ''}`,
+      `teacher: ${file} (${model.config.arch}, ${dim}-d), loss ${c.distillLoss}${withLogits ? `, logits at T=${c.temperature}` : ''}` +
+        (options.cache ? '; augmentation is off: its outputs are computed once per image and cached' : ''),
     );
     return new Teacher(
       model,
@@ -71,17 +82,20 @@ export class Teacher {
         temperature: c.temperature,
       },
       withLogits,
+      options.cache ? new TeacherCache() : undefined,
     );
   }
 
-  /** The step options' `distill` for one uint8 NHWC batch. */
-  async targets(data: Uint8Array, shape: number[]): Promise<DistillStepOptions> {
-    const out = await this.model.forward(data, shape);
-    return {
-      ...this.options,
-      embedding: out.embedding ?? out.features,
-      ...(this.withLogits ? { logits: out.logits } : {}),
-    };
+  /** The step options' `distill` for one uint8 NHWC batch of the dataset's images `indices`. */
+  async targets(data: Uint8Array, shape: number[], indices: readonly number[]): Promise<DistillStepOptions> {
+    const classes = this.model.config.numClasses;
+    let rows = this.cache?.get(indices, this.dim, classes);
+    if (!rows) {
+      const out = await this.model.forward(data, shape);
+      rows = { embedding: out.embedding ?? out.features, ...(this.withLogits ? { logits: out.logits } : {}) };
+      this.cache?.put(indices, rows, this.dim, classes);
+    }
+    return { ...this.options, ...rows };
   }
 
   dispose(): void {

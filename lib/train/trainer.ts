@@ -11,6 +11,7 @@ import { ProcessGroup } from '../dist/group';
 import { checkDistributed, distributedFromEnv, threadsPerRank, type DistributedOptions } from '../dist/options';
 import { shardSampler } from '../dist/sampler';
 import { Issues } from '../data/issues';
+import { augmentIsOff } from '../data/augment';
 import { Loader } from '../data/loader';
 import { MemoryCache } from '../data/memory-cache';
 import type { Batch } from '../data/types';
@@ -452,7 +453,9 @@ export class Trainer extends EventEmitter {
     // The resolved face settings are part of the resolved config.
     Object.assign(c, { inputSize: data.face.size, crop: data.face.crop, boxExtend: data.face.boxExtend });
     const teacher = c.teacher
-      ? await Teacher.open(c, data.dataset.classes.length, data.face.size, (m) => this.log(m))
+      ? await Teacher.open(c, data.dataset.classes.length, data.face.size, (m) => this.log(m), {
+          cache: c.cacheTeacher && augmentIsOff(c.augment),
+        })
       : undefined;
     let model: Model | undefined;
     const memory = new MemoryCache(c.memoryCacheMb, data.face);
@@ -469,6 +472,11 @@ export class Trainer extends EventEmitter {
       unlock?.();
       memory.clear();
       model?.dispose();
+      const cache = teacher?.cache;
+      if (cache)
+        this.log(
+          `teacher: ${cache.misses} images forwarded, ${cache.hits} from its cache (${cache.images} images held)`,
+        );
       teacher?.dispose();
     }
   }
@@ -667,7 +675,7 @@ export class Trainer extends EventEmitter {
           lossDivisor: c.accumulate,
           labelSmoothing: c.labelSmoothing,
           backboneLrScale: run.backboneLrScale,
-          ...(run.teacher ? { distill: await run.teacher.targets(pixels, shape) } : {}),
+          ...(run.teacher ? { distill: await run.teacher.targets(pixels, shape, b.indices) } : {}),
         });
         if (r.distillLoss !== undefined) sums.distillLoss = (sums.distillLoss ?? 0) + r.distillLoss / c.accumulate;
         sums.loss += r.loss / c.accumulate;

@@ -100,6 +100,35 @@ test('logits: the KL term joins the total; a stopped distillation resumes to the
     expect(Array.from(y.tensors.get(name)!.data)).toEqual(Array.from(x.tensors.get(name)!.data));
 });
 
+test('augmentation off: the teacher runs once per image, later epochs read its cache, and the run is the same', async () => {
+  const still = { augment: { flip: false, randomCrop: false, grayProb: 0 }, epochs: 3, logitWeight: 0.5 };
+  const run = async (out: string, extra: Record<string, unknown>) => {
+    const trainer = new Trainer(base(path.join(root, out), { ...still, ...extra }));
+    const logs: string[] = [];
+    trainer.on('log', (l: string) => logs.push(l));
+    const steps = await fit(trainer);
+    return { steps, logs: logs.join('\n') };
+  };
+  const cached = await run('cached', {});
+  // 16 training images (2 classes of 8) in full batches of 6: a batch runs the teacher unless all
+  // its images are cached, so later epochs read most batches from the cache.
+  const m = cached.logs.match(/teacher: (\d+) images forwarded, (\d+) from its cache \((\d+) images held\)/);
+  expect(cached.logs).toMatch(/augmentation is off: its outputs are computed once per image and cached/);
+  expect(m).not.toBeNull();
+  const [forwarded, hits, held] = m!.slice(1).map(Number);
+  const images = cached.steps.length * 6;
+  expect(forwarded + hits).toBe(images);
+  expect(hits).toBeGreaterThan(0);
+  expect(held).toBeLessThanOrEqual(16);
+  const fresh = await run('uncached', { cacheTeacher: false });
+  expect(fresh.logs).not.toMatch(/from its cache/);
+  // The same targets, whether computed again or read back.
+  expect(cached.steps.map((s) => s.distillLoss)).toEqual(fresh.steps.map((s) => s.distillLoss));
+  // With augmentation on (the default) nothing is cached: each epoch's pixels are new.
+  const augmented = await run('augmented', { augment: {}, epochs: 1 });
+  expect(augmented.logs).not.toMatch(/cached/);
+});
+
 test('bad teachers and distillation flags are refused clearly', async () => {
   const notModel = path.join(root, 'notes.txt');
   fs.writeFileSync(notModel, 'not weights\n');

@@ -1,0 +1,39 @@
+/**
+ * The ORL recipe the model-size suites share (distill, prune): how a model is trained on ORL (8
+ * images per person, 2 held out, 112x112) and how it is scored — held-out top-1 on ORL and CFP
+ * frontal-frontal verification accuracy.
+ */
+import path from 'path';
+import { cli, evalMetrics, repoRoot } from './harness';
+
+const data = path.resolve(repoRoot, '..', 'shared', 'data');
+
+/** `train` flags of the ORL recipe (train-orl / quant-accuracy's), for `epochs` epochs. */
+export const orlRecipe = (epochs: number, seed: number, lr = 0.01) =>
+  // prettier-ignore
+  ['--data', path.join(data, 'orl'), '--epochs', String(epochs), '--batch-size', '16', '--lr', String(lr), '--schedule', 'cosine',
+   '--warmup-epochs', '2', '--holdout-per-class', '2', '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', String(seed)];
+
+/** Trains the suites' ResNet-50 on ORL (seed 0) into `out`; its weights file. */
+export function trainOrlResNet50(out: string, epochs: number): string {
+  cli(['train', ...orlRecipe(epochs, 0), '--arch', 'resnet50', '--out', out]);
+  return path.join(out, 'model.safetensors');
+}
+
+/** Held-out top-1 on ORL and CFP FF verification accuracy of one model; reports go to `dir`. */
+export function orlAccuracy(weights: string, dir: string, tag: string): { top1: number; verify: number } {
+  const classify = ['--data', path.join(data, 'orl'), '--protocol', 'classify', '--holdout', '2', '--seed', '0'];
+  const top1 = evalMetrics(weights, classify, path.join(dir, `${tag}-orl.json`)).top1;
+  const cfp = evalMetrics(
+    weights,
+    ['--data', path.join(data, 'cfp'), '--protocol', 'cfp'],
+    path.join(dir, `${tag}-cfp.json`),
+  );
+  return { top1, verify: cfp.FF.accuracy };
+}
+
+/** Mean and spread (max − min) of some runs. */
+export function stats(xs: number[]): { mean: number; spread: number } {
+  const mean = xs.reduce((s, v) => s + v, 0) / xs.length;
+  return { mean, spread: Math.max(...xs) - Math.min(...xs) };
+}
