@@ -32,6 +32,14 @@ export function orlAccuracy(weights: string, dir: string, tag: string): { top1: 
   return { top1, verify: cfp.FF.accuracy };
 }
 
+/** An epochs flag of a suite: 1 in a smoke run, else the flag's value (a positive integer) or `fallback`. */
+export function epochsFlag(value: string | undefined, flag: string, fallback: number, smoke: boolean): number {
+  if (smoke) return 1;
+  const epochs = Number(value ?? fallback);
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--${flag}: a positive integer, got ${value}`);
+  return epochs;
+}
+
 /** Mean and spread (max − min) of some runs. */
 export function stats(xs: number[]): { mean: number; spread: number } {
   const mean = xs.reduce((s, v) => s + v, 0) / xs.length;

@@ -7,13 +7,13 @@
  * frontal-frontal verification accuracy, mean and spread over the seeds, distilled against alone;
  * and the teacher's and students' parameters, file size and CPU images/s.
  *
- *   npm run bench -- --only distill [--seeds 0,1,2] [--epochs 30] [--teacher W]
+ *   npm run bench -- --only distill [--seeds 0,1,2] [--epochs 30] [--teacher-epochs 30] [--teacher W]
  */
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Row, Suite, cli, ourCli } from '../harness';
-import { orlAccuracy, orlRecipe as recipe, stats, trainOrlResNet50 } from '../orl';
+import { epochsFlag, orlAccuracy, orlRecipe as recipe, stats, trainOrlResNet50 } from '../orl';
 import { Model } from '../../lib/model';
 import type { Arch } from '../../lib/archs';
 
@@ -25,21 +25,22 @@ const suite: Suite = {
   optIn: true,
   flags: {
     seeds: 'seeds, e.g. 0,1,2 (default)',
-    epochs: 'epochs of every run (default 30)',
+    epochs: 'epochs of every student run: their budget (default 30)',
+    'teacher-epochs': 'epochs of the teacher trained first (default: --epochs)',
     teacher: 'an ORL-trained model (112x112, holdout 2, seed 0) instead of training one',
   },
   async run({ arg, smoke, log }) {
     const seeds = (arg('seeds') ?? (smoke ? '0' : '0,1,2')).split(',').map(Number);
     if (seeds.some((s) => !Number.isInteger(s) || s < 0))
       throw new Error(`--seeds: a list like 0,1,2, got ${arg('seeds')}`);
-    const epochs = smoke ? 1 : Number(arg('epochs') ?? 30);
-    if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`--epochs: a positive integer, got ${arg('epochs')}`);
+    const epochs = epochsFlag(arg('epochs'), 'epochs', 30, smoke);
+    const teacherEpochs = epochsFlag(arg('teacher-epochs'), 'teacher-epochs', epochs, smoke);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-distill-'));
     try {
       let teacher = arg('teacher');
       if (!teacher) {
-        log(`distill: training the ResNet-50 teacher on ORL (${epochs} epochs)`);
-        teacher = trainOrlResNet50(path.join(dir, 'teacher'), epochs);
+        log(`distill: training the ResNet-50 teacher on ORL (${teacherEpochs} epochs)`);
+        teacher = trainOrlResNet50(path.join(dir, 'teacher'), teacherEpochs);
       }
       const rows: Row[] = [];
       const size = async (arch: Arch, file?: string) => {
@@ -79,7 +80,7 @@ const suite: Suite = {
             suite: 'distill',
             config:
               `${student} (${(s.parameters / 1e6).toFixed(1)}M parameters, ${(bytes / 2 ** 20).toFixed(0)} MiB, ` +
-              `${s.speed} img/s; teacher ${t[metric].toFixed(3)}): ${what}, distilled vs alone, ` +
+              `${s.speed} img/s; teacher ${t[metric].toFixed(3)}): ${what}, distilled vs alone, ${epochs} epochs, ` +
               `${seeds.length} seeds, spread ${d.spread.toFixed(3)} / ${a.spread.toFixed(3)}`,
             unit: '',
             ours: d.mean,

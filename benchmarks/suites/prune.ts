@@ -13,7 +13,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Row, Suite, cli, ourCli } from '../harness';
-import { orlAccuracy, orlRecipe, trainOrlResNet50 } from '../orl';
+import { epochsFlag, orlAccuracy, orlRecipe, trainOrlResNet50 } from '../orl';
 import { describeWeights, Model } from '../../lib/model';
 
 /** Parameters, MiB and fp32 images/s of a weights file. */
@@ -41,13 +41,8 @@ const suite: Suite = {
   async run({ arg, smoke, log }) {
     const ratios = (arg('ratios') ?? '0.3,0.5').split(',').map(Number);
     const criterion = arg('criterion') ?? 'bn';
-    const epochs = smoke ? 1 : Number(arg('epochs') ?? 30);
-    const finetune = smoke ? 1 : Number(arg('finetune-epochs') ?? 10);
-    for (const [flag, v] of [
-      ['epochs', epochs],
-      ['finetune-epochs', finetune],
-    ] as const)
-      if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag}: a positive integer, got ${v}`);
+    const epochs = epochsFlag(arg('epochs'), 'epochs', 30, smoke);
+    const finetune = epochsFlag(arg('finetune-epochs'), 'finetune-epochs', 10, smoke);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-prune-'));
     try {
       let weights = arg('weights');
