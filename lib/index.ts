@@ -20,6 +20,7 @@ export type {
   ImageOptions as GalleryImageOptions,
   SearchHit,
   SearchOptions,
+  SearchPrecision,
   SearchResult,
 } from './gallery';
 export { exportOnnx, DEFAULT_OPSET, OPSET_RANGE } from './export';

@@ -266,7 +266,8 @@ export interface NativeBinding {
    * row-major [queries, k] scores and gallery row indices. Neither array may change until it settles.
    */
   gallerySearch(
-    gallery: Float32Array,
+    /** fp32 rows, or bf16 rows as their bits (lib/gallery/bf16.ts). */
+    gallery: Float32Array | Uint16Array,
     queries: Float32Array,
     options: { dim: number; k: number },
   ): Promise<{ scores: Float32Array; indices: Int32Array; k: number }>;

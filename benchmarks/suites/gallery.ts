@@ -94,10 +94,10 @@ const suite: Suite = {
             );
             const buildS = (performance.now() - t0) / 1000;
             const memMb = rssMb() - before;
-            const timed = async (exact: boolean) => {
+            const timed = async (exact: boolean, gallery = g) => {
               const top: string[] = [];
               t0 = performance.now();
-              for (const q of queries) top.push((await g.search(q, { k: 1, exact })).hits[0].id);
+              for (const q of queries) top.push((await gallery.search(q, { k: 1, exact })).hits[0].id);
               return { top, qps: count / ((performance.now() - t0) / 1000) };
             };
             await g.search(queries[0], { k: 1, exact: true }); // first native call: warm-up
@@ -108,10 +108,17 @@ const suite: Suite = {
             await g.search(queries, { k: 1, exact: true });
             const exactBatchQps = count / ((performance.now() - t0) / 1000);
             await g.close();
+            // Exact search through a bf16 copy of the templates (candidates re-scored in fp32).
+            const gb = await Gallery.open(dir, { precision: 'bf16', approximateAbove: 1 });
+            await gb.search(queries[0], { k: 1, exact: true });
+            const bf16 = await timed(true, gb);
+            await gb.close();
+            const bf16Same = bf16.top.filter((id, i) => id === exact.top[i]).length / count;
             log(
               `  ${kind} ${n} x ${dim}: exact ${exact.qps.toFixed(0)} q/s (one by one), ${exactBatchQps.toFixed(0)} ` +
                 `q/s (batched); approximate ${approx.qps.toFixed(0)} q/s, recall@1 ${recall.toFixed(4)}, enroll + ` +
-                `build ${buildS.toFixed(1)} s, +${memMb.toFixed(0)} MB`,
+                `build ${buildS.toFixed(1)} s, +${memMb.toFixed(0)} MB; exact bf16 ${bf16.qps.toFixed(0)} q/s ` +
+                `(top-1 as fp32: ${bf16Same.toFixed(4)})`,
             );
             const base = { suite: 'gallery', rounds: 1, baseline: 'exact, one query per call (LibTorch mm)' };
             const cfg = `${kind} ${n.toLocaleString('en')} x ${dim}`;
@@ -149,6 +156,14 @@ const suite: Suite = {
                 ours: exactBatchQps,
                 pytorch: exact.qps,
                 ratio: exactBatchQps / exact.qps,
+              },
+              {
+                ...base,
+                config: `${cfg}: exact in bf16, one query per call (top-1 as fp32's: ${bf16Same.toFixed(4)})`,
+                unit: 'queries/s',
+                ours: bf16.qps,
+                pytorch: exact.qps,
+                ratio: bf16.qps / exact.qps,
               },
             );
           } finally {

@@ -3,7 +3,8 @@ import { Issues } from '../../lib/data/issues';
 import { embedDataset, withWeights } from '../../lib/eval/embed';
 import type { Dataset } from '../../lib/data/types';
 import { loadForEval } from '../../lib/eval/load-model';
-import { describeGalleryWeights, Gallery } from '../../lib/gallery';
+import type { Argv } from 'yargs';
+import { describeGalleryWeights, Gallery, type SearchPrecision } from '../../lib/gallery';
 import type { Model } from '../../lib/model';
 import { inputSize } from './common-flags';
 import type { EmbeddingArgs } from './embedding-options';
@@ -11,6 +12,16 @@ import type { EmbeddingArgs } from './embedding-options';
 export interface GalleryArgs extends EmbeddingArgs {
   weights: string;
   gallery: string;
+  precision?: SearchPrecision;
+}
+
+/** --precision of the commands that search (search, serve). */
+export function precisionOption<T>(y: Argv<T>) {
+  return y.option('precision', {
+    choices: ['fp32', 'bf16'] as const,
+    default: 'fp32' as const,
+    describe: "Exact search's matrix product: fp32, or bf16 (faster; its top candidates re-scored in fp32)",
+  });
 }
 
 export interface Opened {
@@ -24,7 +35,7 @@ export async function openWithModel(a: GalleryArgs, create: boolean): Promise<Op
   const { model, metadata } = await loadForEval(a.weights, { device: a.device, inputSize: inputSize(a) });
   try {
     const weights = await describeGalleryWeights(a.weights, model, a.output);
-    return { model, metadata, gallery: await Gallery.open(a.gallery, { create, weights }) };
+    return { model, metadata, gallery: await Gallery.open(a.gallery, { create, weights, precision: a.precision }) };
   } catch (e) {
     model.dispose();
     throw e;

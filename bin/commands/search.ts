@@ -4,7 +4,7 @@ import { Issues } from '../../lib/data/issues';
 import { ImageListDataset } from '../../lib/eval/image-list';
 import { emitJson, jsonOption, type JsonArgs } from './common-flags';
 import { embeddingOptions } from './embedding-options';
-import { embedForGallery, openWithModel, type GalleryArgs } from './gallery-options';
+import { embedForGallery, openWithModel, precisionOption, type GalleryArgs } from './gallery-options';
 
 interface Args extends GalleryArgs, JsonArgs {
   images: string[];
@@ -16,7 +16,7 @@ const cmd: CommandModule<object, Args> = {
   command: 'search <images..>',
   describe: 'Who is it? The top-k people of a gallery for each face image, or unknown below a threshold',
   builder: (y) =>
-    jsonOption(embeddingOptions(y))
+    precisionOption(jsonOption(embeddingOptions(y)))
       .positional('images', { type: 'string', array: true, demandOption: true, describe: 'Face images' })
       .option('gallery', { type: 'string', demandOption: true, describe: 'Gallery folder (see enroll)' })
       .option('weights', { type: 'string', demandOption: true, describe: 'The weights the gallery was made with' })

@@ -2,7 +2,8 @@
 import type { CommandModule } from 'yargs';
 import { loadForEval } from '../../lib/eval/load-model';
 import type { EmbeddingOutput } from '../../lib/eval/embed';
-import { describeGalleryWeights, Gallery } from '../../lib/gallery';
+import { describeGalleryWeights, Gallery, type SearchPrecision } from '../../lib/gallery';
+import { precisionOption } from './gallery-options';
 import { createService } from '../../lib/serve/server';
 import { inputSize, inputSizeOption, type InputSizeArgs } from './common-flags';
 
@@ -19,6 +20,7 @@ interface Args extends InputSizeArgs {
   'max-body-mb': number;
   'max-megapixels': number;
   flip: boolean;
+  precision: SearchPrecision;
   crop?: 'detect';
   output?: EmbeddingOutput;
   device: string;
@@ -30,7 +32,7 @@ const cmd: CommandModule<object, Args> = {
   command: 'serve',
   describe: 'HTTP service: embed, verify, search and enroll faces; a web page at /',
   builder: (y) =>
-    inputSizeOption(y, 'Input height and width (px)', "the model's")
+    precisionOption(inputSizeOption(y, 'Input height and width (px)', "the model's"))
       .option('weights', { type: 'string', demandOption: true, describe: 'Weights file' })
       .option('gallery', { type: 'string', describe: 'Gallery folder for /search and /enroll (created when absent)' })
       .option('port', { type: 'number', default: 8080, describe: 'TCP port (0: any free port)' })
@@ -77,6 +79,7 @@ const cmd: CommandModule<object, Args> = {
       ? await Gallery.open(argv.gallery, {
           create: true,
           weights: await describeGalleryWeights(argv.weights, model, argv.output),
+          precision: argv.precision,
         })
       : undefined;
     const service = await createService({

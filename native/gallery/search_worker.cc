@@ -9,12 +9,13 @@
 
 namespace vgg2 {
 
-GallerySearchWorker::GallerySearchWorker(Napi::Env env, Napi::Float32Array gallery, Napi::Float32Array queries,
+GallerySearchWorker::GallerySearchWorker(Napi::Env env, Napi::TypedArray gallery, Napi::Float32Array queries,
                                          int64_t dim, int64_t k)
     : PromiseWorker(env),
       gallery_ref_(Napi::Persistent(gallery)),
       queries_ref_(Napi::Persistent(queries)),
-      gallery_(gallery.Data()),
+      gallery_(static_cast<uint8_t*>(gallery.ArrayBuffer().Data()) + gallery.ByteOffset()),
+      bf16_(gallery.TypedArrayType() == napi_uint16_array),
       queries_(queries.Data()),
       rows_(static_cast<int64_t>(gallery.ElementLength()) / dim),
       count_(static_cast<int64_t>(queries.ElementLength()) / dim),
@@ -23,9 +24,9 @@ GallerySearchWorker::GallerySearchWorker(Napi::Env env, Napi::Float32Array galle
 
 void GallerySearchWorker::Run() {
   torch::NoGradGuard no_grad;
-  auto g = torch::from_blob(gallery_, {rows_, dim_}, torch::kFloat32);
-  auto q = torch::from_blob(queries_, {count_, dim_}, torch::kFloat32);
-  auto [values, positions] = torch::mm(q, g.t()).topk(k_, /*dim=*/1);
+  auto g = torch::from_blob(gallery_, {rows_, dim_}, bf16_ ? torch::kBFloat16 : torch::kFloat32);
+  auto q = torch::from_blob(queries_, {count_, dim_}, torch::kFloat32).to(g.scalar_type());
+  auto [values, positions] = torch::mm(q, g.t()).to(torch::kFloat32).topk(k_, /*dim=*/1);
   auto idx = positions.to(torch::kInt32).contiguous();
   auto val = values.contiguous();
   scores_.assign(val.data_ptr<float>(), val.data_ptr<float>() + val.numel());
@@ -47,15 +48,17 @@ Napi::Value GallerySearchWorker::Result(Napi::Env env) {
 Napi::Value GallerySearch(const Napi::CallbackInfo& info) {
   return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
     auto env = info.Env();
-    auto isF32 = [](const Napi::Value& v) {
-      return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
+    auto is = [](const Napi::Value& v, napi_typedarray_type type) {
+      return v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == type;
     };
-    if (!isF32(info[0])) ThrowType(env, "gallerySearch: gallery must be a Float32Array");
+    auto isF32 = [&](const Napi::Value& v) { return is(v, napi_float32_array); };
+    if (!isF32(info[0]) && !is(info[0], napi_uint16_array))
+      ThrowType(env, "gallerySearch: gallery must be a Float32Array (fp32) or a Uint16Array (bf16 bits)");
     if (!isF32(info[1])) ThrowType(env, "gallerySearch: queries must be a Float32Array");
     OptionReader opts(info[2]);
     const int64_t dim = opts.Int("dim", 1, 1 << 20);
     const int64_t k = opts.Int("k", 1, 1 << 20);
-    auto gallery = info[0].As<Napi::Float32Array>();
+    auto gallery = info[0].As<Napi::TypedArray>();
     auto queries = info[1].As<Napi::Float32Array>();
     if (gallery.ElementLength() == 0 || gallery.ElementLength() % dim != 0)
       ThrowRange(env, "gallerySearch: gallery length must be a positive multiple of dim");

@@ -41,6 +41,27 @@ test('enroll a folder of people and one person by name, search, list, remove', a
   expect(out.results[0].hits.map((h) => h.id).sort()).toEqual(['four', 's1', 's2', 's3']);
   for (const r of out.results)
     for (let j = 1; j < 4; j++) expect(r.hits[j].score).toBeLessThanOrEqual(r.hits[j - 1].score);
+  // --precision bf16: the same people in the same order, fp32 scores.
+  const b = run(
+    'search',
+    '--weights',
+    weights,
+    '--gallery',
+    g,
+    '--k',
+    '4',
+    '--precision',
+    'bf16',
+    '--json',
+    '-',
+    orl(3, 1),
+    orl(4, 2),
+  );
+  const bOut = JSON.parse(b.stdout) as typeof out;
+  bOut.results.forEach((r, i) => {
+    expect(r.hits.map((h) => h.id)).toEqual(out.results[i].hits.map((h) => h.id));
+    r.hits.forEach((h, j) => expect(h.score).toBeCloseTo(out.results[i].hits[j].score, 5));
+  });
 
   const removeUnknown = run('enroll', '--gallery', g, '--remove', 's1', 'nobody');
   expect(removeUnknown.status).toBe(1);
@@ -69,4 +90,7 @@ test('refusals: other weights, no gallery, no usable image, usage errors', async
   expect(run('enroll', '--weights', weights, '--gallery', g, orl(1, 1)).stderr).toMatch(/--id NAME/);
   expect(run('enroll', '--gallery', g, '--id', 'x', orl(1, 1)).stderr).toMatch(/enrolling needs --weights/);
   expect(run('search', '--weights', weights, '--gallery', g, '--k', '0', orl(1, 1)).stderr).toMatch(/--k/);
+  expect(run('search', '--weights', weights, '--gallery', g, '--precision', 'int8', orl(1, 1)).stderr).toMatch(
+    /Invalid values:.*precision.*int8/s,
+  );
 });

@@ -3,6 +3,8 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Gallery, type GalleryWeights } from '../../lib/gallery';
+import { toBf16 } from '../../lib/gallery/bf16';
+import { native } from '../../lib/native';
 import { removeTmpDirs, repoRoot, tmpDir } from '../helpers/paths';
 
 jest.setTimeout(120_000);
@@ -59,6 +61,52 @@ test('search equals brute force; templates are the re-normalised mean of unit em
   expect(self.unknown).toBe(false);
   expect((await g.search(unit(99_999, dim), { threshold: 0.99 })).unknown).toBe(true);
   await g.close();
+});
+
+test('bf16 search: the fp32 search’s hits and scores; bf16 bits rounded to nearest even', async () => {
+  // 1 + 2^-8 is halfway between two bf16 values and goes to the even one; 1 + 3·2^-8 goes up.
+  expect(Array.from(toBf16(Float32Array.of(1, 1.00390625, 1.01171875, -2.5)))).toEqual([
+    0x3f80, 0x3f80, 0x3f82, 0xc020,
+  ]);
+  const dim = 128;
+  // The addon's product on bf16 rows: bf16 precision (close to fp32's, not equal), same order here.
+  const rows = new Float32Array(100 * dim);
+  for (let i = 0; i < 100; i++) rows.set(unit(i + 1, dim), i * dim);
+  const q = unit(5, dim).map((x, j) => x + 0.3 * unit(999, dim)[j]);
+  const [f, h] = [
+    await native().gallerySearch(rows, q, { dim, k: 3 }),
+    await native().gallerySearch(toBf16(rows), q, { dim, k: 3 }),
+  ];
+  expect(Array.from(h.indices)).toEqual(Array.from(f.indices));
+  h.scores.forEach((s, j) => expect(Math.abs(s - f.scores[j])).toBeLessThan(0.02));
+  expect(Array.from(h.scores)).not.toEqual(Array.from(f.scores));
+  await expect(native().gallerySearch(new Int16Array(dim) as never, q, { dim, k: 1 })).rejects.toThrow(
+    /gallery must be a Float32Array \(fp32\) or a Uint16Array \(bf16 bits\)/,
+  );
+  const dir = tmpDir('gallery-bf16');
+  const g = await Gallery.open(dir, { create: true, weights: W });
+  await g.enrollMany(Array.from({ length: 2000 }, (_, i) => ({ id: `p${i}`, embeddings: [unit(7 * i + 1, dim)] })));
+  await g.close();
+  const [fp32, bf16] = [await Gallery.open(dir), await Gallery.open(dir, { precision: 'bf16' })];
+  expect(bf16.precision).toBe('bf16');
+  // Queries near enrolled people (as faces are) and far from all of them.
+  const queries = Array.from({ length: 40 }, (_, i) =>
+    i % 2 ? unit(20_000 + i, dim) : unit(7 * (50 * i) + 1, dim).map((x, j) => x + 0.5 * unit(30_000 + i, dim)[j]),
+  );
+  const [a, b] = [
+    await fp32.search(queries, { k: 5, threshold: 0.5 }),
+    await bf16.search(queries, { k: 5, threshold: 0.5 }),
+  ];
+  queries.forEach((_, i) => {
+    expect(b[i].hits.map((h) => h.id)).toEqual(a[i].hits.map((h) => h.id));
+    b[i].hits.forEach((h, j) => expect(h.score).toBeCloseTo(a[i].hits[j].score, 5));
+    expect(b[i].unknown).toBe(a[i].unknown);
+  });
+  expect(a.filter((r) => !r.unknown).length).toBe(20);
+  await Promise.all([fp32.close(), bf16.close()]);
+  await expect(Gallery.open(dir, { precision: 'int4' as 'bf16' })).rejects.toThrow(
+    /precision must be 'fp32' or 'bf16', got 'int4'/,
+  );
 });
 
 test('replace, remove, reopen, compaction', async () => {
