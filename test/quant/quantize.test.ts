@@ -11,6 +11,7 @@ import { agreement } from '../../lib/quant/agreement';
 import { calibrationBatches, type CalibrationBatch } from '../../lib/quant/calibration';
 import { splitSafetensors } from '../eval/helpers';
 import { dataDir, removeTmpDirs, tmpDir } from '../helpers/paths';
+import { readSafetensors } from '../helpers/safetensors';
 
 jest.setTimeout(300_000);
 afterAll(removeTmpDirs);
@@ -69,6 +70,50 @@ test('static int8, calibrated on 64 ORL faces, follows fp32 on CFP faces; its fi
   }
   back.dispose();
   q.dispose();
+});
+
+test("static int8 quantizes its input to LibTorch quantize_per_tensor's bytes: x·(1/scale) rounded half to even", async () => {
+  // The addon quantizes the input in its own vectorised loop; LibTorch's rule, written out here:
+  // float x · float(1/scale), nearest integer (ties to even), + zero point, clamped to 0..255.
+  const base = await Model.create({ arch: 'resnet18', numClasses: 10, seed: 6, inputSize: SIZE });
+  const q = await base.quantize({ mode: 'static', calibration: faces });
+  const file = path.join(dir, 'input-rounding.safetensors');
+  await q.save(file);
+  const [scale, zeroPoint] = readSafetensors(file).tensors.get('input')!.data as Float32Array;
+  const inv = Math.fround(1 / scale);
+  const evenRound = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+  const quantize = (x: number, round: (v: number) => number) =>
+    Math.min(255, Math.max(0, round(Math.fround(Math.fround(x) * inv)) + zeroPoint));
+  const grid = (qv: number) => Math.fround((qv - zeroPoint) * scale); // quantizes back to qv exactly
+
+  const shape = [2, 3, SIZE, SIZE];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(n);
+  let ties = 0;
+  for (let i = 0; i < n; i++) {
+    // Every other value a tie (k + 0.5 exactly after the multiply), where float allows one.
+    const k = ((i * 7919) % 301) - 150;
+    const tie = Math.fround((k + 0.5) / inv);
+    const isTie = i % 2 === 0 && Math.fround(tie * inv) === k + 0.5;
+    x[i] = isTie ? tie : Math.sin(i) * 3 + (i % 5 === 0 ? 400 * scale : 0); // some beyond the range
+    if (isTie) ties++;
+  }
+  expect(ties).toBeGreaterThan(n / 4);
+  const even = x.map((v) => grid(quantize(v, evenRound)));
+  const halfUp = x.map((v) => grid(quantize(v, Math.round)));
+  for (let i = 0; i < n; i += 97) expect(quantize(even[i], evenRound)).toBe(quantize(x[i], evenRound));
+
+  const [ours, expected, other] = [
+    await q.forward(x, shape),
+    await q.forward(even, shape),
+    await q.forward(halfUp, shape),
+  ];
+  expect(Array.from(ours.features)).toEqual(Array.from(expected.features));
+  expect(Array.from(ours.logits)).toEqual(Array.from(expected.logits));
+  // The ties do reach the output: rounding them half up instead gives other features.
+  expect(Array.from(other.features)).not.toEqual(Array.from(expected.features));
+  q.dispose();
+  base.dispose();
 });
 
 test('static int8 of SE-ResNet-50 (SE gate on the quint8 map) follows fp32', async () => {
