@@ -5,12 +5,16 @@
  * OpenMP team slowed each forward by 60% (2 cores, ResNet-50, 112 px), far more than the decoding
  * itself costs. While a forward runs, new requests wait undecoded; when it ends, the waiting
  * images are decoded (in parallel) and form the next batch.
+ * Gallery searches belong to the batch's turn too: the batch's queries are searched together (one
+ * matrix product) before the next forward starts, instead of one search per request running on
+ * the compute threads beside it.
  * The queue is bounded: past `maxQueue` images a request is refused at once (QueueFullError,
  * answered 503 + Retry-After) instead of the queue growing without limit.
  */
 import type { Model } from '../model';
 import { embedBatch, resolveOutput, type EmbeddingOutput } from '../eval/embed';
 import { l2NormalizeRows } from '../eval/vectors';
+import type { SearchResult, ServedGallery } from './gallery-port';
 
 export interface BatcherOptions {
   /** Longest wait for more images before a partial batch runs (ms). Default 5. */
@@ -21,6 +25,13 @@ export interface BatcherOptions {
   maxQueue?: number;
   output?: EmbeddingOutput;
   flip?: boolean;
+  /** The gallery `search()` looks in. */
+  gallery?: ServedGallery;
+}
+
+export interface SearchOptions {
+  k: number;
+  threshold?: number;
 }
 
 export class QueueFullError extends Error {
@@ -35,7 +46,9 @@ export type PixelSource = () => Promise<Uint8Array>;
 interface Job {
   source: PixelSource;
   pixels?: Uint8Array;
-  resolve: (v: Float32Array) => void;
+  /** Searched in the gallery once embedded. */
+  search?: SearchOptions;
+  resolve: (v: { vector: Float32Array; found?: SearchResult }) => void;
   reject: (e: Error) => void;
 }
 
@@ -45,6 +58,7 @@ export class Batcher {
   readonly maxQueue: number;
   private readonly output: EmbeddingOutput;
   private readonly flip: boolean;
+  private readonly gallery?: ServedGallery;
   private readonly stride: number;
   private readonly buffer: Uint8Array;
   private readonly scratch?: Uint8Array;
@@ -74,6 +88,7 @@ export class Batcher {
     if (!(this.windowMs >= 0)) throw new RangeError(`windowMs must be >= 0, got ${this.windowMs}`);
     this.output = resolveOutput(model, o.output);
     this.flip = o.flip ?? false;
+    this.gallery = o.gallery;
     this.stride = size * size * 3;
     this.buffer = new Uint8Array(this.maxBatch * this.stride);
     this.scratch = this.flip ? new Uint8Array(this.maxBatch * this.stride) : undefined;
@@ -90,11 +105,25 @@ export class Batcher {
   }
 
   /** Several images of one request, queued together (all or none refused). */
-  embedAll(sources: PixelSource[]): Promise<Float32Array[]> {
+  async embedAll(sources: PixelSource[]): Promise<Float32Array[]> {
+    return (await this.queue(sources)).map((r) => r.vector);
+  }
+
+  /** The gallery's best matches for one image, searched with the rest of its batch. */
+  async search(source: PixelSource, search: SearchOptions): Promise<SearchResult> {
+    if (!this.gallery) throw new Error('this batcher has no gallery to search');
+    const [r] = await this.queue([source], search);
+    return r.found!;
+  }
+
+  private queue(sources: PixelSource[], search?: SearchOptions) {
     if (this.closed) return Promise.reject(new Error('the server is shutting down'));
     if (this.depth + sources.length > this.maxQueue) return Promise.reject(new QueueFullError(this.depth));
     const all = sources.map(
-      (source) => new Promise<Float32Array>((resolve, reject) => this.waiting.push({ source, resolve, reject })),
+      (source) =>
+        new Promise<{ vector: Float32Array; found?: SearchResult }>((resolve, reject) =>
+          this.waiting.push({ source, search, resolve, reject }),
+        ),
     );
     this.pump();
     return Promise.all(all);
@@ -146,12 +175,41 @@ export class Batcher {
       const { vectors } = await embedBatch(this.model, b, this.output, this.flip, this.scratch);
       const dim = vectors.length / jobs.length;
       l2NormalizeRows(vectors, dim);
-      jobs.forEach((j, k) => j.resolve(vectors.slice(k * dim, (k + 1) * dim)));
+      const unit = jobs.map((_, k) => vectors.slice(k * dim, (k + 1) * dim));
+      const found = await this.searchBatch(jobs, unit);
+      jobs.forEach((j, k) => {
+        const f = found[k];
+        if (f instanceof Error) j.reject(f);
+        else j.resolve({ vector: unit[k], found: f });
+      });
       this.batches++;
       this.images += jobs.length;
     } catch (e) {
       for (const j of jobs) j.reject(e as Error);
     }
+  }
+
+  /** One gallery search per distinct (k, threshold) among the batch's search jobs; a failed one fails its jobs only. */
+  private async searchBatch(jobs: Job[], unit: Float32Array[]): Promise<(SearchResult | Error | undefined)[]> {
+    const found: (SearchResult | Error | undefined)[] = new Array(jobs.length);
+    const groups = new Map<string, number[]>();
+    jobs.forEach((j, k) => {
+      if (!j.search) return;
+      const key = `${j.search.k}/${j.search.threshold}`;
+      groups.set(key, [...(groups.get(key) ?? []), k]);
+    });
+    for (const members of groups.values()) {
+      try {
+        const results = await this.gallery!.search(
+          members.map((k) => unit[k]),
+          jobs[members[0]].search!,
+        );
+        members.forEach((k, i) => (found[k] = results[i]));
+      } catch (e) {
+        members.forEach((k) => (found[k] = e as Error));
+      }
+    }
+    return found;
   }
 
   /** Refuses new work and waits for what is queued. */

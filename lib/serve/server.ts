@@ -19,7 +19,6 @@ import { numberField, oneImage, readBody } from './request-body';
 
 export interface ServiceOptions extends BatcherOptions {
   model: Model;
-  gallery?: ServedGallery;
   /** Bearer token for enroll and delete; without one, those endpoints are refused (403). */
   token?: string;
   /** Same-person decision threshold for /verify (e.g. the weights' verify_threshold). */
@@ -129,12 +128,12 @@ export async function createService(o: ServiceOptions): Promise<Service> {
   });
 
   app.post('/search', async (req) => {
-    const gallery = needGallery();
+    needGallery();
     const body = await readBody(req, ['image']);
     const k = numberField(body, 'k', 1, 100) ?? 5;
     const threshold = numberField(body, 'threshold', -1, 1) ?? o.threshold;
-    const q = await embedOne(oneImage(body, 'image'), 'image');
-    const [r] = await gallery.search([q], { k: Math.floor(k), threshold });
+    const image = oneImage(body, 'image');
+    const r = await batcher.search(() => requestPixels(image, 'image', size, limits), { k: Math.floor(k), threshold });
     return { ...r, threshold: threshold ?? null };
   });
 
