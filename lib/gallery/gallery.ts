@@ -99,8 +99,8 @@ export class Gallery {
   private m: Manifest;
   /** The live templates, compact (row i ↔ ids[i]); replaced, never written into, once searchable. */
   private live: Float32Array;
-  /** With precision bf16: `live` in bf16, replaced with it. */
-  private liveBf16?: Uint16Array;
+  /** With precision bf16: a bf16 copy of `live`, made by the first exact search that needs it. */
+  private bf16?: { of: Float32Array; rows: Uint16Array };
   private liveIds: string[];
   private rowOf = new Map<string, number>();
   private chain: Promise<unknown> = Promise.resolve();
@@ -269,7 +269,7 @@ export class Gallery {
     // re-scoring decides the order, so near-ties of the approximation don't.
     const candidates = Math.min(Math.max(k, 16), this.size);
     // One state for the whole search: an enroll finishing meanwhile replaces these, never changes them.
-    const { live, liveIds: ids, liveBf16: bf16 } = this;
+    const { live, liveIds: ids } = this;
     // The k best of some live rows for query i, by the fp32 dot product with their templates.
     const rescore = (i: number, rows: number[]) => {
       const q = flat.subarray(i * dim, (i + 1) * dim);
@@ -293,6 +293,7 @@ export class Gallery {
         ),
       );
     }
+    const bf16 = this.precision === 'bf16' ? this.bf16Of(live) : undefined;
     const r = await native().gallerySearch(bf16 ?? live, flat, { dim, k: bf16 ? candidates : k });
     return queries.map((_, i) => {
       const rows = Array.from(r.indices.subarray(i * r.k, (i + 1) * r.k));
@@ -342,6 +343,12 @@ export class Gallery {
     return run;
   }
 
+  /** The bf16 copy of these live rows: made once per state, and only when an exact search needs it. */
+  private bf16Of(live: Float32Array): Uint16Array {
+    if (this.bf16?.of !== live) this.bf16 = { of: live, rows: toBf16(live) };
+    return this.bf16.rows;
+  }
+
   /** Every row of the current generation (live and dead), rebuilt from the compact live copy. */
   private allRows(): Float32Array {
     const dim = this.dim;
@@ -362,7 +369,7 @@ export class Gallery {
       if (r) live.set(all.subarray(i * dim, (i + 1) * dim), o++ * dim);
     });
     this.live = live;
-    this.liveBf16 = this.precision === 'bf16' ? toBf16(live) : undefined;
+    this.bf16 = undefined;
     this.liveIds = ids;
     this.rowOf = new Map(ids.map((id, i) => [id, i]));
   }

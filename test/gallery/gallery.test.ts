@@ -2,7 +2,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Gallery, type GalleryWeights } from '../../lib/gallery';
+import { Gallery, type GalleryWeights, type SearchResult } from '../../lib/gallery';
 import { toBf16 } from '../../lib/gallery/bf16';
 import { native } from '../../lib/native';
 import { removeTmpDirs, repoRoot, tmpDir } from '../helpers/paths';
@@ -103,6 +103,12 @@ test('bf16 search: the fp32 search’s hits and scores; bf16 bits rounded to nea
     expect(b[i].unknown).toBe(a[i].unknown);
   });
   expect(a.filter((r) => !r.unknown).length).toBe(20);
+  // The bf16 copy follows every change: a new person is found, a removed one is gone.
+  const newcomer = unit(40_000, dim);
+  await bf16.enroll('newcomer', [newcomer]);
+  expect(((await bf16.search(newcomer, { k: 1 })) as SearchResult).hits[0]).toMatchObject({ id: 'newcomer' });
+  await bf16.remove('newcomer');
+  expect(((await bf16.search(newcomer, { k: 1 })) as SearchResult).hits[0].id).not.toBe('newcomer');
   await Promise.all([fp32.close(), bf16.close()]);
   await expect(Gallery.open(dir, { precision: 'int4' as 'bf16' })).rejects.toThrow(
     /precision must be 'fp32' or 'bf16', got 'int4'/,
