@@ -69,13 +69,22 @@ const suite: Suite = {
   name: 'gallery',
   describe: 'gallery search: approximate HNSW (usearch, 1 thread) vs exact (LibTorch mm), recall@1, build time, memory',
   optIn: true,
-  flags: { 'gallery-max': 'largest gallery to try (default 100000; 1000000 adds the 1M row, 512-d only: minutes)' },
+  flags: {
+    'gallery-max': 'largest gallery to try (default 100000; 1000000 adds the 1M row, 512-d only: minutes)',
+    'gallery-min': 'smallest gallery to try (default 10000)',
+    'gallery-kind': 'uniform or low-rank vectors only (default both)',
+    'gallery-dim': '512 or 2048 only (default both)',
+  },
   async run({ quick, smoke, arg, log }) {
     const max = Number(arg('gallery-max') ?? 100_000);
-    const sizes = smoke ? [2_000] : [10_000, 100_000, 1_000_000].filter((n) => n <= max);
+    const min = Number(arg('gallery-min') ?? 0);
+    const sizes = smoke ? [2_000] : [10_000, 100_000, 1_000_000].filter((n) => n <= max && n >= min);
+    const kinds = (['low-rank', 'uniform'] as const).filter((k) => (arg('gallery-kind') ?? k) === k);
+    const dims = [512, 2048].filter((d) => Number(arg('gallery-dim') ?? d) === d);
+    if (!sizes.length || !kinds.length || !dims.length) throw new Error('gallery: the flags leave nothing to measure');
     const rows: Row[] = [];
-    for (const kind of ['low-rank', 'uniform'] as const)
-      for (const dim of [512, 2048])
+    for (const kind of kinds)
+      for (const dim of dims)
         for (const n of sizes) {
           if (n > 100_000 && dim > 512) continue; // 8 GB of vectors: not on this machine
           const count = smoke ? 50 : quick ? 200 : 1000;
@@ -93,6 +102,7 @@ const suite: Suite = {
               })),
             );
             const buildS = (performance.now() - t0) / 1000;
+            const tuned = g.indexTuning!;
             const memMb = rssMb() - before;
             const timed = async (exact: boolean, gallery = g) => {
               const top: string[] = [];
@@ -116,7 +126,8 @@ const suite: Suite = {
             const bf16Same = bf16.top.filter((id, i) => id === exact.top[i]).length / count;
             log(
               `  ${kind} ${n} x ${dim}: exact ${exact.qps.toFixed(0)} q/s (one by one), ${exactBatchQps.toFixed(0)} ` +
-                `q/s (batched); approximate ${approx.qps.toFixed(0)} q/s, recall@1 ${recall.toFixed(4)}, enroll + ` +
+                `q/s (batched); approximate ${approx.qps.toFixed(0)} q/s at search breadth ${tuned.expansionSearch} ` +
+                `(tuned: recall ${tuned.recall}), recall@1 ${recall.toFixed(4)}, enroll + ` +
                 `build ${buildS.toFixed(1)} s, +${memMb.toFixed(0)} MB; exact bf16 ${bf16.qps.toFixed(0)} q/s ` +
                 `(top-1 as fp32: ${bf16Same.toFixed(4)})`,
             );
@@ -125,7 +136,7 @@ const suite: Suite = {
             rows.push(
               {
                 ...base,
-                config: `${cfg}: approximate, 1 thread`,
+                config: `${cfg}: approximate, 1 thread, search breadth ${tuned.expansionSearch} (tuned)`,
                 unit: 'queries/s',
                 ours: approx.qps,
                 pytorch: exact.qps,
@@ -140,7 +151,14 @@ const suite: Suite = {
                 ratio: recall,
                 target: 0.99,
               },
-              { ...base, config: `${cfg}: enroll + index build`, unit: 's', ours: buildS, pytorch: NaN, ratio: NaN },
+              {
+                ...base,
+                config: `${cfg}: enroll + index build + tuning`,
+                unit: 's',
+                ours: buildS,
+                pytorch: NaN,
+                ratio: NaN,
+              },
               {
                 ...base,
                 config: `${cfg}: memory (gallery + index)`,

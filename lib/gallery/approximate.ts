@@ -4,6 +4,8 @@
  * compaction renumbers them (then the index is rebuilt). The index is derived data: saved next to
  * the gallery as a cache (index.usearch + index.json saying which generation and how many rows it
  * covers) and rebuilt from the templates whenever it is missing, stale or unreadable.
+ * Its search breadth is tuned to the data (tune()): structured vectors like face embeddings need
+ * the default, structureless ones up to 16x more for the same recall.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,6 +21,9 @@ import type { Row } from './store';
  */
 export const HNSW = { connectivity: 16, expansionAdd: 128, expansionSearch: 128 };
 
+/** Search breadths tune() tries, smallest (fastest) first. */
+export const EXPANSIONS = [128, 256, 512, 1024, 2048];
+
 const INDEX = 'index.usearch';
 const STATE = 'index.json';
 
@@ -27,30 +32,80 @@ interface IndexState {
   /** Rows [0, rows) of the template file are in the index (the dead ones removed). */
   rows: number;
   dim: number;
+  /** The tuned search breadth, the live rows it was tuned at and the recall estimated then. */
+  expansionSearch?: number;
+  tunedRows?: number;
+  recall?: number;
+}
+
+/** What tune() found. */
+export interface Tuning {
+  expansionSearch: number;
+  /** Live rows when it was tuned (0: not yet). */
+  tunedRows: number;
+  /** Estimated recall@1 at that breadth. */
+  recall?: number;
 }
 
 export class ApproximateIndex {
   private index: Index;
   /** Rows covered. */
   rows = 0;
+  tuning: Tuning = { expansionSearch: HNSW.expansionSearch, tunedRows: 0 };
 
   constructor(
     readonly dim: number,
     readonly generation: number,
   ) {
-    this.index = ApproximateIndex.empty(dim);
+    this.index = ApproximateIndex.empty(dim, HNSW.expansionSearch);
   }
 
-  private static empty(dim: number): Index {
+  private static empty(dim: number, expansionSearch: number): Index {
     return new Index({
       dimensions: dim,
       metric: MetricKind.IP,
       quantization: ScalarKind.I8,
       connectivity: HNSW.connectivity,
       expansion_add: HNSW.expansionAdd,
-      expansion_search: HNSW.expansionSearch,
+      expansion_search: expansionSearch,
       multi: false,
     });
+  }
+
+  /**
+   * Picks the smallest search breadth at which `top1` (a query's best row among its `candidates`
+   * keys, as the gallery re-scores them) agrees with `truth` (the exact search's) on at least
+   * `target` of the queries; the largest breadth when none does. usearch fixes the breadth when an
+   * index is made, so each one is tried on a memory-mapped copy, and the chosen one loaded.
+   */
+  tune(
+    dir: string,
+    queries: Float32Array,
+    truth: number[],
+    top1: (q: number, keys: number[]) => number,
+    o: { candidates: number; target: number; liveRows: number },
+  ): Tuning {
+    const tmp = path.join(dir, `.tune-${process.pid}.usearch`);
+    this.index.save(tmp);
+    try {
+      let found: Tuning | undefined;
+      for (const ef of EXPANSIONS) {
+        const view = ApproximateIndex.empty(this.dim, ef);
+        view.view(tmp);
+        const { keys } = matches(view, queries, truth.length, o.candidates);
+        const recall = keys.filter((k, q) => top1(q, k) === truth[q]).length / truth.length;
+        found = { expansionSearch: ef, tunedRows: o.liveRows, recall };
+        if (recall >= o.target) break;
+      }
+      if (found!.expansionSearch !== this.tuning.expansionSearch) {
+        const index = ApproximateIndex.empty(this.dim, found!.expansionSearch);
+        index.load(tmp);
+        this.index = index;
+      }
+      return (this.tuning = found!);
+    } finally {
+      fs.rmSync(tmp, { force: true });
+    }
   }
 
   get size(): number {
@@ -75,20 +130,7 @@ export class ApproximateIndex {
 
   /** Top-k row numbers and inner products of each query (one thread: `threads` 1). */
   search(queries: Float32Array, count: number, k: number, threads = 1): { keys: number[][]; scores: number[][] } {
-    const r = this.index.search(queries, k, threads);
-    const keys: number[][] = [];
-    const scores: number[][] = [];
-    if (r instanceof BatchMatches) {
-      for (let q = 0; q < count; q++) {
-        const n = Number(r.counts[q]);
-        keys.push(Array.from(r.keys.subarray(q * k, q * k + n), Number));
-        scores.push(Array.from(r.distances.subarray(q * k, q * k + n), (d) => 1 - d));
-      }
-    } else {
-      keys.push(Array.from(r.keys, Number));
-      scores.push(Array.from(r.distances, (d) => 1 - d));
-    }
-    return { keys, scores };
+    return matches(this.index, queries, count, k, threads);
   }
 
   /** Saves the cache: the index to a temporary name, renamed; then the state naming it. */
@@ -100,7 +142,7 @@ export class ApproximateIndex {
     this.index.save(tmp);
     fsyncPath(tmp);
     fs.renameSync(tmp, path.join(dir, INDEX));
-    const state: IndexState = { generation: this.generation, rows: this.rows, dim: this.dim };
+    const state: IndexState = { generation: this.generation, rows: this.rows, dim: this.dim, ...this.tuning };
     writeFileAtomic(path.join(dir, STATE), JSON.stringify(state));
   }
 
@@ -110,6 +152,10 @@ export class ApproximateIndex {
       const s = JSON.parse(fs.readFileSync(path.join(dir, STATE), 'utf8')) as IndexState;
       if (s.generation !== generation || s.dim !== dim || !(s.rows <= maxRows)) return undefined;
       const a = new ApproximateIndex(dim, generation);
+      if (s.expansionSearch && EXPANSIONS.includes(s.expansionSearch)) {
+        a.tuning = { expansionSearch: s.expansionSearch, tunedRows: s.tunedRows ?? 0, recall: s.recall };
+        a.index = ApproximateIndex.empty(dim, s.expansionSearch);
+      }
       a.index.load(path.join(dir, INDEX));
       a.rows = s.rows;
       return a;
@@ -123,4 +169,28 @@ export class ApproximateIndex {
     fs.rmSync(path.join(dir, STATE), { force: true });
     fs.rmSync(path.join(dir, INDEX), { force: true });
   }
+}
+
+/** Top-k keys and inner products of each query. */
+function matches(
+  index: Index,
+  queries: Float32Array,
+  count: number,
+  k: number,
+  threads = 1,
+): { keys: number[][]; scores: number[][] } {
+  const r = index.search(queries, k, threads);
+  const keys: number[][] = [];
+  const scores: number[][] = [];
+  if (r instanceof BatchMatches) {
+    for (let q = 0; q < count; q++) {
+      const n = Number(r.counts[q]);
+      keys.push(Array.from(r.keys.subarray(q * k, q * k + n), Number));
+      scores.push(Array.from(r.distances.subarray(q * k, q * k + n), (d) => 1 - d));
+    }
+  } else {
+    keys.push(Array.from(r.keys, Number));
+    scores.push(Array.from(r.distances, (d) => 1 - d));
+  }
+  return { keys, scores };
 }

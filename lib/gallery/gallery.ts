@@ -10,7 +10,7 @@ import { embedDataset, type EmbedOptions } from '../eval/embed';
 import { ImageListDataset } from '../eval/image-list';
 import type { Model } from '../model';
 import { native } from '../native';
-import { ApproximateIndex } from './approximate';
+import { ApproximateIndex, type Tuning } from './approximate';
 import { toBf16 } from './bf16';
 import {
   appendTemplates,
@@ -26,6 +26,7 @@ import {
   type Row,
 } from './store';
 import { makeThumbnail, readThumbnail, removeThumbnail, writeThumbnail } from './thumbnails';
+import { selfQueries } from './tune';
 import { weightsMismatch } from './weights';
 import * as path from 'path';
 
@@ -36,6 +37,11 @@ export interface GalleryOpenOptions {
   weights?: GalleryWeights;
   /** From this many identities on, search through an approximate HNSW index (default 50,000). */
   approximateAbove?: number;
+  /**
+   * The recall@1 the approximate index is tuned to reach (default 0.99), estimated against exact
+   * search on queries made from the gallery's own templates; a wider search costs speed.
+   */
+  recall?: number;
   /**
    * Exact search's matrix product: fp32 (default), or bf16 — a bf16 copy of the templates, half
    * the memory traffic and the CPU's bf16 GEMM (2.5-2.7x at 100k here); its top candidates are
@@ -89,6 +95,22 @@ function unitTemplate(embeddings: Float32Array[], dim: number, what: string): Fl
   return t;
 }
 
+/** Candidates an approximate (or bf16) search takes past k, re-scored in fp32. */
+const CANDIDATES = 16;
+
+/** The k best of some live rows for query q, by the fp32 dot product with their templates. */
+function bestRows(q: Float32Array, rows: number[], live: Float32Array, k: number): { row: number; score: number }[] {
+  const dim = q.length;
+  return rows
+    .map((row) => {
+      let score = 0;
+      for (let j = 0, t = row * dim; j < dim; j++) score += q[j] * live[t + j];
+      return { row, score };
+    })
+    .sort((a, b) => b.score - a.score)
+    .slice(0, k);
+}
+
 function checkId(id: string): string {
   if (typeof id !== 'string' || id.length === 0 || id.length > 256 || [...id].some((c) => c.charCodeAt(0) < 0x20))
     throw new RangeError(`identity ${JSON.stringify(id)}: 1-256 characters, no control characters`);
@@ -114,7 +136,8 @@ export class Gallery {
     m: Manifest,
     templates: Float32Array,
     private readonly approximateAbove: number,
-    readonly precision: SearchPrecision = 'fp32',
+    readonly precision: SearchPrecision,
+    private readonly recall: number,
   ) {
     this.m = m;
     this.live = new Float32Array(0);
@@ -132,6 +155,8 @@ export class Gallery {
     if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
     const above = o.approximateAbove ?? 50_000;
     if (!(above >= 1)) throw new RangeError(`approximateAbove must be >= 1, got ${above}`);
+    const recall = o.recall ?? 0.99;
+    if (!(recall > 0 && recall <= 1)) throw new RangeError(`recall must be in (0, 1], got ${recall}`);
     const precision = o.precision ?? 'fp32';
     if (precision !== 'fp32' && precision !== 'bf16')
       throw new RangeError(`precision must be 'fp32' or 'bf16', got '${String(precision)}'`);
@@ -140,7 +165,7 @@ export class Gallery {
     if (!exists) {
       if (!o.weights) throw new Error(`${dir}: a new gallery needs the weights' description`);
       // The dimension is fixed by the first enroll.
-      return new Gallery(dir, createStore(dir, 1, o.weights), new Float32Array(0), above, precision);
+      return new Gallery(dir, createStore(dir, 1, o.weights), new Float32Array(0), above, precision, recall);
     }
     const m = readManifest(dir);
     if (o.weights) {
@@ -148,7 +173,9 @@ export class Gallery {
       if (why) throw new Error(`${dir}: ${why}`);
     }
     removeStale(dir, m);
-    return new Gallery(dir, m, readTemplates(dir, m), above, precision);
+    const g = new Gallery(dir, m, readTemplates(dir, m), above, precision, recall);
+    await g.maybeTune();
+    return g;
   }
 
   /** Identities enrolled. */
@@ -207,6 +234,7 @@ export class Gallery {
       this.rebuild(all);
       this.updateIndex(all);
       this.maybeCompact();
+      await this.maybeTune();
     });
   }
 
@@ -222,6 +250,7 @@ export class Gallery {
       this.rebuild(all);
       this.updateIndex(all);
       this.maybeCompact();
+      await this.maybeTune();
     });
   }
 
@@ -267,31 +296,15 @@ export class Gallery {
     });
     // Approximate scores (the int8 graph's, bf16 products) pick candidates past k; their fp32
     // re-scoring decides the order, so near-ties of the approximation don't.
-    const candidates = Math.min(Math.max(k, 16), this.size);
+    const candidates = Math.min(Math.max(k, CANDIDATES), this.size);
     // One state for the whole search: an enroll finishing meanwhile replaces these, never changes them.
     const { live, liveIds: ids } = this;
     // The k best of some live rows for query i, by the fp32 dot product with their templates.
-    const rescore = (i: number, rows: number[]) => {
-      const q = flat.subarray(i * dim, (i + 1) * dim);
-      return rows
-        .map((row) => {
-          let score = 0;
-          for (let j = 0, t = row * dim; j < dim; j++) score += q[j] * live[t + j];
-          return { id: ids[row], score };
-        })
-        .sort((a, b) => b.score - a.score)
-        .slice(0, k);
-    };
+    const rescore = (i: number, rows: number[]) =>
+      bestRows(flat.subarray(i * dim, (i + 1) * dim), rows, live, k).map(({ row, score }) => ({ id: ids[row], score }));
     if (this.ann && !o.exact) {
       const r = this.ann.search(flat, queries.length, candidates);
-      return r.keys.map((keys, i) =>
-        result(
-          rescore(
-            i,
-            keys.map((key) => this.rowOf.get(this.m.rows[key]!.id)!),
-          ),
-        ),
-      );
+      return r.keys.map((keys, i) => result(rescore(i, this.liveRowsOf(keys))));
     }
     const bf16 = this.precision === 'bf16' ? this.bf16Of(live) : undefined;
     const r = await native().gallerySearch(bf16 ?? live, flat, { dim, k: bf16 ? candidates : k });
@@ -395,6 +408,39 @@ export class Gallery {
   /** Whether searches use the approximate index. */
   get approximate(): boolean {
     return this.ann !== undefined;
+  }
+
+  /** The approximate index's search breadth and the recall@1 estimated for it (undefined: exact search). */
+  get indexTuning(): Tuning | undefined {
+    return this.ann?.tuning;
+  }
+
+  /** Live rows of template-file keys (the approximate index's). */
+  private liveRowsOf(keys: number[]): number[] {
+    return keys.map((key) => this.rowOf.get(this.m.rows[key]!.id)!);
+  }
+
+  /**
+   * Tunes the approximate index's search breadth to this gallery's data when it was never tuned or
+   * the gallery has doubled since: the smallest breadth whose top-1 agrees with exact search on
+   * `recall` of 200 queries made from enrolled templates (lib/gallery/tune.ts).
+   */
+  private async maybeTune(): Promise<void> {
+    const ann = this.ann;
+    if (!ann || (ann.tuning.tunedRows > 0 && this.size < 2 * ann.tuning.tunedRows)) return;
+    const { live, dim } = this;
+    const { queries } = selfQueries(live, dim, 200);
+    const count = queries.length / dim;
+    const exact = await native().gallerySearch(live, queries, { dim, k: 1 });
+    const truth = Array.from(exact.indices.subarray(0, count));
+    const top1 = (q: number, keys: number[]) =>
+      bestRows(queries.subarray(q * dim, (q + 1) * dim), this.liveRowsOf(keys), live, 1)[0]?.row ?? -1;
+    ann.tune(this.dir, queries, truth, top1, {
+      candidates: Math.min(CANDIDATES, this.size),
+      target: this.recall,
+      liveRows: this.size,
+    });
+    this.annDirty = true;
   }
 
   /** Keeps the approximate index in step with the manifest (`all`: every row of the template file). */

@@ -169,7 +169,7 @@ test('refusals: no gallery, other weights, bad embeddings, damaged files', async
 
 test('a kill -9 during enrolls leaves a readable gallery whose every template is whole', async () => {
   const dir = tmpDir('gallery-kill');
-  const dim = 256;
+  const dim = 512;
   const script = path.join(dir, 'enroll.js');
   fs.writeFileSync(
     script,
@@ -241,4 +241,69 @@ test('above the threshold: the approximate index agrees with exact search, persi
   expect(await recall()).toBeGreaterThanOrEqual(0.99);
   expect((await g.search(unit(123_456, dim), { k: 1 })).hits[0].id).toBe('late');
   await g.close();
+});
+
+describe('the approximate index is tuned to the data', () => {
+  const n = 60_000; // uniform vectors this many: the default breadth finds ~0.9 of the nearest
+  const dim = 512;
+  /** Queries near enrolled people (cosine ~0.7), other than the ones the gallery tunes with. */
+  const near = (rows: (i: number) => Float32Array) =>
+    Array.from({ length: 300 }, (_, q) => {
+      const v = rows(q * 61 + 7).map((x, j) => x + unit(90_000 + q, dim)[j]);
+      const s = Math.hypot(...v);
+      return v.map((x) => x / s);
+    });
+  /** Top-1 agreement of the approximate search with exact search. */
+  const agreement = async (g: Gallery, queries: Float32Array[]) => {
+    const [a, e] = [
+      (await g.search(queries, { k: 1 })) as SearchResult[],
+      (await g.search(queries, { k: 1, exact: true })) as SearchResult[],
+    ];
+    return a.filter((r, i) => r.hits[0].id === e[i].hits[0].id).length / queries.length;
+  };
+
+  test('structureless vectors get a wider search, to recall 0.99; it is saved with the index', async () => {
+    const dir = tmpDir('gallery-tune');
+    const g = await Gallery.open(dir, { create: true, weights: W, approximateAbove: 1 });
+    await g.enrollMany(Array.from({ length: n }, (_, i) => ({ id: `p${i}`, embeddings: [unit(i + 1, dim)] })));
+    const t = g.indexTuning!;
+    expect(t).toMatchObject({ tunedRows: n });
+    expect(t.expansionSearch).toBeGreaterThan(128); // the default breadth is not enough here
+    expect(t.recall).toBeGreaterThanOrEqual(0.99);
+    expect(
+      await agreement(
+        g,
+        near((i) => unit(i + 1, dim)),
+      ),
+    ).toBeGreaterThanOrEqual(0.97);
+    await g.close();
+    const back = await Gallery.open(dir, { approximateAbove: 1 });
+    expect(back.indexTuning).toEqual(t); // read back, not tuned again
+    await back.close();
+  });
+
+  test('structured vectors (low rank, like face embeddings) keep the default breadth', async () => {
+    const basis = Array.from({ length: 16 }, (_, l) => unit(500_000 + l, dim));
+    const lowRank = (i: number) => {
+      const z = unit(700_000 + i, 16);
+      const v = new Float32Array(dim);
+      for (let l = 0; l < 16; l++) for (let j = 0; j < dim; j++) v[j] += z[l] * basis[l][j];
+      const s = Math.hypot(...v);
+      return v.map((x) => x / s);
+    };
+    const dir = tmpDir('gallery-tune');
+    const g = await Gallery.open(dir, { create: true, weights: W, approximateAbove: 1 });
+    await g.enrollMany(Array.from({ length: n / 3 }, (_, i) => ({ id: `p${i}`, embeddings: [lowRank(i)] })));
+    expect(g.indexTuning).toMatchObject({ expansionSearch: 128, tunedRows: n / 3 });
+    expect(g.indexTuning!.recall).toBeGreaterThanOrEqual(0.99);
+    expect(await agreement(g, near(lowRank))).toBeGreaterThanOrEqual(0.97);
+    await g.close();
+  });
+
+  test('a recall outside (0, 1] is refused', async () => {
+    for (const recall of [0, 1.5, NaN])
+      await expect(Gallery.open(tmpDir('gallery-tune'), { create: true, weights: W, recall })).rejects.toThrow(
+        /recall must be in \(0, 1\]/,
+      );
+  });
 });
