@@ -423,7 +423,8 @@ export class Gallery {
   /**
    * Tunes the approximate index's search breadth to this gallery's data when it was never tuned or
    * the gallery has doubled since: the smallest breadth whose top-1 agrees with exact search on
-   * `recall` of 200 queries made from enrolled templates (lib/gallery/tune.ts).
+   * `recall` of 200 queries made from enrolled templates (lib/gallery/tune.ts); a warning when
+   * even the widest falls short.
    */
   private async maybeTune(): Promise<void> {
     const ann = this.ann;
@@ -435,12 +436,20 @@ export class Gallery {
     const truth = Array.from(exact.indices.subarray(0, count));
     const top1 = (q: number, keys: number[]) =>
       bestRows(queries.subarray(q * dim, (q + 1) * dim), this.liveRowsOf(keys), live, 1)[0]?.row ?? -1;
-    ann.tune(this.dir, queries, truth, top1, {
+    const t = ann.tune(this.dir, queries, truth, top1, {
       candidates: Math.min(CANDIDATES, this.size),
       target: this.recall,
       liveRows: this.size,
     });
     this.annDirty = true;
+    // Vectors with no structure (uniformly random ones, at a million) can stay short of the target
+    // even at the widest breadth: said, not hidden. Exact search remains one option away.
+    if ((t.recall ?? 0) < this.recall)
+      process.emitWarning(
+        `${this.dir}: the approximate index finds ${t.recall} of exact search's top-1 on this gallery's data at its ` +
+          `widest search (target ${this.recall}); search with { exact: true } where that matters`,
+        'GalleryRecallWarning',
+      );
   }
 
   /** Keeps the approximate index in step with the manifest (`all`: every row of the template file). */
