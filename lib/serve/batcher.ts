@@ -196,7 +196,8 @@ export class Batcher {
     jobs.forEach((j, k) => {
       if (!j.search) return;
       const key = `${j.search.k}/${j.search.threshold}`;
-      groups.set(key, [...(groups.get(key) ?? []), k]);
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push(k);
     });
     for (const members of groups.values()) {
       try {

@@ -300,6 +300,28 @@ describe('the approximate index is tuned to the data', () => {
     await g.close();
   });
 
+  test('when even the widest search falls short, the widest is kept and a warning gives the estimate', async () => {
+    // Every vector enrolled twice under two names: exact search and the index break the ties their
+    // own ways, so about half the top-1s differ at any breadth.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const g = await Gallery.open(tmpDir('gallery-tune'), { create: true, weights: W, approximateAbove: 1 });
+      await g.enrollMany(
+        Array.from({ length: 4000 }, (_, i) => ({ id: `p${i}`, embeddings: [unit(Math.floor(i / 2) + 1, 64)] })),
+      );
+      const t = g.indexTuning!;
+      expect(t.expansionSearch).toBe(2048);
+      expect(t.recall).toBeLessThan(0.99);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(new RegExp(`finds ${t.recall} of exact search's top-1 .*target 0\\.99`)),
+        'GalleryRecallWarning',
+      );
+      await g.close();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   test('a recall outside (0, 1] is refused', async () => {
     for (const recall of [0, 1.5, NaN])
       await expect(Gallery.open(tmpDir('gallery-tune'), { create: true, weights: W, recall })).rejects.toThrow(
