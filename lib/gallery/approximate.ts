@@ -158,9 +158,19 @@ export class ApproximateIndex {
       const s = JSON.parse(fs.readFileSync(path.join(dir, STATE), 'utf8')) as IndexState;
       if (s.generation !== generation || s.dim !== dim || !(s.rows <= maxRows)) return undefined;
       const a = new ApproximateIndex(dim, generation);
-      if (s.expansionSearch && EXPANSIONS.includes(s.expansionSearch)) {
-        a.tuning = { expansionSearch: s.expansionSearch, tunedRows: s.tunedRows ?? 0, recall: s.recall };
-        a.index = ApproximateIndex.empty(dim, s.expansionSearch);
+      // A tuning that does not hold together is dropped: the index is tuned again.
+      const tuned =
+        s.expansionSearch !== undefined &&
+        EXPANSIONS.includes(s.expansionSearch) &&
+        Number.isInteger(s.tunedRows) &&
+        s.tunedRows! > 0 &&
+        s.tunedRows! <= s.rows &&
+        typeof s.recall === 'number' &&
+        s.recall >= 0 &&
+        s.recall <= 1;
+      if (tuned) {
+        a.tuning = { expansionSearch: s.expansionSearch!, tunedRows: s.tunedRows!, recall: s.recall };
+        a.index = ApproximateIndex.empty(dim, s.expansionSearch!);
       }
       a.index.load(path.join(dir, INDEX));
       a.rows = s.rows;

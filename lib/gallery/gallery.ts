@@ -430,7 +430,7 @@ export class Gallery {
     const ann = this.ann;
     if (!ann || (ann.tuning.tunedRows > 0 && this.size < 2 * ann.tuning.tunedRows)) return;
     const { live, dim } = this;
-    const { queries } = selfQueries(live, dim, 200);
+    const queries = selfQueries(live, dim, 200);
     const count = queries.length / dim;
     const exact = await native().gallerySearch(live, queries, { dim, k: 1 });
     const truth = Array.from(exact.indices.subarray(0, count));

@@ -298,6 +298,17 @@ describe('the approximate index is tuned to the data', () => {
     expect(g.indexTuning!.recall).toBeGreaterThanOrEqual(0.99);
     expect(await agreement(g, near(lowRank))).toBeGreaterThanOrEqual(0.97);
     await g.close();
+    // A saved tuning that does not hold together is not trusted: the reopened index is tuned again.
+    const state = path.join(dir, 'index.json');
+    const saved = JSON.parse(fs.readFileSync(state, 'utf8'));
+    for (const bad of [{ expansionSearch: 3 }, { tunedRows: -1 }, { tunedRows: 10 * n }, { recall: 'high' }]) {
+      fs.writeFileSync(state, JSON.stringify({ ...saved, ...bad }));
+      const back = await Gallery.open(dir, { approximateAbove: 1 });
+      expect(back.indexTuning).toMatchObject({ expansionSearch: 128, tunedRows: n / 3 });
+      expect(back.indexTuning!.recall).toBeGreaterThanOrEqual(0.99);
+      await back.close();
+      expect(JSON.parse(fs.readFileSync(state, 'utf8'))).toMatchObject({ expansionSearch: 128, tunedRows: n / 3 });
+    }
   });
 
   test('when even the widest search falls short, the widest is kept and a warning gives the estimate', async () => {
