@@ -126,7 +126,8 @@ const suite: Suite = {
             const bf16Same = bf16.top.filter((id, i) => id === exact.top[i]).length / count;
             log(
               `  ${kind} ${n} x ${dim}: exact ${exact.qps.toFixed(0)} q/s (one by one), ${exactBatchQps.toFixed(0)} ` +
-                `q/s (batched); approximate ${approx.qps.toFixed(0)} q/s at search breadth ${tuned.expansionSearch} ` +
+                `q/s (batched); approximate ${approx.qps.toFixed(0)} q/s at search breadth ${tuned.expansionSearch}, ` +
+                `degree ${tuned.connectivity} ` +
                 `(tuned: recall ${tuned.recall}), recall@1 ${recall.toFixed(4)}, enroll + ` +
                 `build ${buildS.toFixed(1)} s, +${memMb.toFixed(0)} MB; exact bf16 ${bf16.qps.toFixed(0)} q/s ` +
                 `(top-1 as fp32: ${bf16Same.toFixed(4)})`,
@@ -136,7 +137,7 @@ const suite: Suite = {
             rows.push(
               {
                 ...base,
-                config: `${cfg}: approximate, 1 thread, search breadth ${tuned.expansionSearch} (tuned)`,
+                config: `${cfg}: approximate, 1 thread, search breadth ${tuned.expansionSearch}, degree ${tuned.connectivity} (tuned)`,
                 unit: 'queries/s',
                 ours: approx.qps,
                 pytorch: exact.qps,

@@ -10,7 +10,7 @@ import { embedDataset, type EmbedOptions } from '../eval/embed';
 import { ImageListDataset } from '../eval/image-list';
 import type { Model } from '../model';
 import { native } from '../native';
-import { ApproximateIndex, type Tuning } from './approximate';
+import { ApproximateIndex, DENSE_CONNECTIVITY, type Tuning } from './approximate';
 import { toBf16 } from './bf16';
 import {
   appendTemplates,
@@ -97,6 +97,9 @@ function unitTemplate(embeddings: Float32Array[], dim: number, what: string): Fl
 
 /** Candidates an approximate (or bf16) search takes past k, re-scored in fp32. */
 const CANDIDATES = 16;
+
+/** A default-degree graph needing this search breadth or more is rebuilt denser (approximate.ts). */
+const DENSER_FROM = 512;
 
 /** The k best of some live rows for query q, by the fp32 dot product with their templates. */
 function bestRows(q: Float32Array, rows: number[], live: Float32Array, k: number): { row: number; score: number }[] {
@@ -362,13 +365,16 @@ export class Gallery {
     return this.bf16.rows;
   }
 
+  /** An enrolled identity's template (a view into the compact live copy). */
+  private templateOf(id: string): Float32Array {
+    const row = this.rowOf.get(id)!;
+    return this.live.subarray(row * this.dim, (row + 1) * this.dim);
+  }
+
   /** Every row of the current generation (live and dead), rebuilt from the compact live copy. */
   private allRows(): Float32Array {
-    const dim = this.dim;
-    const all = new Float32Array(this.m.rows.length * dim);
-    this.m.rows.forEach((r, i) => {
-      if (r) all.set(this.live.subarray(this.rowOf.get(r.id)! * dim, (this.rowOf.get(r.id)! + 1) * dim), i * dim);
-    });
+    const all = new Float32Array(this.m.rows.length * this.dim);
+    this.m.rows.forEach((r, i) => r && all.set(this.templateOf(r.id), i * this.dim));
     return all;
   }
 
@@ -423,11 +429,12 @@ export class Gallery {
   /**
    * Tunes the approximate index's search breadth to this gallery's data when it was never tuned or
    * the gallery has doubled since: the smallest breadth whose top-1 agrees with exact search on
-   * `recall` of 200 queries made from enrolled templates (lib/gallery/tune.ts); a warning when
-   * even the widest falls short.
+   * `recall` of 200 queries made from enrolled templates (lib/gallery/tune.ts). When the default
+   * graph needs a breadth of DENSER_FROM or more, or falls short even at the widest, it is rebuilt
+   * denser (DENSE_CONNECTIVITY) and tuned again; a warning when that still falls short.
    */
   private async maybeTune(): Promise<void> {
-    const ann = this.ann;
+    let ann = this.ann;
     if (!ann || (ann.tuning.tunedRows > 0 && this.size < 2 * ann.tuning.tunedRows)) return;
     const { live, dim } = this;
     const queries = selfQueries(live, dim, 200);
@@ -436,14 +443,17 @@ export class Gallery {
     const truth = Array.from(exact.indices.subarray(0, count));
     const top1 = (q: number, keys: number[]) =>
       bestRows(queries.subarray(q * dim, (q + 1) * dim), this.liveRowsOf(keys), live, 1)[0]?.row ?? -1;
-    const t = ann.tune(this.dir, queries, truth, top1, {
-      candidates: Math.min(CANDIDATES, this.size),
-      target: this.recall,
-      liveRows: this.size,
-    });
+    const o = { candidates: Math.min(CANDIDATES, this.size), target: this.recall, liveRows: this.size };
+    let t = ann.tune(this.dir, queries, truth, top1, o);
+    if (ann.connectivity < DENSE_CONNECTIVITY && (t.expansionSearch >= DENSER_FROM || (t.recall ?? 0) < this.recall)) {
+      ann = new ApproximateIndex(dim, this.m.generation, DENSE_CONNECTIVITY);
+      ann.sync(this.m.rows, (row) => this.templateOf(this.m.rows[row]!.id), []);
+      this.ann = ann;
+      t = ann.tune(this.dir, queries, truth, top1, o);
+    }
     this.annDirty = true;
-    // Vectors with no structure (uniformly random ones, at a million) can stay short of the target
-    // even at the widest breadth: said, not hidden. Exact search remains one option away.
+    // Vectors with no structure can stay short of the target even so: said, not hidden. Exact
+    // search remains one option away.
     if ((t.recall ?? 0) < this.recall)
       process.emitWarning(
         `${this.dir}: the approximate index finds ${t.recall} of exact search's top-1 on this gallery's data at its ` +
@@ -466,7 +476,7 @@ export class Gallery {
     const dead: number[] = [];
     this.m.rows.forEach((r, i) => r === null && dead.push(i));
     const before = this.ann.rows;
-    this.ann.sync(this.m.rows, all, dead);
+    this.ann.sync(this.m.rows, (row) => all.subarray(row * this.dim, (row + 1) * this.dim), dead);
     if (this.ann.rows !== before || dead.length) this.annDirty = true;
   }
 }

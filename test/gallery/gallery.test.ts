@@ -262,13 +262,14 @@ describe('the approximate index is tuned to the data', () => {
     return a.filter((r, i) => r.hits[0].id === e[i].hits[0].id).length / queries.length;
   };
 
-  test('structureless vectors get a wider search, to recall 0.99; it is saved with the index', async () => {
+  test('structureless vectors get a denser graph, to recall 0.99; it is saved with the index', async () => {
     const dir = tmpDir('gallery-tune');
     const g = await Gallery.open(dir, { create: true, weights: W, approximateAbove: 1 });
     await g.enrollMany(Array.from({ length: n }, (_, i) => ({ id: `p${i}`, embeddings: [unit(i + 1, dim)] })));
     const t = g.indexTuning!;
-    expect(t).toMatchObject({ tunedRows: n });
-    expect(t.expansionSearch).toBeGreaterThan(128); // the default breadth is not enough here
+    // The default graph needs a breadth of ~512 here: rebuilt at twice the degree, which needs less.
+    expect(t).toMatchObject({ tunedRows: n, connectivity: 32 });
+    expect(t.expansionSearch).toBeLessThan(512);
     expect(t.recall).toBeGreaterThanOrEqual(0.99);
     expect(
       await agreement(
@@ -294,21 +295,33 @@ describe('the approximate index is tuned to the data', () => {
     const dir = tmpDir('gallery-tune');
     const g = await Gallery.open(dir, { create: true, weights: W, approximateAbove: 1 });
     await g.enrollMany(Array.from({ length: n / 3 }, (_, i) => ({ id: `p${i}`, embeddings: [lowRank(i)] })));
-    expect(g.indexTuning).toMatchObject({ expansionSearch: 128, tunedRows: n / 3 });
+    expect(g.indexTuning).toMatchObject({ connectivity: 16, expansionSearch: 128, tunedRows: n / 3 });
     expect(g.indexTuning!.recall).toBeGreaterThanOrEqual(0.99);
     expect(await agreement(g, near(lowRank))).toBeGreaterThanOrEqual(0.97);
     await g.close();
-    // A saved tuning that does not hold together is not trusted: the reopened index is tuned again.
+    // A saved tuning that does not hold together is not trusted: the reopened index is tuned again (a
+    // degree other than the file's: rebuilt).
     const state = path.join(dir, 'index.json');
     const saved = JSON.parse(fs.readFileSync(state, 'utf8'));
-    for (const bad of [{ expansionSearch: 3 }, { tunedRows: -1 }, { tunedRows: 10 * n }, { recall: 'high' }]) {
+    expect(saved).toMatchObject({ connectivity: 16 });
+    const bads = [{ expansionSearch: 3 }, { tunedRows: -1 }, { tunedRows: 10 * n }, { recall: 'high' }];
+    for (const bad of [...bads, { connectivity: 7 }, { connectivity: 32 }]) {
       fs.writeFileSync(state, JSON.stringify({ ...saved, ...bad }));
       const back = await Gallery.open(dir, { approximateAbove: 1 });
-      expect(back.indexTuning).toMatchObject({ expansionSearch: 128, tunedRows: n / 3 });
+      expect(back.indexTuning).toMatchObject({ connectivity: 16, expansionSearch: 128, tunedRows: n / 3 });
       expect(back.indexTuning!.recall).toBeGreaterThanOrEqual(0.99);
       await back.close();
-      expect(JSON.parse(fs.readFileSync(state, 'utf8'))).toMatchObject({ expansionSearch: 128, tunedRows: n / 3 });
+      expect(JSON.parse(fs.readFileSync(state, 'utf8'))).toMatchObject({
+        connectivity: 16,
+        expansionSearch: 128,
+        tunedRows: n / 3,
+      });
     }
+    // One saved before the degree could change (no connectivity) is the default's, and trusted.
+    fs.writeFileSync(state, JSON.stringify({ ...saved, connectivity: undefined, recall: 0.995 }));
+    const legacy = await Gallery.open(dir, { approximateAbove: 1 });
+    expect(legacy.indexTuning).toEqual({ connectivity: 16, expansionSearch: 128, tunedRows: n / 3, recall: 0.995 });
+    await legacy.close();
   });
 
   test('when even the widest search falls short, the widest is kept and a warning gives the estimate', async () => {
@@ -321,7 +334,7 @@ describe('the approximate index is tuned to the data', () => {
         Array.from({ length: 4000 }, (_, i) => ({ id: `p${i}`, embeddings: [unit(Math.floor(i / 2) + 1, 64)] })),
       );
       const t = g.indexTuning!;
-      expect(t.expansionSearch).toBe(2048);
+      expect(t).toMatchObject({ connectivity: 32, expansionSearch: 2048 }); // the denser graph tried too
       expect(t.recall).toBeLessThan(0.99);
       expect(warn).toHaveBeenCalledWith(
         expect.stringMatching(new RegExp(`finds ${t.recall} of exact search's top-1 .*target 0\\.99`)),
