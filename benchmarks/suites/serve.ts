@@ -14,7 +14,9 @@ import { loadForEval } from '../../lib/eval/load-model';
 import { l2NormalizeRows } from '../../lib/eval/vectors';
 import { describeGalleryWeights, Gallery } from '../../lib/gallery';
 import { Model } from '../../lib/model';
+import { nativeDecoder } from '../../lib/data/decode-plans';
 import { requestPixels } from '../../lib/serve/images';
+import { CoalescingDecoder } from '../../lib/serve/native-decode';
 import { median, repoRoot, type Row, type Suite } from '../harness';
 
 const SAMPLES = path.resolve(repoRoot, '..', 'shared', 'data', 'vggface2', 'samples', 'tight_crop_training');
@@ -80,8 +82,8 @@ async function load(url: string, images: Buffer[], connections: number, seconds:
 }
 
 /**
- * The same work without HTTP, as `vgg2-torch search` does it: each batch of the images decoded in
- * parallel (the service's decoder), one forward pass, one gallery search of the batch. Also the
+ * The same work without HTTP, as `vgg2-torch search` does it: each batch of the images decoded
+ * together (the service's decoder), one forward pass, one gallery search of the batch. Also the
  * forward pass alone, for scale.
  */
 async function bare(
@@ -90,6 +92,7 @@ async function bare(
   images: Buffer[],
   size: number,
   seconds: number,
+  decoderKind: 'native' | 'sharp',
 ): Promise<{ withDecode: number; forwardOnly: number }> {
   const { model } = await loadForEval(weights);
   const gallery = await Gallery.open(galleryDir);
@@ -97,8 +100,10 @@ async function bare(
     const output = resolveOutput(model);
     const stride = size * size * 3;
     const data = new Uint8Array(images.length * stride);
+    const binding = decoderKind === 'native' ? nativeDecoder() : undefined;
+    const limits = { maxPixels: 1e8, decoder: binding && new CoalescingDecoder(binding, size) };
     const decode = async () =>
-      (await Promise.all(images.map((b) => requestPixels(b, 'face', size, { maxPixels: 1e8 })))).forEach((px, k) =>
+      (await Promise.all(images.map((b) => requestPixels(b, 'face', size, limits)))).forEach((px, k) =>
         data.set(px, k * stride),
       );
     const rate = async (work: () => Promise<void>) => {
@@ -134,9 +139,15 @@ const suite: Suite = {
   describe:
     'vgg2-torch serve under 32 concurrent clients (autocannon) vs the same images embedded in-process (decode + batched forward + search); target ≥ 0.9x',
   optIn: true,
-  flags: { 'serve-size': 'input side in pixels (default 112)' },
+  flags: {
+    'serve-size': 'input side in pixels (default 112)',
+    'serve-decoder': 'native (default) or sharp: how both sides decode the JPEGs',
+  },
   async run({ rounds, quick, smoke, arg, log }) {
     const size = Number(arg('serve-size') ?? 112);
+    const decoderKind = arg('serve-decoder') ?? 'native';
+    if (decoderKind !== 'native' && decoderKind !== 'sharp')
+      throw new Error(`--serve-decoder: native or sharp, got ${decoderKind}`);
     const seconds = smoke ? 3 : quick ? 10 : 20;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-serve-bench-'));
     try {
@@ -164,10 +175,13 @@ const suite: Suite = {
       const growth: number[] = [];
       let failed = 0;
       for (let r = 0; r < (smoke ? 1 : rounds); r++) {
-        const b = await bare(weights, galleryDir, images, size, seconds);
+        const b = await bare(weights, galleryDir, images, size, seconds, decoderKind);
         direct.push(b.withDecode);
         forwardOnly.push(b.forwardOnly);
-        const { child, url } = await startServer(['--weights', weights, '--gallery', galleryDir, '--max-batch', '16']);
+        const { child, url } = await startServer([
+          ...['--weights', weights, '--gallery', galleryDir],
+          ...['--max-batch', '16', '--decoder', decoderKind],
+        ]);
         try {
           await load(url, images, 32, 2); // warm-up
           const before = rssMb(child.pid!);
@@ -211,7 +225,7 @@ const suite: Suite = {
       return [
         {
           ...base,
-          config: `/search (1,000 people), 32 clients, ${size}px`,
+          config: `/search (1,000 people), 32 clients, ${size}px, ${decoderKind} JPEG decoding`,
           unit: 'img/s',
           ours: median(served),
           pytorch: median(direct),

@@ -22,6 +22,7 @@ interface Args extends InputSizeArgs {
   flip: boolean;
   precision: SearchPrecision;
   crop?: 'detect';
+  decoder?: 'native' | 'sharp';
   output?: EmbeddingOutput;
   device: string;
 }
@@ -59,6 +60,10 @@ const cmd: CommandModule<object, Args> = {
         choices: ['detect'] as const,
         describe: 'detect: align the largest face of each image (dlib); default: the whole image, centre crop',
       })
+      .option('decoder', {
+        choices: ['native', 'sharp'] as const,
+        describe: 'JPEGs: native (as embed, a batch at a time; default when built with TurboJPEG) or sharp',
+      })
       .option('output', { choices: ['features', 'embedding'] as const, describe: 'Pooled features or the embedding' })
       .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda, cuda:N or auto' })
       .check((a) => {
@@ -95,6 +100,7 @@ const cmd: CommandModule<object, Args> = {
       maxPixels: Math.round(argv['max-megapixels'] * 1e6),
       flip: argv.flip,
       crop: argv.crop,
+      decoder: argv.decoder,
       output: argv.output,
       describe: { weights: argv.weights, ...model.describe() },
     });

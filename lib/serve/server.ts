@@ -13,6 +13,8 @@ import { Batcher, QueueFullError, type BatcherOptions } from './batcher';
 import type { ServedGallery } from './gallery-port';
 import { requestPixels, RequestError } from './images';
 import { ServiceMetrics } from './metrics';
+import { CoalescingDecoder } from './native-decode';
+import { nativeDecoder } from '../data/decode-plans';
 import { openApi } from './openapi';
 import { PAGE_HTML } from './page';
 import { numberField, oneImage, readBody } from './request-body';
@@ -33,6 +35,11 @@ export interface ServiceOptions extends BatcherOptions {
   crop?: 'detect';
   /** Input side in pixels (default: the model's). */
   size?: number;
+  /**
+   * 'native' (default where the addon has TurboJPEG): JPEGs decoded natively, a batch at a time, as
+   * `embed` decodes them; 'sharp': every image through sharp.
+   */
+  decoder?: 'native' | 'sharp';
   /** Model details for /health. */
   describe?: Record<string, unknown>;
 }
@@ -62,9 +69,13 @@ export interface Service {
 
 export async function createService(o: ServiceOptions): Promise<Service> {
   const maxBodyBytes = o.maxBodyBytes ?? 16 * 1024 * 1024;
-  const limits = { maxPixels: o.maxPixels ?? 40_000_000, crop: o.crop };
   const maxEnroll = o.maxEnrollImages ?? 32;
   const size = o.size ?? o.model.inputSize;
+  if (o.decoder !== undefined && o.decoder !== 'native' && o.decoder !== 'sharp')
+    throw new RangeError(`decoder must be 'native' or 'sharp', got '${String(o.decoder)}'`);
+  const binding = o.decoder === 'sharp' ? undefined : nativeDecoder();
+  const decoder = binding && new CoalescingDecoder(binding, size);
+  const limits = { maxPixels: o.maxPixels ?? 40_000_000, crop: o.crop, decoder };
   const batcher = new Batcher(o.model, size, o);
   const metrics = new ServiceMetrics(batcher);
   // JSON carries base64 (4/3 of the bytes); the same cap holds for multipart files.

@@ -18,6 +18,11 @@ import { dataDir, tmpDir, removeTmpDirs } from '../helpers/paths';
 jest.setTimeout(120_000);
 
 const face = (s: number, k: number) => path.join(dataDir, 'orl', `s${s}`, `${k}.png`);
+/** Real VGGFace2 JPEGs. */
+const vggJpegs = () => {
+  const root = path.join(dataDir, 'vggface2', 'samples', 'tight_crop_training');
+  return fs.readdirSync(root).flatMap((id) => fs.readdirSync(path.join(root, id)).map((f) => path.join(root, id, f)));
+};
 let dir: string;
 let model: Model;
 let service: Service;
@@ -105,6 +110,40 @@ test('embed (multipart and base64) equals the CLI embed path on the same file', 
   for (let i = 0; i < ref.dim; i++) {
     expect(e1.embedding[i]).toBeCloseTo(ref.data[i], 5);
     expect(e2.embedding[i]).toBeCloseTo(ref.data[i], 5);
+  }
+});
+
+test('a JPEG is decoded natively, as the CLI embed path decodes it: the same embedding', async () => {
+  const file = vggJpegs()[0];
+  const ref = await embedDataset(model, new ImageListDataset([file], 'ref'), { crop: 'none' });
+  const r = await post('/embed', formOf({ image: fs.readFileSync(file) }));
+  expect(r.status).toBe(200);
+  const e = (await r.json()) as { embedding: number[] };
+  for (let i = 0; i < ref.dim; i++) expect(e.embedding[i]).toBeCloseTo(ref.data[i], 5);
+});
+
+test("decoder 'sharp' takes JPEGs through sharp instead (close, not equal); another decoder is refused", async () => {
+  await expect(createService({ model, decoder: 'libjpeg' as 'sharp' })).rejects.toThrow(
+    /decoder must be 'native' or 'sharp', got 'libjpeg'/,
+  );
+  const viaSharp = await createService({ model, decoder: 'sharp' });
+  const url = await viaSharp.app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    const image = fs.readFileSync(vggJpegs()[0]);
+    const embed = async (at: string) =>
+      Float32Array.from(
+        (
+          (await (await fetch(`${at}/embed`, { method: 'POST', body: formOf({ image }) })).json()) as {
+            embedding: number[];
+          }
+        ).embedding,
+      );
+    const [s, n] = [await embed(url), await embed(base)];
+    const cos = dot(s, 0, n, 0, s.length);
+    expect(cos).toBeGreaterThan(0.98);
+    expect(cos).toBeLessThan(1 - 1e-7);
+  } finally {
+    await viaSharp.close();
   }
 });
 
