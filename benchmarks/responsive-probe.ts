@@ -9,7 +9,7 @@
 import crypto from 'crypto';
 import { monitorEventLoopDelay, performance } from 'perf_hooks';
 import { median } from '../lib/bench/median';
-import type { NativeBinding } from '../lib/native';
+import { loadBinding } from '../lib/native';
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -18,8 +18,7 @@ function quantile(xs: number[], q: number): number {
 
 async function main(): Promise<void> {
   const [root, size = '64', batch = '8', steps = '10'] = process.argv.slice(2);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the addon of any build root
-  const b = require('node-gyp-build')(root) as NativeBinding;
+  const b = loadBinding(root); // the addon of any build root
   const n = Number(batch),
     s = Number(size);
   const x = new Uint8Array(n * s * s * 3).map((_, i) => (i * 31) & 255);

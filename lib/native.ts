@@ -326,13 +326,26 @@ export function explainLoadError(err: Error): Error {
   return new Error(`vgg2-torch: failed to load the native addon: ${message.split('\n')[0]}. ${rebuildHint}`);
 }
 
+/**
+ * OpenBLAS's threads spin for 2^28 cycles (~0.1 s) after each product before they sleep. After a
+ * gallery search's product they took a core from the next forward pass's OpenMP team (ResNet-50,
+ * batch 16, 2 cores: 145-160 ms per forward after a search, 125 ms without). 2^16 cycles (~25 µs)
+ * ends that. OpenBLAS reads it once, when it loads with the addon; a value already set is kept, and
+ * the variable is not left for child processes (the PyTorch references run as their users run them).
+ */
+const OPENBLAS_SPIN = { name: 'OPENBLAS_THREAD_TIMEOUT', log2Cycles: '16' };
+
 /** Loads the addon of the package at `root`, or throws an error that says how to fix it. */
 export function loadBinding(root: string): NativeBinding {
+  const own = process.env[OPENBLAS_SPIN.name] === undefined;
+  if (own) process.env[OPENBLAS_SPIN.name] = OPENBLAS_SPIN.log2Cycles;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node-gyp-build')(root) as NativeBinding;
   } catch (err) {
     throw explainLoadError(err as Error);
+  } finally {
+    if (own) delete process.env[OPENBLAS_SPIN.name];
   }
 }
 

@@ -70,3 +70,27 @@ describe('load failures say what to do', () => {
     expect(() => loadBinding(root)).toThrow(/native addon is not built[\s\S]*npm rebuild vgg2-torch/);
   });
 });
+
+test("OpenBLAS loads with its threads' spin cut to 2^16 cycles; the variable is not left to child processes; a user's value is kept", () => {
+  const probe = (env: NodeJS.ProcessEnv) =>
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `const { native } = require(${JSON.stringify(path.join(repoRoot, 'dist', 'lib', 'native.js'))});
+         const before = process.env.OPENBLAS_THREAD_TIMEOUT;
+         native();
+         console.log(JSON.stringify({ before: before ?? null, after: process.env.OPENBLAS_THREAD_TIMEOUT ?? null,
+           child: require('child_process').execSync('printenv OPENBLAS_THREAD_TIMEOUT || true').toString().trim() }));`,
+      ],
+      { env, encoding: 'utf8' },
+    );
+  const env = { ...process.env };
+  delete env.OPENBLAS_THREAD_TIMEOUT;
+  const own = probe(env);
+  expect(own.stderr).toBe('');
+  // Set only while the addon (and Debian's LibTorch's OpenBLAS with it) loads: OpenBLAS reads it then.
+  expect(JSON.parse(own.stdout)).toEqual({ before: null, after: null, child: '' });
+  const user = probe({ ...env, OPENBLAS_THREAD_TIMEOUT: '20' });
+  expect(JSON.parse(user.stdout)).toEqual({ before: '20', after: '20', child: '20' });
+});
