@@ -25,7 +25,7 @@ export const HNSW = { connectivity: 16, expansionAdd: 128, expansionSearch: 128 
 /**
  * The denser graph for structureless data. A search finds a row once it reaches one of the ~2M rows
  * linked to it, and it looks at ~2M rows per step: at N rows, recall ~ 1 - exp(-c·breadth·(2M)²/N)
- * (measured c ~0.75, uniform 512-d). Doubling M buys the recall of a 4x wider search at 2x the work
+ * (c 0.75-1 measured, uniform 512-d). Doubling M buys the recall of a 4x wider search at 2x the work
  * per step (100k uniform rows: 528 q/s at recall 0.998 against 470 at 0.990), and at a million
  * rows it reaches what the widest breadth at 16 cannot (0.885 at 2048). It costs a 2x slower build.
  */
