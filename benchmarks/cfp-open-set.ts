@@ -17,11 +17,11 @@ import os from 'os';
 import path from 'path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { readCfp } from '../lib/eval/protocols/cfp';
 import { info } from '../lib/info';
 import { writeFileAtomic } from '../lib/io/atomic-write';
 import { Model, type Arch } from '../lib/model';
 import type { EvalRecord as TrainEval, MetricRecord } from '../lib/train/run-folder';
+import { linkCfpIdentities } from './cfp-identities';
 import { repoRoot } from './harness';
 
 const CLI = path.join(repoRoot, 'bin', 'vgg2-torch.js');
@@ -67,35 +67,6 @@ function vgg2(args: string[]): number {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) throw new Error(`vgg2-torch ${args[0]} failed (exit ${r.status ?? r.signal})`);
   return (Date.now() - t0) / 1000;
-}
-
-/**
- * An image folder of the training identities: one link per identity folder of Data/Images
- * (frontal/ and profile/ below it). Refuses identities that the test fold uses.
- */
-function linkTrainingIdentities(o: Options): { dir: string; ids: string[] } {
-  const images = path.join(o.cfp, 'Data', 'Images');
-  const ids = fs
-    .readdirSync(images)
-    .filter((d) => /^\d+$/.test(d) && Number(d) >= o.first && Number(d) <= o.last)
-    .sort();
-  if (ids.length === 0) throw new Error(`${images}: no identity folder numbered ${o.first}–${o.last}`);
-  const test = readCfp(o.cfp, [o.testFold]);
-  const testIds = new Set(
-    [...test.pairs.FF, ...test.pairs.FP]
-      .flatMap((p) => [p.a, p.b])
-      .map((f) => path.basename(path.dirname(path.dirname(f)))),
-  );
-  const overlap = ids.filter((id) => testIds.has(id));
-  if (overlap.length > 0)
-    throw new Error(
-      `training identities ${overlap.join(', ')} appear in CFP fold ${o.testFold}: not an open-set split`,
-    );
-  const dir = path.join(o.out, 'train-ids');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  for (const id of ids) fs.symlinkSync(path.resolve(images, id), path.join(dir, id));
-  return { dir, ids };
 }
 
 function trainArgs(o: Options, arch: Arch, data: string, run: string): string[] {
@@ -210,7 +181,7 @@ async function main(o: Options): Promise<void> {
   const t0 = Date.now();
   o.out = path.resolve(o.out);
   fs.mkdirSync(o.out, { recursive: true });
-  const { dir, ids } = linkTrainingIdentities(o);
+  const { dir, ids } = linkCfpIdentities(o.cfp, o, o.testFold, path.join(o.out, 'train-ids'));
   console.error(
     `training identities: ${ids[0]}–${ids[ids.length - 1]} (${ids.length}), linked in ${dir}; test: CFP fold ${o.testFold}`,
   );
