@@ -58,6 +58,17 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** The service's own clocks (GET /metrics): seconds in forward passes and searches, images embedded. */
+async function clocks(url: string): Promise<{ forward: number; search: number; images: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+  return {
+    forward: gauge('vgg2_forward_seconds'),
+    search: gauge('vgg2_search_seconds'),
+    images: gauge('vgg2_images_embedded'),
+  };
+}
+
 function multipart(field: string, bytes: Buffer): { body: Buffer; type: string } {
   const boundary = 'vgg2bench' + Date.now();
   const head = `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="face.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`;
@@ -185,15 +196,25 @@ const suite: Suite = {
         try {
           await load(url, images, 32, 2); // warm-up
           const before = rssMb(child.pid!);
+          const c0 = await clocks(url);
+          const t0 = performance.now();
           const res = await load(url, images, 32, seconds);
+          const wall = (performance.now() - t0) / 1000;
+          const c1 = await clocks(url);
           growth.push(rssMb(child.pid!) - before);
+          // Where the gap to the bare forward goes: the model idle between passes, or its passes slower.
+          const embedded = c1.images - c0.images;
+          const busy = (c1.forward - c0.forward) / wall;
+          const slower = (c1.forward - c0.forward) / embedded / (1 / b.forwardOnly);
           served.push(res.requests.average);
           p50.push(res.latency.p50);
           p99.push(res.latency.p99);
           failed += res.errors + res.timeouts + res.non2xx;
           log(
             `  round ${r + 1}: served ${res.requests.average} img/s (p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
-              `${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts) vs in-process ${b.withDecode.toFixed(1)} img/s (forward alone ${b.forwardOnly.toFixed(1)})`,
+              `${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts) vs in-process ${b.withDecode.toFixed(1)} img/s (forward alone ${b.forwardOnly.toFixed(1)}); ` +
+              `the service's model was in a forward pass ${(100 * busy).toFixed(1)}% of the time, in searches ` +
+              `${((100 * (c1.search - c0.search)) / wall).toFixed(1)}%, its passes ${slower.toFixed(3)}x the bare one's time per image`,
           );
         } finally {
           child.kill('SIGTERM');

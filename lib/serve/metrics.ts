@@ -1,6 +1,7 @@
 /**
  * /metrics in Prometheus' text format (prom-client): requests by route and status, a latency
- * histogram per route, the batcher's queue depth, forward passes and images embedded.
+ * histogram per route, the batcher's queue depth, forward passes, images embedded, and the seconds
+ * spent in forward passes and gallery searches.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Batcher } from './batcher';
@@ -47,6 +48,22 @@ export class ServiceMetrics {
       registers,
       collect() {
         this.set(batcher.images);
+      },
+    });
+    new Gauge({
+      name: 'vgg2_forward_seconds',
+      help: 'Seconds spent in forward passes since the start',
+      registers,
+      collect() {
+        this.set(batcher.forwardSeconds);
+      },
+    });
+    new Gauge({
+      name: 'vgg2_search_seconds',
+      help: "Seconds spent in the batches' gallery searches since the start",
+      registers,
+      collect() {
+        this.set(batcher.searchSeconds);
       },
     });
   }

@@ -1,7 +1,7 @@
 /**
  * The service's batcher with a real (tiny) model and a real gallery: the searches of one batch go
  * to the gallery together, inside the batch's turn, and give what a search of each image alone
- * gives; a failed search fails its own requests only.
+ * gives; a failed search fails its own requests only; the next batch decodes only after the turn.
  */
 import * as path from 'path';
 import sharp from 'sharp';
@@ -107,5 +107,45 @@ test('searches with other k or threshold go in their own call; a failed one fail
 test('a batcher without a gallery refuses to search', async () => {
   const b = new Batcher(model, SIZE);
   await expect(b.search(async () => faces[0], { k: 1 })).rejects.toThrow(/no gallery/);
+  await b.close();
+});
+
+test('the next batch decodes after this batch’s turn (forward pass and search), never during it', async () => {
+  const events: string[] = [];
+  const port: ServedGallery = {
+    get size() {
+      return gallery.size;
+    },
+    async search(queries, o) {
+      events.push('search start');
+      await new Promise((r) => setTimeout(r, 100)); // a slow search: time for a decode to slip in
+      events.push('search end');
+      return (await gallery.search(queries, o)) as SearchResult[];
+    },
+    enroll: (id, e, o) => gallery.enroll(id, e, o),
+    remove: (id) => gallery.remove(id),
+  };
+  const b = new Batcher(model, SIZE, { gallery: port, windowMs: 0, maxBatch: 2 });
+  // Whether a batch is in its turn when a decode starts (the batcher's own flag).
+  const inTurn = () => (b as unknown as { running: boolean }).running;
+  const source = (i: number) => async () => {
+    events.push(`decode ${i}${inTurn() ? ' during a turn' : ''}`);
+    return faces[i];
+  };
+  const found = await Promise.all([0, 1, 2, 3].map((i) => b.search(source(i), { k: 1 })));
+  expect(b.batches).toBe(2);
+  // Batch 1 decodes, then runs its forward pass and its search; only then does batch 2 decode: the
+  // gap between two forward passes holds decoding, searching and the answers' HTTP work.
+  expect(events).toEqual([
+    'decode 0',
+    'decode 1',
+    'search start',
+    'search end',
+    'decode 2',
+    'decode 3',
+    'search start',
+    'search end',
+  ]);
+  expect(found.map((f) => f.hits[0].id)).toEqual(['s1', 's2', 's3', expect.any(String)]);
   await b.close();
 });

@@ -251,6 +251,11 @@ test('health, openapi, metrics', async () => {
   expect(m).toMatch(/vgg2_http_requests_total\{route="\/embed",method="POST",status="200"\} \d+/);
   expect(m).toMatch(/vgg2_http_request_duration_seconds_bucket\{le="0\.1",route="\/embed"\}/);
   expect(m).toMatch(/vgg2_queue_depth 0/);
+  // Earlier tests ran forward passes and searches: both clocks moved, and agree with the batcher's.
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(m)?.[1]);
+  expect(gauge('vgg2_forward_seconds')).toBeGreaterThan(0);
+  expect(gauge('vgg2_search_seconds')).toBeGreaterThan(0);
+  expect(gauge('vgg2_forward_seconds')).toBeLessThanOrEqual(service.batcher.forwardSeconds);
 });
 
 test('--crop detect: the largest face aligned as `embed --crop detect` does; no face is a 422', async () => {
