@@ -49,7 +49,7 @@ const suite: Suite = {
     seeds: 'seeds, e.g. 0,1,2 (default)',
     epochs: 'epochs of every student run: their budget (default 30)',
     'teacher-epochs': 'epochs of the teacher trained first (default: --epochs)',
-    'distill-loss': "the embedding term: cosine (default), mse or similarity (distill's --distill-loss)",
+    'distill-loss': "the embedding term: cosine (default) or mse (distill's --distill-loss)",
     'distill-weight': "its weight (distill's --distill-weight, default 1)",
     teacher: 'a model taking 112 px faces instead of training one (it must not have seen CFP fold 10)',
   },
