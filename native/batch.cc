@@ -72,9 +72,9 @@ std::vector<int64_t> ParseLabels(const Napi::Value& value, int64_t n, int64_t nu
   std::vector<int64_t> out(n);
   for (int64_t i = 0; i < n; ++i) {
     int32_t y = labels.Data()[i];
-    if (y < 0 || y >= num_classes) {
+    if (y < kUnlabelled || y >= num_classes) {
       ThrowRange(env, "labels[" + std::to_string(i) + "] = " + std::to_string(y) + " is outside [0, " +
-                          std::to_string(num_classes) + ")");
+                          std::to_string(num_classes) + ") (or -1 for an unlabelled image)");
     }
     out[i] = y;
   }

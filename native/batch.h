@@ -20,7 +20,10 @@ struct InputBatch {
 // Throws TypeError / RangeError naming what is wrong.
 InputBatch ParseInput(const Napi::Value& data, const Napi::Value& shape);
 
-// Labels: an Int32Array of n class indices in [0, num_classes). Copied: it is small.
+// The label of an image without one: a distillation transfer image (its only target is the teacher's).
+constexpr int64_t kUnlabelled = -1;
+
+// Labels: an Int32Array of n class indices in [0, num_classes), or kUnlabelled. Copied: it is small.
 std::vector<int64_t> ParseLabels(const Napi::Value& labels, int64_t n, int64_t num_classes);
 
 // A CPU tensor viewing the JS memory (no copy); only valid while `batch.keep` lives.

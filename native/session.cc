@@ -178,7 +178,16 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   }
   // The loss in fp32 outside autocast, as torch.autocast's recipe does.
   auto logits = loss_->Logits(out, FcWeight());
-  auto loss = loss_->Loss(logits, y, options.label_smoothing);
+  // Unlabelled rows (distillation transfer images) have no classification loss and no hits.
+  const int64_t labelled =
+      static_cast<int64_t>(std::count_if(labels.begin(), labels.end(), [](int64_t l) { return l != kUnlabelled; }));
+  if (labelled < static_cast<int64_t>(labels.size()) && !options.distill) {
+    throw std::invalid_argument("unlabelled images (label -1) train only with a teacher's targets (distill)");
+  }
+  auto rows = labelled < static_cast<int64_t>(labels.size()) ? y.ne(kUnlabelled).nonzero().squeeze(1) : at::Tensor();
+  auto own_logits = rows.defined() ? logits.index_select(0, rows) : logits;
+  auto own_y = rows.defined() ? y.index_select(0, rows) : y;
+  auto loss = labelled > 0 ? loss_->Loss(own_logits, own_y, options.label_smoothing) : logits.sum() * 0;
   StepResult result;
   at::Tensor distill_term;
   if (options.distill) loss = AddDistillation(out, logits, loss, *options.distill, distill_term);
@@ -186,7 +195,7 @@ StepResult Session::TrainStepLocked(const InputBatch& batch, const std::vector<i
   {
     at::NoGradGuard no_grad;
     const int64_t k = std::min<int64_t>(5, logits.size(1));
-    auto hits = std::get<1>(logits.topk(k, 1)).eq(y.unsqueeze(1));
+    auto hits = std::get<1>(own_logits.topk(k, 1)).eq(own_y.unsqueeze(1));
     top1 = hits.select(1, 0).sum();
     top5 = hits.any(1).sum();
   }

@@ -13,7 +13,13 @@
  * images/s. The teacher has no ORL classes: its ORL number is rank-1 identification by embeddings
  * (8 gallery images per person).
  *
+ * ORL's 320 grey faces cannot carry a teacher's skill on its own (measured: distilled = alone), so
+ * the distilled students also get a transfer set (`--transfer-data`): the teacher's CFP faces
+ * without their labels, 16 joining each batch of 16 labelled ORL faces. Both runs take the same
+ * steps and epochs over ORL. `--transfer none` distils on ORL alone.
+ *
  *   npm run bench -- --only distill [--seeds 0,1,2] [--epochs 30] [--teacher-epochs 30] [--teacher W]
+ *     [--transfer teacher|none]
  */
 import fs from 'fs';
 import os from 'os';
@@ -28,11 +34,14 @@ const data = path.resolve(repoRoot, '..', 'shared', 'data');
 /** The fold every model is verified on; the teacher trains on identities of other folds only. */
 const TEST_FOLDS = ['10'];
 
+/** The teacher's identities: CFP 001–100, linked into `dir`. */
+const teacherIdentities = (dir: string) =>
+  linkCfpIdentities(path.join(data, 'cfp'), { first: 1, last: 100 }, TEST_FOLDS[0], dir).dir;
+
 /** Trains the ResNet-50 teacher on the CFP identities 001–100 at 112 px (seed 0) into `out`; its weights. */
 function trainCfpTeacher(out: string, epochs: number): string {
-  const ids = linkCfpIdentities(path.join(data, 'cfp'), { first: 1, last: 100 }, TEST_FOLDS[0], `${out}-ids`);
   // prettier-ignore
-  cli(['train', '--data', ids.dir, '--arch', 'resnet50', '--epochs', String(epochs), '--batch-size', '32', '--lr', '0.05',
+  cli(['train', '--data', teacherIdentities(`${out}-ids`), '--arch', 'resnet50', '--epochs', String(epochs), '--batch-size', '32', '--lr', '0.05',
        '--schedule', 'cosine', '--warmup-epochs', '2', '--holdout-per-class', '2', '--input-size', '112', '--crop', 'none',
        '--amp', 'bf16', '--seed', '0', '--out', out]);
   return path.join(out, 'model.safetensors');
@@ -52,6 +61,7 @@ const suite: Suite = {
     'distill-loss': "the embedding term: cosine (default) or mse (distill's --distill-loss)",
     'distill-weight': "its weight (distill's --distill-weight, default 1)",
     teacher: 'a model taking 112 px faces instead of training one (it must not have seen CFP fold 10)',
+    transfer: "the distilled runs' transfer set: teacher (CFP 001-100 unlabelled, default) or none",
   },
   async run({ arg, smoke, log }) {
     const seeds = (arg('seeds') ?? (smoke ? '0' : '0,1,2')).split(',').map(Number);
@@ -63,14 +73,19 @@ const suite: Suite = {
       ...['--distill-loss', arg('distill-loss') ?? 'cosine'],
       ...['--distill-weight', arg('distill-weight') ?? '1'],
     ];
+    const transfer = arg('transfer') ?? 'teacher';
+    if (transfer !== 'teacher' && transfer !== 'none') throw new Error(`--transfer: teacher or none, got ${transfer}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-distill-'));
     try {
+      if (transfer === 'teacher')
+        how.push('--transfer-data', teacherIdentities(path.join(dir, 'transfer')), '--transfer-batch-size', '16');
       let teacher = arg('teacher');
       if (!teacher) {
         log(`distill: training the ResNet-50 teacher on CFP identities 001–100 (${teacherEpochs} epochs)`);
         teacher = trainCfpTeacher(path.join(dir, 'teacher'), teacherEpochs);
       }
       const rows: Row[] = [];
+      const distilled = `${how.slice(0, 4).join(' ')}${transfer === 'teacher' ? ', transfer set CFP 001-100 unlabelled, 16 per batch' : ''}`;
       const size = async (arch: Arch, file?: string) => {
         const m = file ? await Model.fromFile(file) : await Model.create({ arch, numClasses: 40, inputSize: 112 });
         const parameters = m.parameterCount;
@@ -124,7 +139,7 @@ const suite: Suite = {
             suite: 'distill',
             config:
               `${student} (${(s.parameters / 1e6).toFixed(1)}M parameters, ${(bytes / 2 ** 20).toFixed(0)} MiB, ` +
-              `${s.speed} img/s; teacher ${metric === 'top1' ? 'ORL rank-1 by embeddings ' : ''}${t[metric].toFixed(3)}): ${what}, distilled (${how.join(' ')}) vs alone, ${epochs} epochs, ` +
+              `${s.speed} img/s; teacher ${metric === 'top1' ? 'ORL rank-1 by embeddings ' : ''}${t[metric].toFixed(3)}): ${what}, distilled (${distilled}) vs alone, ${epochs} epochs, ` +
               `${seeds.length} seeds, spread ${d.spread.toFixed(3)} / ${a.spread.toFixed(3)}`,
             unit: '',
             ours: d.mean,

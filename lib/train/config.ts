@@ -36,6 +36,8 @@ const DISTILL_DEFAULTS = {
   logitWeight: 0,
   temperature: 4,
   cacheTeacher: true,
+  transferData: undefined as string | undefined,
+  transferBatchSize: undefined as number | undefined,
 };
 
 export const trainConfigSchema = z
@@ -98,6 +100,14 @@ export const trainConfigSchema = z
       .boolean()
       .default(DISTILL_DEFAULTS.cacheTeacher)
       .describe('With a teacher and augmentation off: its outputs computed once per image and reused (1 GiB at most)'),
+    transferData: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "With a teacher: a folder of unlabelled faces (a transfer set) that join every batch with the teacher's embedding as their only target",
+      ),
+    transferBatchSize: int(1).optional().describe('With --transfer-data: its images per batch [default: --batch-size]'),
     epochs: int(1).default(90).describe('Epochs'),
     maxSteps: int(1).optional().describe('Stop after this many optimizer steps (the schedule still spans --epochs)'),
     batchSize: int(1).default(256).describe('Images per batch'),

@@ -18,6 +18,7 @@ import type { Batch } from '../data/types';
 import { BalancedSampler, ShuffleSampler, type Position, type Sampler } from '../data/sampler';
 import { info, setThreads } from '../info';
 import { outputDim, Teacher } from './distill';
+import { TransferSet } from './transfer';
 import { describeWeights, Model } from '../model';
 import { ConfigError, resolveConfig, type TrainConfig, type TrainConfigInput } from './config';
 import { fsyncPath } from '../io/atomic-write';
@@ -202,6 +203,8 @@ interface Run {
   group?: ProcessGroup;
   /** Knowledge distillation: the model the student learns from. */
   teacher?: Teacher;
+  /** Distillation's unlabelled images, joined to every batch. */
+  transfer?: TransferSet;
   /** Starts of the log window and of the epoch's throughput clock (performance.now()). */
   windowStart: number;
   epochStart: number;
@@ -423,6 +426,9 @@ export class Trainer extends EventEmitter {
     else if (dist && dist.localWorldSize > 1) setThreads(threadsPerRank(dist.localWorldSize));
     if (dist && c.batchSize % dist.worldSize !== 0)
       throw new ConfigError(`batchSize ${c.batchSize} (the global batch) does not split over ${dist.worldSize} ranks`);
+    const transferBatch = c.transferBatchSize ?? c.batchSize;
+    if (dist && c.transferData && transferBatch % dist.worldSize !== 0)
+      throw new ConfigError(`transferBatchSize ${transferBatch} does not split over ${dist.worldSize} ranks`);
     if (this.writer) this.checkRunFolder();
     const group = dist ? await ProcessGroup.join(dist) : undefined;
     try {
@@ -457,6 +463,7 @@ export class Trainer extends EventEmitter {
           cache: c.cacheTeacher && augmentIsOff(c.augment),
         })
       : undefined;
+    const transfer = c.transferData ? TransferSet.open(c, data.face, this.issues, (m) => this.log(m)) : undefined;
     let model: Model | undefined;
     const memory = new MemoryCache(c.memoryCacheMb, data.face);
     let unlock: (() => void) | undefined;
@@ -467,7 +474,7 @@ export class Trainer extends EventEmitter {
         this.run.create();
         unlock = this.run.lock();
       }
-      return await this.loop(model, data, created.backboneLrScale, memory, signal, group, teacher);
+      return await this.loop(model, data, created.backboneLrScale, memory, signal, group, teacher, transfer);
     } finally {
       unlock?.();
       memory.clear();
@@ -489,6 +496,7 @@ export class Trainer extends EventEmitter {
     signal?: AbortSignal,
     group?: ProcessGroup,
     teacher?: Teacher,
+    transfer?: TransferSet,
   ): Promise<FitResult> {
     const c = this.config;
     const inner = c.balanced
@@ -515,6 +523,15 @@ export class Trainer extends EventEmitter {
       memory,
       c.batchSize / (group?.worldSize ?? 1),
     );
+    transfer?.begin({
+      start: this.state.step * c.accumulate,
+      offset: data.train.size,
+      labelledBatch: c.batchSize / (group?.worldSize ?? 1),
+      memory,
+      issues: this.issues,
+      rank: group?.rank ?? 0,
+      worldSize: group?.worldSize ?? 1,
+    });
     const now = performance.now();
     const run: Run = {
       model,
@@ -527,6 +544,7 @@ export class Trainer extends EventEmitter {
       lastCheckpointStep: -1,
       group,
       teacher,
+      transfer,
       windowStart: now,
       epochStart: now,
     };
@@ -537,6 +555,7 @@ export class Trainer extends EventEmitter {
       }
     } finally {
       loader.close();
+      transfer?.close();
     }
     return this.finish(model, run.lastCheckpoint);
   }
@@ -667,20 +686,24 @@ export class Trainer extends EventEmitter {
       if (next.done) throw new Error('the data ran out before the last step (every image of an epoch unusable?)');
       const b = next.value;
       try {
-        const pixels = b.data.subarray(0, b.n * size * size * 3);
-        const shape = [b.n, size, size, 3];
-        const r = await run.model.trainStep(pixels, shape, b.labels, {
+        // With a transfer set its unlabelled images follow the labelled ones (label -1).
+        const j = run.transfer
+          ? await run.transfer.join(b)
+          : { pixels: b.data.subarray(0, b.n * size * size * 3), labels: b.labels, indices: b.indices, n: b.n };
+        const shape = [j.n, size, size, 3];
+        const r = await run.model.trainStep(j.pixels, shape, j.labels, {
           lr,
           apply: k === c.accumulate - 1,
           lossDivisor: c.accumulate,
           labelSmoothing: c.labelSmoothing,
           backboneLrScale: run.backboneLrScale,
-          ...(run.teacher ? { distill: await run.teacher.targets(pixels, shape, b.indices) } : {}),
+          ...(run.teacher ? { distill: await run.teacher.targets(j.pixels, shape, j.indices) } : {}),
         });
         if (r.distillLoss !== undefined) sums.distillLoss = (sums.distillLoss ?? 0) + r.distillLoss / c.accumulate;
         sums.loss += r.loss / c.accumulate;
         sums.top1 += r.top1;
         sums.top5 += r.top5;
+        // The labelled images: the accuracy's denominator.
         sums.images += b.n;
         sums.skipped = r.skipped;
       } finally {

@@ -1,7 +1,8 @@
 /**
  * Knowledge distillation through the Trainer (and `vgg2-torch distill`): a student learns a
  * teacher's embeddings through its projection (sizes differ), the teacher's logits add a KL term,
- * a stopped run resumes to the straight run's weights, and bad teachers and flags are refused.
+ * a stopped run resumes to the straight run's weights, unlabelled transfer images train on the
+ * teacher's targets alone, and bad teachers, transfer sets and flags are refused.
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -127,6 +128,74 @@ test('augmentation off: the teacher runs once per image, later epochs read its c
   // With augmentation on (the default) nothing is cached: each epoch's pixels are new.
   const augmented = await run('augmented', { augment: {}, epochs: 1 });
   expect(augmented.logs).not.toMatch(/cached/);
+});
+
+test('unlabelled rows (label -1) train on the teacher’s targets only; the labelled rows’ loss is theirs alone', async () => {
+  const make = () => Model.create({ arch: 'resnet18', numClasses: 2, inputSize: 32, seed: 5, amp: 'off' });
+  const [a, b] = [await make(), await make()];
+  const pixels = new Uint8Array(4 * 32 * 32 * 3).map((_, i) => (i * 37) % 251);
+  const embedding = new Float32Array(4 * 512).map((_, i) => Math.sin(i));
+  // BatchNorm frozen (rows independent) and lr 0: the mixed batch's classification loss must be
+  // that of its two labelled rows alone.
+  const step = { lr: 0, freezeBatchNorm: true };
+  const mixed = await a.trainStep(pixels, [4, 32, 32, 3], Int32Array.from([0, 1, -1, -1]), {
+    ...step,
+    distill: { embedding, weight: 0 },
+  });
+  const alone = await b.trainStep(pixels.subarray(0, 2 * 32 * 32 * 3), [2, 32, 32, 3], Int32Array.from([0, 1]), step);
+  expect(mixed.loss).toBeCloseTo(alone.loss, 5);
+  expect(mixed.top1).toBe(alone.top1); // hits count the labelled rows only
+  // No labelled row: the total is the embedding term.
+  const none = await a.trainStep(pixels, [4, 32, 32, 3], Int32Array.from([-1, -1, -1, -1]), {
+    ...step,
+    distill: { embedding },
+  });
+  expect(none.loss).toBeCloseTo(none.distillLoss!, 6);
+  expect(none.distillLoss).toBeGreaterThan(0);
+  expect(none.top1).toBe(0);
+  await expect(a.trainStep(pixels, [4, 32, 32, 3], Int32Array.from([0, 1, -1, -1]), step)).rejects.toThrow(
+    /unlabelled images \(label -1\) train only with a teacher's targets/,
+  );
+  await expect(a.trainStep(pixels, [4, 32, 32, 3], Int32Array.from([0, 1, -2, 0]), step)).rejects.toThrow(
+    /labels\[2\] = -2 is outside \[0, 2\) \(or -1 for an unlabelled image\)/,
+  );
+  a.dispose();
+  b.dispose();
+});
+
+test('a transfer set joins every batch; a stopped run resumes to the straight run’s weights', async () => {
+  const transferData = path.join(root, 'transfer');
+  await writeDemoDataset({ out: transferData, identities: 4, images: 6, size: 40, seed: 9 });
+  const extra = { transferData, transferBatchSize: 4, epochs: 3 };
+  const logs: string[] = [];
+  const straight = path.join(root, 'transfer-straight');
+  const trainer = new Trainer(base(straight, extra));
+  trainer.on('log', (l: string) => logs.push(l));
+  const a = await fit(trainer);
+  expect(logs.join('\n')).toMatch(/transfer set: .*; 4 of its images join every batch/);
+  // The accuracy counts the 6 labelled images of a batch, not the 4 unlabelled ones.
+  expect(a.every((s) => s.images === 6 && s.top1 <= 1)).toBe(true);
+  const without = await fit(new Trainer(base(path.join(root, 'transfer-none'), { epochs: 3 })));
+  expect(a.map((s) => s.distillLoss)).not.toEqual(without.map((s) => s.distillLoss));
+  // The transfer batches follow the step count: a resumed run sees the same ones.
+  const resumed = path.join(root, 'transfer-resumed');
+  const first = await fit(new Trainer(base(resumed, extra)), 3);
+  const rest = await fit(new Trainer(base(resumed, extra), { resume: true }));
+  expect([...first, ...rest].map((s) => s.loss)).toEqual(a.map((s) => s.loss));
+  const x = readSafetensors(path.join(straight, 'model.safetensors'));
+  const y = readSafetensors(path.join(resumed, 'model.safetensors'));
+  expect(Array.from(y.tensors.get('layer4.1.conv2.weight')!.data)).toEqual(
+    Array.from(x.tensors.get('layer4.1.conv2.weight')!.data),
+  );
+  // Bad transfer sets.
+  expect(() => resolveConfig({ data, transferData })).toThrow(/transferData: needs 'teacher'/);
+  const run = (more: Record<string, unknown>) => new Trainer(base(path.join(root, 'transfer-bad'), more)).fit();
+  await expect(run({ transferData: path.join(root, 'nowhere') })).rejects.toThrow(/transferData .*nowhere/);
+  await expect(run({ transferData, transferBatchSize: 64 })).rejects.toThrow(
+    /transferData .*: 18 images, fewer than one transfer batch of 64/,
+  );
+  // Refused before the run folder is made.
+  expect(fs.existsSync(path.join(root, 'transfer-bad'))).toBe(false);
 });
 
 test('bad teachers and distillation flags are refused clearly', async () => {
