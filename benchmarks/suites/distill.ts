@@ -1,6 +1,6 @@
 /**
  * Does distillation pay? (opt-in: it trains the ResNet-50 teacher first, unless --teacher names
- * one, then 2 × seeds runs per student; about an hour on 2 cores with 3 seeds.)
+ * one, then 2 × seeds runs per student; about 65 minutes on 2 cores with 3 seeds, plus 17 for the teacher.)
  *
  * The teacher is what a deployment distils from: a bigger network trained on more faces than the
  * students get — here ResNet-50 on the CFP identities 001–100 (folds 01–02, frontal and profile,
@@ -107,10 +107,13 @@ const suite: Suite = {
           distilled: [] as { top1: number; verify: number }[],
           alone: [] as { top1: number; verify: number }[],
         };
+        // Wall seconds of the training runs: a transfer set costs time (more images per step, the teacher's passes).
+        const seconds = { distilled: 0, alone: 0 };
         for (const seed of seeds) {
           for (const kind of ['distilled', 'alone'] as const) {
             const out = path.join(dir, `${student}-${kind}-${seed}`);
             log(`distill: ${student} ${kind} seed ${seed}`);
+            const t0 = performance.now();
             if (kind === 'distilled')
               cli([
                 'distill',
@@ -124,6 +127,7 @@ const suite: Suite = {
                 out,
               ]);
             else cli(['train', ...recipe(epochs, seed), '--arch', student, '--out', out]);
+            seconds[kind] += (performance.now() - t0) / 1000;
             const weights = path.join(out, 'model.safetensors');
             runs[kind].push(orlAccuracy(weights, dir, path.basename(out), TEST_FOLDS));
             log(`  ${JSON.stringify(runs[kind][runs[kind].length - 1])}`);
@@ -140,7 +144,8 @@ const suite: Suite = {
             config:
               `${student} (${(s.parameters / 1e6).toFixed(1)}M parameters, ${(bytes / 2 ** 20).toFixed(0)} MiB, ` +
               `${s.speed} img/s; teacher ${metric === 'top1' ? 'ORL rank-1 by embeddings ' : ''}${t[metric].toFixed(3)}): ${what}, distilled (${distilled}) vs alone, ${epochs} epochs, ` +
-              `${seeds.length} seeds, spread ${d.spread.toFixed(3)} / ${a.spread.toFixed(3)}`,
+              `${seeds.length} seeds, spread ${d.spread.toFixed(3)} / ${a.spread.toFixed(3)}, ` +
+              `${(seconds.distilled / seeds.length).toFixed(0)} / ${(seconds.alone / seeds.length).toFixed(0)} s per run`,
             unit: '',
             ours: d.mean,
             pytorch: a.mean,

@@ -23,6 +23,8 @@ export interface OpenOptions {
   issues?: Issues;
   /** `data` must be a cache (train --cache): checked as one even when it looks like a folder. */
   cache?: boolean;
+  /** Image folders only: every image below it, flat or not, as one class (no labels). */
+  unlabelled?: boolean;
 }
 
 /** Recognise what `data` is; `dataset.description` says which was chosen. */
@@ -35,7 +37,7 @@ export function openDataset(opts: OpenOptions): Dataset {
       `${opts.data}: is a file; expected a folder with one sub-folder of images per person, a VGGFace2 root, or a cache made by vgg2-torch prepare (this file is none of them)`,
     );
   if (opts.cache || isCachePath(opts.data)) return new CacheDataset(opts.data, issues);
-  if (isVggFace2Root(opts.data))
+  if (isVggFace2Root(opts.data) && !opts.unlabelled)
     return new VggFace2Dataset({
       root: opts.data,
       images: opts.images,
@@ -54,6 +56,7 @@ export function openDataset(opts: OpenOptions): Dataset {
     boxes: opts.boxes ?? own(FOLDER_BOXES),
     landmarks: opts.landmarks ?? own(FOLDER_LANDMARKS),
     issues,
+    unlabelled: opts.unlabelled,
   });
 }
 

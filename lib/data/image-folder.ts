@@ -13,6 +13,11 @@ export interface ImageFolderOptions {
   /** Optional `NAME_ID,P1X,...,P5Y` landmark CSV. */
   landmarks?: string;
   issues?: Issues;
+  /**
+   * Every image below root, flat or in sub-folders, as one class: faces without labels (a
+   * distillation transfer set). The box and landmark CSVs are not taken for images.
+   */
+  unlabelled?: boolean;
 }
 
 /**
@@ -35,10 +40,13 @@ export class ImageFolderDataset implements Dataset {
     if (!fs.existsSync(this.root)) throw new Error(`${opts.root}: no such directory`);
     if (!fs.statSync(this.root).isDirectory())
       throw new Error(`${opts.root}: is a file; expected a folder with one sub-folder of images per person`);
-    const classes = listDir(this.root, issues)
-      .filter((d) => !d.name.startsWith('.') && isDir(this.root, d))
-      .map((d) => d.name)
-      .sort();
+    const classes = opts.unlabelled
+      ? ['']
+      : listDir(this.root, issues)
+          .filter((d) => !d.name.startsWith('.') && isDir(this.root, d))
+          .map((d) => d.name)
+          .sort();
+    const csvs = new Set([opts.boxes, opts.landmarks].filter((f) => f !== undefined).map((f) => path.resolve(f)));
     const paths: string[] = [];
     const labels: number[] = [];
     const kept: string[] = [];
@@ -46,6 +54,7 @@ export class ImageFolderDataset implements Dataset {
       const before = paths.length;
       for (const rel of walk(this.root, c, issues)) {
         const abs = path.join(this.root, rel);
+        if (csvs.has(abs)) continue;
         let info;
         try {
           info = sniffFile(abs);
@@ -63,7 +72,8 @@ export class ImageFolderDataset implements Dataset {
       // An identity folder with no usable image would be a class no sample can ever hit.
       if (paths.length > before) kept.push(c);
     }
-    if (paths.length === 0) throw new Error(`${opts.root}: no images found in identity sub-folders`);
+    if (paths.length === 0)
+      throw new Error(`${opts.root}: no images found ${opts.unlabelled ? 'below it' : 'in identity sub-folders'}`);
     this.classes = kept;
     this.paths = paths;
     this.labels = Int32Array.from(labels);
@@ -74,7 +84,7 @@ export class ImageFolderDataset implements Dataset {
       { boxes: opts.boxes, landmarks: opts.landmarks },
       issues,
     );
-    this.description = `image folder ${opts.root}: ${this.size} images, ${kept.length} identities`;
+    this.description = `image folder ${opts.root}: ${this.size} images, ${opts.unlabelled ? 'unlabelled' : `${kept.length} identities`}`;
   }
 
   relPath(i: number): string {
@@ -132,7 +142,7 @@ function* walk(root: string, rel: string, issues: Issues): Generator<string> {
   const entries = listDir(path.join(root, rel), issues).filter((d) => !d.name.startsWith('.'));
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const d of entries) {
-    const r = `${rel}/${d.name}`;
+    const r = rel ? `${rel}/${d.name}` : d.name;
     if (isDir(path.join(root, rel), d)) yield* walk(root, r, issues);
     else yield r;
   }

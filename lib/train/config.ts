@@ -105,7 +105,7 @@ export const trainConfigSchema = z
       .min(1)
       .optional()
       .describe(
-        "With a teacher: a folder of unlabelled faces (a transfer set) that join every batch with the teacher's embedding as their only target",
+        "With a teacher: unlabelled faces (a transfer set: a folder, flat or not, or a prepared cache) that join every batch with the teacher's embedding as their only target",
       ),
     transferBatchSize: int(1).optional().describe('With --transfer-data: its images per batch [default: --batch-size]'),
     epochs: int(1).default(90).describe('Epochs'),

@@ -2,8 +2,9 @@
  * Distillation's transfer set (Hinton et al.): unlabelled faces the student sees next to each
  * labelled batch, with the teacher's embedding as their only target. It is how a teacher's skill
  * reaches faces the labelled set does not have — a small labelled set (ORL's 40 people) cannot
- * carry what a teacher learnt on thousands of others. Any folder `--data` takes will do; its
- * labels are ignored (the native step trains label -1 rows on the distillation terms only).
+ * carry what a teacher learnt on thousands of others. A folder of face images (flat or in
+ * sub-folders, whose names are ignored) or a prepared cache (its labels ignored); the native step
+ * trains these label -1 rows on the distillation terms only.
  *
  * Its batches follow the step count (batch `step × accumulate + k` of an endless shuffled stream),
  * so a resumed run sees the same ones without a position of its own in the checkpoint.
@@ -25,8 +26,6 @@ export interface JoinedBatch {
   /** Dataset indices for the teacher's cache; transfer images are offset past the labelled set's. */
   indices: number[];
   n: number;
-  /** The labelled images among the n (the rows the accuracy counts). */
-  labelled: number;
 }
 
 /** Seeds the transfer stream apart from the labelled one (the same seed would shuffle alike). */
@@ -57,7 +56,7 @@ export class TransferSet {
     const batchSize = c.transferBatchSize ?? c.batchSize;
     let dataset: Dataset;
     try {
-      dataset = openDataset({ data: file, split: 'train', issues });
+      dataset = openDataset({ data: file, issues, unlabelled: true });
     } catch (e) {
       throw new ConfigError(`transferData ${file}: ${(e as Error).message}`);
     }
@@ -127,7 +126,6 @@ export class TransferSet {
         labels: this.labels.subarray(0, n),
         indices: [...b.indices, ...t.indices.map((i) => i + this.offset)],
         n,
-        labelled: b.n,
       };
     } finally {
       this.loader.release(t);

@@ -9,7 +9,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Model, describeWeights } from '../../lib';
 import { writeDemoDataset } from '../../lib/data/demo';
+import { Issues } from '../../lib/data/issues';
 import { Teacher } from '../../lib/train/distill';
+import { TransferSet } from '../../lib/train/transfer';
 import { Trainer, type StepEvent } from '../../lib/train/trainer';
 import { ConfigError, resolveConfig } from '../../lib/train/config';
 import { repoRoot, removeTmpDirs, tmpDir } from '../helpers/paths';
@@ -164,8 +166,10 @@ test('unlabelled rows (label -1) train on the teacher’s targets only; the labe
 });
 
 test('a transfer set joins every batch; a stopped run resumes to the straight run’s weights', async () => {
-  const transferData = path.join(root, 'transfer');
-  await writeDemoDataset({ out: transferData, identities: 4, images: 6, size: 40, seed: 9 });
+  const other = path.join(root, 'transfer');
+  await writeDemoDataset({ out: other, identities: 4, images: 6, size: 40, seed: 9 });
+  // Its identity folders: the names are ignored.
+  const transferData = path.join(other, 'train');
   const extra = { transferData, transferBatchSize: 4, epochs: 3 };
   const logs: string[] = [];
   const straight = path.join(root, 'transfer-straight');
@@ -196,6 +200,19 @@ test('a transfer set joins every batch; a stopped run resumes to the straight ru
   );
   // Refused before the run folder is made.
   expect(fs.existsSync(path.join(root, 'transfer-bad'))).toBe(false);
+  // A flat folder of faces will do too; a file that is no image is a counted skip.
+  const flat = path.join(root, 'flat');
+  fs.mkdirSync(flat);
+  const ids = fs.readdirSync(transferData).sort();
+  for (const f of fs.readdirSync(path.join(transferData, ids[0])).slice(0, 5))
+    fs.copyFileSync(path.join(transferData, ids[0], f), path.join(flat, f));
+  fs.writeFileSync(path.join(flat, 'notes.txt'), 'not a face\n');
+  const issues = new Issues();
+  const log: string[] = [];
+  const c = resolveConfig({ data, teacher: teacherFile, transferData: flat, transferBatchSize: 4 });
+  TransferSet.open(c, { crop: 'none', size: 32, boxExtend: 0.3 }, issues, (m) => log.push(m));
+  expect(log.join('\n')).toMatch(/transfer set: image folder .*flat: 5 images, unlabelled/);
+  expect(issues.count()).toBe(1);
 });
 
 test('bad teachers and distillation flags are refused clearly', async () => {
