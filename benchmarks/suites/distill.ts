@@ -77,15 +77,17 @@ const suite: Suite = {
     if (transfer !== 'teacher' && transfer !== 'none') throw new Error(`--transfer: teacher or none, got ${transfer}`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vgg2-bench-distill-'));
     try {
-      if (transfer === 'teacher')
-        how.push('--transfer-data', teacherIdentities(path.join(dir, 'transfer')), '--transfer-batch-size', '16');
+      const transferFlags =
+        transfer === 'teacher'
+          ? ['--transfer-data', teacherIdentities(path.join(dir, 'transfer')), '--transfer-batch-size', '16']
+          : [];
       let teacher = arg('teacher');
       if (!teacher) {
         log(`distill: training the ResNet-50 teacher on CFP identities 001–100 (${teacherEpochs} epochs)`);
         teacher = trainCfpTeacher(path.join(dir, 'teacher'), teacherEpochs);
       }
       const rows: Row[] = [];
-      const distilled = `${how.slice(0, 4).join(' ')}${transfer === 'teacher' ? ', transfer set CFP 001-100 unlabelled, 16 per batch' : ''}`;
+      const distilled = `${how.join(' ')}${transfer === 'teacher' ? ', transfer set CFP 001-100 unlabelled, 16 per batch' : ''}`;
       const size = async (arch: Arch, file?: string) => {
         const m = file ? await Model.fromFile(file) : await Model.create({ arch, numClasses: 40, inputSize: 112 });
         const parameters = m.parameterCount;
@@ -119,6 +121,7 @@ const suite: Suite = {
                 'distill',
                 ...recipe(epochs, seed),
                 ...how,
+                ...transferFlags,
                 '--teacher',
                 teacher,
                 '--student',

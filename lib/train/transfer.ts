@@ -28,6 +28,9 @@ export interface JoinedBatch {
   n: number;
 }
 
+/** The label of a transfer image (native `kUnlabelled`): no classification loss, no hits. */
+export const UNLABELLED = -1;
+
 /** Seeds the transfer stream apart from the labelled one (the same seed would shuffle alike). */
 const STREAM = 0x7a5f;
 
@@ -120,7 +123,7 @@ export class TransferSet {
       b.data.copy(this.joined, 0, 0, b.n * this.rowBytes);
       t.data.copy(this.joined, b.n * this.rowBytes, 0, t.n * this.rowBytes);
       this.labels.set(b.labels.subarray(0, b.n));
-      this.labels.fill(-1, b.n, n);
+      this.labels.fill(UNLABELLED, b.n, n);
       return {
         pixels: this.joined.subarray(0, n * this.rowBytes),
         labels: this.labels.subarray(0, n),
