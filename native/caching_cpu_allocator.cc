@@ -42,12 +42,14 @@ void* CachingCpuAllocator::Allocate(size_t bytes) {
   const size_t size = SizeClass(bytes);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = free_.find(size);
-    if (it != free_.end() && !it->second.empty()) {
+    auto it = free_.lower_bound(size);
+    if (it != free_.end() && it->first <= 2 * size) {
+      const size_t block = it->first;
       void* ptr = it->second.back();
       it->second.pop_back();
-      cached_bytes_ -= size;
-      live_.emplace(ptr, size);
+      if (it->second.empty()) free_.erase(it);
+      cached_bytes_ -= block;
+      live_.emplace(ptr, block);
       ++hits_;
       return ptr;
     }

@@ -8,9 +8,9 @@
  * Gallery searches belong to the batch's turn too: the batch's queries are searched together (one
  * matrix product) before the next forward starts, instead of one search per request running on
  * the compute threads beside it.
- * The gap between two forward passes also takes the answers' HTTP work: decoding the next batch
- * during a batch's search (instead of after it) kept the model 95.6% busy instead of 92.5%, but
- * that work then ran beside the next forward pass and slowed it 10% (docs/serve.md).
+ * The gap between two forward passes holds the batch's search and the answers' HTTP work; the next
+ * batch decodes beside them (native decoding takes ~3 ms for 16 faces), so the model is in a
+ * forward pass ~95% of the time under load instead of ~92% (docs/serve.md).
  * The queue is bounded: past `maxQueue` images a request is refused at once (QueueFullError,
  * answered 503 + Retry-After) instead of the queue growing without limit.
  */
@@ -70,7 +70,10 @@ export class Batcher {
   /** Decoded, waiting for a forward pass. */
   private ready: Job[] = [];
   private decoding = 0;
+  /** A batch is in its forward pass or its search; the next forward waits for both. */
   private running = false;
+  /** The running batch is past its forward pass: the next batch may decode beside its search. */
+  private searching = false;
   private timer?: NodeJS.Timeout;
   private closed = false;
   private idle?: () => void;
@@ -141,7 +144,7 @@ export class Batcher {
 
   /** Decodes what waits (model idle), then runs a batch when it is full or nothing more is coming. */
   private pump(): void {
-    if (this.running) return;
+    if (this.running && !this.searching) return;
     while (this.waiting.length > 0 && this.ready.length + this.decoding < this.maxBatch) {
       const job = this.waiting.shift()!;
       this.decoding++;
@@ -158,6 +161,7 @@ export class Batcher {
           this.pump();
         });
     }
+    if (this.running) return;
     if (this.ready.length >= this.maxBatch || (this.decoding === 0 && this.ready.length > 0)) {
       // Full, or every admitted image decoded: run now unless more may arrive within the window.
       if (this.ready.length >= this.maxBatch || this.waiting.length > 0 || this.windowMs === 0) this.run();
@@ -174,6 +178,7 @@ export class Batcher {
     const jobs = this.ready.splice(0, this.maxBatch);
     void this.forward(jobs).finally(() => {
       this.running = false;
+      this.searching = false;
       this.pump();
     });
   }
@@ -188,6 +193,8 @@ export class Batcher {
       const dim = vectors.length / jobs.length;
       l2NormalizeRows(vectors, dim);
       const unit = jobs.map((_, k) => vectors.slice(k * dim, (k + 1) * dim));
+      this.searching = true;
+      this.pump();
       const t1 = performance.now();
       const found = await this.searchBatch(jobs, unit);
       this.searchSeconds += (performance.now() - t1) / 1000;

@@ -1,7 +1,7 @@
 /**
  * The service's batcher with a real (tiny) model and a real gallery: the searches of one batch go
  * to the gallery together, inside the batch's turn, and give what a search of each image alone
- * gives; a failed search fails its own requests only; the next batch decodes only after the turn.
+ * gives; a failed search fails its own requests only; the next batch decodes only after the forward pass.
  */
 import * as path from 'path';
 import sharp from 'sharp';
@@ -110,7 +110,7 @@ test('a batcher without a gallery refuses to search', async () => {
   await b.close();
 });
 
-test('the next batch decodes after this batch’s turn (forward pass and search), never during it', async () => {
+test('the next batch decodes after this batch’s forward pass, beside its search; its forward waits for that search', async () => {
   const events: string[] = [];
   const port: ServedGallery = {
     get size() {
@@ -118,31 +118,47 @@ test('the next batch decodes after this batch’s turn (forward pass and search)
     },
     async search(queries, o) {
       events.push('search start');
-      await new Promise((r) => setTimeout(r, 100)); // a slow search: time for a decode to slip in
+      await new Promise((r) => setTimeout(r, 100)); // a slow search: time for a forward pass to slip in
       events.push('search end');
       return (await gallery.search(queries, o)) as SearchResult[];
     },
     enroll: (id, e, o) => gallery.enroll(id, e, o),
     remove: (id) => gallery.remove(id),
   };
-  const b = new Batcher(model, SIZE, { gallery: port, windowMs: 0, maxBatch: 2 });
-  // Whether a batch is in its turn when a decode starts (the batcher's own flag).
-  const inTurn = () => (b as unknown as { running: boolean }).running;
+  // The real model, its forward passes recorded.
+  const recorded = new Proxy(model, {
+    get(target, prop) {
+      if (prop === 'forward')
+        return async (...args: Parameters<Model['forward']>) => {
+          events.push('forward start');
+          const out = await target.forward(...args);
+          events.push('forward end');
+          return out;
+        };
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const b = new Batcher(recorded, SIZE, { gallery: port, windowMs: 0, maxBatch: 2 });
   const source = (i: number) => async () => {
-    events.push(`decode ${i}${inTurn() ? ' during a turn' : ''}`);
+    events.push(`decode ${i}`);
     return faces[i];
   };
   const found = await Promise.all([0, 1, 2, 3].map((i) => b.search(source(i), { k: 1 })));
   expect(b.batches).toBe(2);
-  // Batch 1 decodes, then runs its forward pass and its search; only then does batch 2 decode: the
-  // gap between two forward passes holds decoding, searching and the answers' HTTP work.
+  // No decoding during a forward pass (it would preempt LibTorch's threads); batch 2 decodes while
+  // batch 1 searches, and its forward pass starts only when that search has ended.
   expect(events).toEqual([
     'decode 0',
     'decode 1',
-    'search start',
-    'search end',
+    'forward start',
+    'forward end',
     'decode 2',
     'decode 3',
+    'search start',
+    'search end',
+    'forward start',
+    'forward end',
     'search start',
     'search end',
   ]);
