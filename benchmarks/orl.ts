@@ -24,14 +24,26 @@ export function trainOrlResNet50(out: string, epochs: number): string {
  * Held-out top-1 on ORL and CFP FF verification accuracy of one model; reports go to `dir`. With
  * `folds` the verification uses only those CFP folds; one fold has no other folds to choose a
  * threshold on, so its accuracy is at the fold's best threshold (the same rule for every model).
+ * `seed` is the training run's: its held-out split is drawn with it (another seed's "held-out"
+ * images are mostly ones the model trained on).
  */
 export function orlAccuracy(
   weights: string,
   dir: string,
   tag: string,
-  folds?: string[],
+  folds: string[] | undefined,
+  seed: number,
 ): { top1: number; verify: number } {
-  const classify = ['--data', path.join(data, 'orl'), '--protocol', 'classify', '--holdout', '2', '--seed', '0'];
+  const classify = [
+    '--data',
+    path.join(data, 'orl'),
+    '--protocol',
+    'classify',
+    '--holdout',
+    '2',
+    '--seed',
+    String(seed),
+  ];
   const top1 = evalMetrics(weights, classify, path.join(dir, `${tag}-orl.json`)).top1;
   return { top1, verify: cfpVerification(weights, dir, tag, folds) };
 }

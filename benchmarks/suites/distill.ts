@@ -132,7 +132,7 @@ const suite: Suite = {
             else cli(['train', ...recipe(epochs, seed), '--arch', student, '--out', out]);
             seconds[kind] += (performance.now() - t0) / 1000;
             const weights = path.join(out, 'model.safetensors');
-            runs[kind].push(orlAccuracy(weights, dir, path.basename(out), TEST_FOLDS));
+            runs[kind].push(orlAccuracy(weights, dir, path.basename(out), TEST_FOLDS, seed));
             log(`  ${JSON.stringify(runs[kind][runs[kind].length - 1])}`);
           }
         }

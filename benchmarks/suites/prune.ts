@@ -50,14 +50,14 @@ const suite: Suite = {
         log(`prune: training ResNet-50 on ORL (${epochs} epochs)`);
         weights = trainOrlResNet50(path.join(dir, 'base'), epochs);
       }
-      const base = { ...orlAccuracy(weights, dir, 'base'), ...(await cost(weights, smoke)) };
+      const base = { ...orlAccuracy(weights, dir, 'base', undefined, 0), ...(await cost(weights, smoke)) };
       log(`prune: unpruned ${JSON.stringify(base)}`);
       const rows: Row[] = [];
       for (const ratio of ratios) {
         const tag = `r${Math.round(ratio * 100)}`;
         const pruned = path.join(dir, `${tag}.safetensors`);
         cli(['prune', '--weights', weights, '--ratio', String(ratio), '--criterion', criterion, '--out', pruned]);
-        const before = orlAccuracy(pruned, dir, `${tag}-pruned`);
+        const before = orlAccuracy(pruned, dir, `${tag}-pruned`, undefined, 0);
         const out = path.join(dir, `${tag}-finetuned`);
         log(`prune: ${tag} right after pruning ${JSON.stringify(before)}; fine-tuning ${finetune} epochs`);
         // prettier-ignore
@@ -65,7 +65,7 @@ const suite: Suite = {
         const tuned = path.join(out, 'model.safetensors');
         if (!(await describeWeights(tuned)).innerWidths)
           throw new Error(`${tuned}: fine-tuning lost the pruned widths`);
-        const after = { ...orlAccuracy(tuned, dir, `${tag}-tuned`), ...(await cost(tuned, smoke)) };
+        const after = { ...orlAccuracy(tuned, dir, `${tag}-tuned`, undefined, 0), ...(await cost(tuned, smoke)) };
         log(`prune: ${tag} fine-tuned ${JSON.stringify(after)}`);
         const what =
           `resnet50 pruned ${Math.round(ratio * 100)}% (${criterion}; ${(after.parameters / 1e6).toFixed(1)}M ` +

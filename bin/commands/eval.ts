@@ -6,6 +6,7 @@ import { uniqueLabels } from '../../lib/eval/labels';
 import { chooseThreshold, parseThresholdRule, setWeightsMetadata, THRESHOLD_PROTOCOLS } from '../../lib/eval/threshold';
 import { checkOutputFile } from '../../lib/io/output-path';
 import { evaluate } from '../../lib/eval/evaluate';
+import { classifySplit } from '../../lib/eval/run-split';
 import { loadForEval } from '../../lib/eval/load-model';
 import { PROTOCOLS, type ProtocolName, type ProtocolResult } from '../../lib/eval/protocols/types';
 import { formatValue, sideBySide, toRecord, type EvalRecord } from '../../lib/eval/record';
@@ -23,8 +24,8 @@ interface Args extends EmbeddingArgs, JsonArgs {
   protocol: ProtocolName;
   images?: string;
   pairs?: string;
-  holdout: number;
-  seed: number;
+  holdout?: number;
+  seed?: number;
   'gallery-per-id': number;
   unknown: number;
   folds?: string[];
@@ -65,13 +66,13 @@ const cmd: CommandModule<object, Args> = {
       })
       .option('holdout', {
         type: 'number',
-        default: 2,
-        describe: 'classify: images held out per identity (as in training)',
+        describe:
+          "classify: images held out per identity [default: the weights' run's (config.json beside them, same data), else 2]",
       })
       .option('seed', {
         type: 'number',
-        default: 0,
-        describe: 'classify: split seed (as in training); identify: choice of unknown identities',
+        describe:
+          "classify: split seed [default: the run's, else 0]; identify: choice of unknown identities [default: 0]",
       })
       .option('gallery-per-id', { type: 'number', default: 1, describe: 'identify: gallery images per identity' })
       .option('unknown', {
@@ -116,6 +117,12 @@ const cmd: CommandModule<object, Args> = {
         inputSize: inputSize(argv),
       });
       try {
+        const split =
+          argv.protocol === 'classify'
+            ? classifySplit(weights, argv.data, { holdout: argv.holdout, seed: argv.seed })
+            : { holdout: argv.holdout ?? 2, seed: argv.seed ?? 0 };
+        if (split.note) console.error(`${labels[k]}: ${split.note}`);
+        if (split.warning) console.error(`warning: ${split.warning}`);
         const issues = new Issues({ strict: argv.strict });
         const output = resolveOutput(model, argv.output);
         const t0 = Date.now();
@@ -125,8 +132,8 @@ const cmd: CommandModule<object, Args> = {
             data: argv.data,
             images: argv.images,
             pairs: argv.pairs,
-            holdout: argv.holdout,
-            seed: argv.seed,
+            holdout: split.holdout,
+            seed: split.seed,
             galleryPerId: argv['gallery-per-id'],
             unknown: argv.unknown,
             folds: argv.folds,
