@@ -34,7 +34,6 @@ export function classifySplit(
 ): ClassifySplit {
   const holdout = flags.holdout ?? 2;
   const seed = flags.seed ?? 0;
-  if (!fs.existsSync(path.join(path.dirname(weights), 'config.json'))) return { holdout, seed };
   const c = readRunConfig(weights);
   if (!c || typeof c.data !== 'string' || real(c.data) !== real(data)) return { holdout, seed };
   const file = path.join(path.dirname(weights), 'config.json');

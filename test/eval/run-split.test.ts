@@ -3,22 +3,17 @@
  * evaluated beside its run folder is scored on the images its run held out, and flags asking for
  * another split are warned about, since that split's "held-out" images were trained on.
  */
-import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
 import { classifySplit } from '../../lib/eval/run-split';
-import { dataDir, repoRoot, tmpDir } from '../helpers/paths';
+import { runCli } from '../helpers/cli';
+import { dataDir, tmpDir } from '../helpers/paths';
 
 jest.setTimeout(240_000);
 const orl = path.join(dataDir, 'orl');
-const cli = path.join(repoRoot, 'bin', 'vgg2-torch.js');
 let root: string;
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return r;
-}
+const run = (args: string[]) => runCli(args, root);
 
 beforeAll(() => {
   root = tmpDir('run-split');

@@ -2,23 +2,18 @@
  * A fine-tuned model carries the new run's class names (issue 18.1): 9 → 5 and 5 → 9 ORL people
  * (subsets linked into a tmp dir), then embed, verify and eval classify run with the result.
  */
-import { spawnSync } from 'child_process';
 import fs from 'fs';
 import path from 'path';
-import { dataDir, haveReference, repoRoot, tmpDir } from '../helpers/paths';
+import { runCli } from '../helpers/cli';
+import { dataDir, haveReference, tmpDir } from '../helpers/paths';
 import { readSafetensors } from '../helpers/safetensors';
 
 const orl = path.join(dataDir, 'orl');
 const haveOrl = haveReference(orl, fs.existsSync(path.join(orl, 's1')));
 const orlTest = haveOrl ? test : test.skip;
-const cli = path.join(repoRoot, 'bin', 'vgg2-torch.js');
 let root: string;
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`vgg2-torch ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return r;
-}
+const run = (args: string[]) => runCli(args, root);
 
 /** An image folder of ORL people s<first>..s<first+n-1>, as links. */
 function subset(name: string, first: number, n: number): { dir: string; names: string[] } {
