@@ -250,7 +250,7 @@ describe('the approximate index is tuned to the data', () => {
   const n = 100_000;
   const nLow = 20_000; // low-rank rows
   const dim = 512;
-  /** Queries near enrolled people (cosine ~0.7; the noise seeds past every enrolled one), other than the ones the gallery tunes with. */
+  /** Queries near enrolled people (cosine ~0.7), not the tuning ones; noise seeds past every enrolled row. */
   const near = (rows: (i: number) => Float32Array) =>
     Array.from({ length: 300 }, (_, q) => {
       const v = rows(q * 61 + 7).map((x, j) => x + unit(1_000_000 + q, dim)[j]);
