@@ -253,7 +253,8 @@ describe('the approximate index is tuned to the data', () => {
   /** Queries near enrolled people (cosine ~0.7), not the tuning ones; noise seeds past every enrolled row. */
   const near = (rows: (i: number) => Float32Array) =>
     Array.from({ length: 300 }, (_, q) => {
-      const v = rows(q * 61 + 7).map((x, j) => x + unit(1_000_000 + q, dim)[j]);
+      const noise = unit(1_000_000 + q, dim);
+      const v = rows(q * 61 + 7).map((x, j) => x + noise[j]);
       const s = Math.hypot(...v);
       return v.map((x) => x / s);
     });
