@@ -17,6 +17,7 @@ import { Model } from '../../lib/model';
 import { nativeDecoder } from '../../lib/data/decode-plans';
 import { requestPixels } from '../../lib/serve/images';
 import { CoalescingDecoder } from '../../lib/serve/native-decode';
+import { metricValue } from '../../lib/serve/metrics';
 import { median, repoRoot, type Row, type Suite } from '../harness';
 
 const SAMPLES = path.resolve(repoRoot, '..', 'shared', 'data', 'vggface2', 'samples', 'tight_crop_training');
@@ -61,12 +62,11 @@ function rssMb(pid: number): number {
 /** The service's own clocks (GET /metrics): seconds in forward passes and searches, images embedded. */
 async function clocks(url: string): Promise<{ forward: number; search: number; images: number; batches: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
   return {
-    forward: gauge('vgg2_forward_seconds'),
-    search: gauge('vgg2_search_seconds'),
-    images: gauge('vgg2_images_embedded'),
-    batches: gauge('vgg2_forward_batches'),
+    forward: metricValue(text, 'vgg2_forward_seconds_total'),
+    search: metricValue(text, 'vgg2_search_seconds_total'),
+    images: metricValue(text, 'vgg2_images_embedded_total'),
+    batches: metricValue(text, 'vgg2_forward_batches_total'),
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * /metrics in Prometheus' text format (prom-client): requests by route and status, a latency
- * histogram per route, the batcher's queue depth, forward passes, images embedded, and the seconds
- * spent in forward passes and gallery searches.
+ * histogram per route, the batcher's queue depth (a gauge), and counters of forward passes,
+ * images embedded and the seconds spent in forward passes and gallery searches.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Batcher } from './batcher';
@@ -34,38 +34,30 @@ export class ServiceMetrics {
         this.set(batcher.depth);
       },
     });
-    new Gauge({
-      name: 'vgg2_forward_batches',
-      help: 'Forward passes run since the start',
-      registers,
-      collect() {
-        this.set(batcher.batches);
-      },
-    });
-    new Gauge({
-      name: 'vgg2_images_embedded',
-      help: 'Images embedded since the start',
-      registers,
-      collect() {
-        this.set(batcher.images);
-      },
-    });
-    new Gauge({
-      name: 'vgg2_forward_seconds',
-      help: 'Seconds spent in forward passes since the start',
-      registers,
-      collect() {
-        this.set(batcher.forwardSeconds);
-      },
-    });
-    new Gauge({
-      name: 'vgg2_search_seconds',
-      help: "Seconds spent in the batches' gallery searches since the start",
-      registers,
-      collect() {
-        this.set(batcher.searchSeconds);
-      },
-    });
+    // Totals since the start are counters (a `_total` name, `# TYPE counter`), so rate() applies;
+    // the batcher keeps them, and each scrape reads them.
+    const total = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    total('vgg2_forward_batches_total', 'Forward passes run since the start', () => batcher.batches);
+    total('vgg2_images_embedded_total', 'Images embedded since the start', () => batcher.images);
+    total(
+      'vgg2_forward_seconds_total',
+      'Seconds spent in forward passes since the start',
+      () => batcher.forwardSeconds,
+    );
+    total(
+      'vgg2_search_seconds_total',
+      "Seconds spent in the batches' gallery searches since the start",
+      () => batcher.searchSeconds,
+    );
   }
 
   observe(route: string, method: string, status: number, seconds: number): void {
@@ -80,4 +72,9 @@ export class ServiceMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The value of an unlabelled sample `name` in Prometheus text (NaN when absent). */
+export function metricValue(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
 }

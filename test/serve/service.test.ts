@@ -12,6 +12,7 @@ import { dot } from '../../lib/eval/vectors';
 import { describeGalleryWeights, Gallery } from '../../lib/gallery';
 import type { Model } from '../../lib/model';
 import { createService, type Service } from '../../lib/serve/server';
+import { metricValue } from '../../lib/serve/metrics';
 import { tinyWeights } from '../eval/helpers';
 import { dataDir, tmpDir, removeTmpDirs } from '../helpers/paths';
 
@@ -252,10 +253,17 @@ test('health, openapi, metrics', async () => {
   expect(m).toMatch(/vgg2_http_request_duration_seconds_bucket\{le="0\.1",route="\/embed"\}/);
   expect(m).toMatch(/vgg2_queue_depth 0/);
   // Earlier tests ran forward passes and searches: both clocks moved, and agree with the batcher's.
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(m)?.[1]);
-  expect(gauge('vgg2_forward_seconds')).toBeGreaterThan(0);
-  expect(gauge('vgg2_search_seconds')).toBeGreaterThan(0);
-  expect(gauge('vgg2_forward_seconds')).toBeLessThanOrEqual(service.batcher.forwardSeconds);
+  expect(metricValue(m, 'vgg2_forward_seconds_total')).toBeGreaterThan(0);
+  expect(metricValue(m, 'vgg2_search_seconds_total')).toBeGreaterThan(0);
+  expect(metricValue(m, 'vgg2_forward_seconds_total')).toBeLessThanOrEqual(service.batcher.forwardSeconds);
+  expect(metricValue(m, 'vgg2_images_embedded_total')).toBeGreaterThanOrEqual(
+    metricValue(m, 'vgg2_forward_batches_total'),
+  );
+  // Totals are counters (rate() applies), the queue a gauge.
+  for (const c of ['forward_batches', 'images_embedded', 'forward_seconds', 'search_seconds'])
+    expect(m).toContain(`# TYPE vgg2_${c}_total counter`);
+  expect(m).toContain('# TYPE vgg2_queue_depth gauge');
+  expect(metricValue(m, 'vgg2_no_such_metric')).toBeNaN();
 });
 
 test('--crop detect: the largest face aligned as `embed --crop detect` does; no face is a 422', async () => {
