@@ -35,6 +35,8 @@ export const DENSE_CONNECTIVITY = 32;
 export const EXPANSIONS = [128, 256, 512, 1024, 2048];
 
 const INDEX = 'index.usearch';
+/** tune()'s copy of the graph, named by the tuning process (as large as the index). */
+const TUNE_PREFIX = '.tune-';
 const STATE = 'index.json';
 
 interface IndexState {
@@ -111,7 +113,7 @@ export class ApproximateIndex {
     const { connectivity } = this;
     let found: Tuning = { connectivity, expansionSearch: current, tunedRows: o.liveRows, recall: recallOf(this.index) };
     if (found.recall! >= o.target) return (this.tuning = found);
-    const tmp = path.join(dir, `.tune-${process.pid}.usearch`);
+    const tmp = path.join(dir, `${TUNE_PREFIX}${process.pid}.usearch`);
     this.index.save(tmp);
     try {
       for (const ef of EXPANSIONS.filter((e) => e > current)) {
@@ -206,6 +208,14 @@ export class ApproximateIndex {
     fs.rmSync(path.join(dir, STATE), { force: true });
     fs.rmSync(path.join(dir, INDEX), { force: true });
   }
+
+  /** Removes tuning copies left by processes killed while tuning (a live one's stays). */
+  static removeStaleTuning(dir: string): void {
+    for (const f of fs.readdirSync(dir)) {
+      const m = new RegExp(`^${TUNE_PREFIX}(\\d+)\\.usearch$`).exec(f);
+      if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
 }
 
 /** Top-k keys and inner products of each query. */
@@ -230,4 +240,13 @@ function matches(
     scores.push(Array.from(r.distances, (d) => 1 - d));
   }
   return { keys, scores };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
 }

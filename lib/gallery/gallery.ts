@@ -176,6 +176,7 @@ export class Gallery {
       if (why) throw new Error(`${dir}: ${why}`);
     }
     removeStale(dir, m);
+    ApproximateIndex.removeStaleTuning(dir);
     const g = new Gallery(dir, m, readTemplates(dir, m), above, precision, recall);
     await g.maybeTune();
     return g;

@@ -1,5 +1,5 @@
 /** The gallery: exact search against brute force, templates, persistence, crash safety, refusals. */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Gallery, type GalleryWeights, type SearchResult } from '../../lib/gallery';
@@ -204,6 +204,19 @@ test('a kill -9 during enrolls leaves a readable gallery whose every template is
     await g.close();
     fs.rmSync(gdir, { recursive: true });
   }
+});
+
+test("a tuning copy left by a process killed while tuning is removed on open; a live process's stays", async () => {
+  const dir = tmpDir('gallery-tune-left');
+  const g = await Gallery.open(dir, { create: true, weights: W });
+  await g.enrollMany([{ id: 'a', embeddings: [unit(1, 8)] }]);
+  await g.close();
+  const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its pid names no process
+  const [left, live] = [dead, process.pid].map((pid) => path.join(dir, `.tune-${pid}.usearch`));
+  for (const f of [left, live]) fs.writeFileSync(f, 'a graph copy');
+  await (await Gallery.open(dir)).close();
+  expect(fs.existsSync(left)).toBe(false);
+  expect(fs.existsSync(live)).toBe(true);
 });
 
 test('above the threshold: the approximate index agrees with exact search, persists, follows changes', async () => {
