@@ -78,8 +78,8 @@ export async function benchLoader(o: LoaderBenchOptions): Promise<LoaderBenchRes
       loader.release(b);
       if (seen >= o.batches + WARMUP) break;
     }
-    loader.close();
     const seconds = (performance.now() - t0) / 1000;
+    await loader.close();
     return {
       impl: 'vgg2-torch-loader',
       decoder: loader.decoder,

@@ -136,9 +136,13 @@ export class Loader implements AsyncIterable<Batch> {
     this.pump();
   }
 
-  /** Stop decoding ahead; batches already in flight finish into their buffers. */
-  close(): void {
+  /**
+   * Stops decoding ahead; resolves once the batches in flight have finished into their buffers, so
+   * that the caller may close the dataset or delete its files (nothing reads them after).
+   */
+  async close(): Promise<void> {
     this.closed = true;
+    await Promise.all(this.pending.map((p) => p.batch.catch(() => undefined)));
   }
 
   private advance(p: Position): Position {

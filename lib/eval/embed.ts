@@ -156,12 +156,16 @@ export async function forEachBatchOutput(
   const flip = o.flip ?? false;
   const loader = new Loader(dataset, { ...o, train: false });
   const scratch = flip ? new Uint8Array(o.batchSize * o.size * o.size * 3) : undefined;
-  for await (const batch of loader) {
-    try {
-      use(batch, await embedBatch(model, batch, output, flip, scratch));
-    } finally {
-      loader.release(batch);
+  try {
+    for await (const batch of loader) {
+      try {
+        use(batch, await embedBatch(model, batch, output, flip, scratch));
+      } finally {
+        loader.release(batch);
+      }
     }
+  } finally {
+    await loader.close(); // on an error, the batches decoding ahead finish before it propagates
   }
 }
 

@@ -83,18 +83,22 @@ export async function calibrationBatches(source: string | Dataset, o: Calibratio
   });
   const batches: CalibrationBatch[] = [];
   let images = 0;
-  for await (const batch of loader) {
-    try {
-      // A copy: the loader takes its buffer back.
-      const bytes = batch.n * batch.size * batch.size * 3;
-      batches.push({
-        data: Uint8Array.from(batch.data.subarray(0, bytes)),
-        shape: [batch.n, batch.size, batch.size, 3],
-      });
-      images += batch.n;
-    } finally {
-      loader.release(batch);
+  try {
+    for await (const batch of loader) {
+      try {
+        // A copy: the loader takes its buffer back.
+        const bytes = batch.n * batch.size * batch.size * 3;
+        batches.push({
+          data: Uint8Array.from(batch.data.subarray(0, bytes)),
+          shape: [batch.n, batch.size, batch.size, 3],
+        });
+        images += batch.n;
+      } finally {
+        loader.release(batch);
+      }
     }
+  } finally {
+    await loader.close(); // a strict run's error leaves no decodes running behind it
   }
   if (images === 0)
     throw new Error(

@@ -554,8 +554,7 @@ export class Trainer extends EventEmitter {
         if (stopped) return stopped;
       }
     } finally {
-      loader.close();
-      transfer?.close();
+      await Promise.all([loader.close(), transfer?.close()]);
     }
     return this.finish(model, run.lastCheckpoint);
   }

@@ -135,7 +135,8 @@ export class TransferSet {
     }
   }
 
-  close(): void {
-    this.loader?.close();
+  /** Resolves once its loader's batches in flight have finished. */
+  async close(): Promise<void> {
+    await this.loader?.close();
   }
 }

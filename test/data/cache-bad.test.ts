@@ -233,7 +233,7 @@ async function loadAll(file: string, issues: Issues, decoder?: 'native' | 'sharp
       loader.release(b);
     }
   } finally {
-    loader.close();
+    await loader.close();
     await ds.close();
   }
   return n;

@@ -1,6 +1,8 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { augmentParams } from '../../lib/data/augment';
 import { ImageFolderDataset } from '../../lib/data/image-folder';
+import { Issues } from '../../lib/data/issues';
 import { Loader } from '../../lib/data/loader';
 import { BalancedSampler, ShuffleSampler } from '../../lib/data/sampler';
 import { tmpDir, writeImage } from './helpers';
@@ -137,6 +139,23 @@ describe('loader', () => {
     expect(new Set([b1.data, b2.data, b3.data, b4.data]).size).toBe(4);
     expect(b1.data.equals(copy1)).toBe(true);
     await expect(it.next()).rejects.toThrow(/release/);
+  });
+
+  test('close() resolves once the batches decoding ahead have finished: the files may go after it', async () => {
+    const root = tmpDir('loader-close');
+    for (let k = 0; k < 24; k++) await writeImage(path.join(root, 'a', `${k}.jpg`), 120, 120, 'jpeg', k);
+    const issues = new Issues();
+    const loader = new Loader(new ImageFolderDataset({ root }), {
+      ...{ crop: 'none', size: 96, batchSize: 4, train: false, prefetch: 4, concurrency: 1, issues },
+    });
+    for await (const b of loader) {
+      loader.release(b);
+      break; // prefetch batches are in flight now
+    }
+    await loader.close();
+    fs.rmSync(root, { recursive: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(issues.count()).toBe(0); // nothing read a deleted file
   });
 
   test('eval: centre crop, dataset order, last partial batch kept', async () => {
