@@ -1,12 +1,15 @@
 /**
  * Data-parallel training on c10d (issue 13), CPU, Gloo, loopback: two ranks against one process at
  * the global batch, the launcher (`train --nproc-per-node 2`), ranks started by hand with the
- * torchrun variables, a killed and a hung rank, Ctrl-C, and a resume at another world size.
+ * torchrun variables, a killed and a hung rank, Ctrl-C, a resume at another world size, and
+ * distillation with a transfer set.
  */
 import { spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import net from 'net';
 import path from 'path';
+import { Model } from '../../lib';
+import { writeDemoDataset } from '../../lib/data/demo';
 import { ProcessGroup } from '../../lib/dist/group';
 import { checkDistributed, distributedFromEnv } from '../../lib/dist/options';
 import { launch } from '../../lib/dist/launcher';
@@ -169,6 +172,36 @@ test('train --demo --nproc-per-node 2 --sync-batch-norm makes one run folder wit
       .filter((x) => x.type === 'train')
       .map((x) => x.step),
   ).toEqual([1, 2, 3, 4, 5, 6]);
+});
+
+test('distillation with a transfer set trains over two ranks; a transfer batch that does not split is refused', async () => {
+  const root = tmpDir('ddp-transfer');
+  const faces = path.join(root, 'faces');
+  await writeDemoDataset({ out: faces, identities: 4, images: 6, size: 64, seed: 9 });
+  const teacher = path.join(root, 'teacher.safetensors');
+  const t = await Model.create({ arch: 'resnet18', numClasses: 2, inputSize: 64, seed: 11 });
+  await t.save(teacher);
+  t.dispose();
+  const out = path.join(root, 'run');
+  const distill = (batch: string) => [
+    ...['--max-steps', '3', '--teacher', teacher, '--transfer-data', path.join(faces, 'train')],
+    ...['--transfer-batch-size', batch, '--amp', 'off'],
+  ];
+  const port = String(await freePort());
+  const r = await run([...demo(out, distill('4')), '--nproc-per-node', '2', '--master-port', port]);
+  expect(r.stderr).toMatch(/distributed: 2 ranks \(gloo\), global batch 16/);
+  expect(r.stderr).toMatch(/transfer set: .*; 4 of its images join every batch/);
+  expect(r.code).toBe(0);
+  const steps = records(out).filter((x) => x.type === 'train') as unknown as { step: number; loss: number }[];
+  expect(steps.map((x) => x.step)).toEqual([1, 2, 3]);
+  expect(steps.every((x) => Number.isFinite(x.loss) && x.loss > 0)).toBe(true);
+  const bad = await run([
+    ...demo(path.join(root, 'bad'), distill('3')),
+    ...['--nproc-per-node', '2', '--master-port', String(await freePort())],
+  ]);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toMatch(/transferBatchSize 3 does not split over 2 ranks/);
+  expect(fs.existsSync(path.join(root, 'bad'))).toBe(false);
 });
 
 test('two processes started by hand with the torchrun variables train together', async () => {

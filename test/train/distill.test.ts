@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Model, describeWeights } from '../../lib';
 import { writeDemoDataset } from '../../lib/data/demo';
 import { Issues } from '../../lib/data/issues';
+import { MemoryCache } from '../../lib/data/memory-cache';
 import { Teacher } from '../../lib/train/distill';
 import { TransferSet } from '../../lib/train/transfer';
 import { Trainer, type StepEvent } from '../../lib/train/trainer';
@@ -213,6 +214,56 @@ test('a transfer set joins every batch; a stopped run resumes to the straight ru
   TransferSet.open(c, { crop: 'none', size: 32, boxExtend: 0.3 }, issues, (m) => log.push(m));
   expect(log.join('\n')).toMatch(/transfer set: image folder .*flat: 5 images, unlabelled/);
   expect(issues.count()).toBe(1);
+});
+
+test('over two ranks, each rank joins its half of every transfer batch: disjoint, together the one-process batch', async () => {
+  const shards = path.join(root, 'shards');
+  await writeDemoDataset({ out: shards, identities: 4, images: 6, size: 40, seed: 9 });
+  const c = resolveConfig({
+    data,
+    teacher: teacherFile,
+    transferData: path.join(shards, 'train'),
+    transferBatchSize: 4,
+  });
+  const face = { crop: 'none' as const, size: 32, boxExtend: 0.3 };
+  const row = 32 * 32 * 3;
+  // Two labelled images per rank, then the transfer shard; from step 5 on (a resumed run's start).
+  const labelled = { data: Buffer.alloc(2 * row, 7), labels: Int32Array.from([0, 1]), n: 2, size: 32, indices: [0, 1] };
+  const joins = async (rank: number, worldSize: number) => {
+    const t = TransferSet.open(c, face, new Issues(), () => undefined);
+    t.begin({
+      start: 5,
+      offset: 100,
+      labelledBatch: 2,
+      memory: new MemoryCache(0, face),
+      issues: new Issues(),
+      rank,
+      worldSize,
+    });
+    const steps: { indices: number[]; labels: number[]; n: number }[] = [];
+    for (let s = 0; s < 8; s++) {
+      const j = await t.join(labelled);
+      expect(Buffer.from(j.pixels.subarray(0, 2 * row)).equals(labelled.data)).toBe(true);
+      steps.push({ indices: j.indices.slice(2), labels: Array.from(j.labels), n: j.n });
+    }
+    await t.close();
+    return steps;
+  };
+  const one = await joins(0, 1);
+  const [r0, r1] = [await joins(0, 2), await joins(1, 2)];
+  for (let s = 0; s < one.length; s++) {
+    expect(one[s].n).toBe(6);
+    expect([r0[s].n, r1[s].n]).toEqual([4, 4]);
+    expect(r0[s].labels).toEqual([0, 1, -1, -1]);
+    // The transfer images' cache keys sit past the labelled set's 100.
+    expect(one[s].indices.every((i) => i >= 100 && i < 118)).toBe(true);
+    expect([...r0[s].indices, ...r1[s].indices].sort((a, b) => a - b)).toEqual(
+      [...one[s].indices].sort((a, b) => a - b),
+    );
+    expect(new Set([...r0[s].indices, ...r1[s].indices]).size).toBe(4);
+  }
+  // Not the same transfer batch every step.
+  expect(new Set(one.map((s) => s.indices.join())).size).toBeGreaterThan(1);
 });
 
 test('bad teachers and distillation flags are refused clearly', async () => {
