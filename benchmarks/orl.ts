@@ -9,10 +9,11 @@ import { cli, evalMetrics, repoRoot } from './harness';
 const data = path.resolve(repoRoot, '..', 'shared', 'data');
 
 /** `train` flags of the ORL recipe (train-orl / quant-accuracy's), for `epochs` epochs. */
-export const orlRecipe = (epochs: number, seed: number, lr = 0.01) =>
+export const orlRecipe = (epochs: number, seed: number, lr = 0.01, holdout = 2) =>
   // prettier-ignore
   ['--data', path.join(data, 'orl'), '--epochs', String(epochs), '--batch-size', '16', '--lr', String(lr), '--schedule', 'cosine',
-   '--warmup-epochs', '2', '--holdout-per-class', '2', '--input-size', '112', '--crop', 'none', '--amp', 'bf16', '--seed', String(seed)];
+   '--warmup-epochs', '2', '--holdout-per-class', String(holdout), '--input-size', '112', '--crop', 'none', '--amp', 'bf16',
+   '--seed', String(seed)];
 
 /** Trains the suites' ResNet-50 on ORL (seed 0) into `out`; its weights file. */
 export function trainOrlResNet50(out: string, epochs: number): string {
@@ -24,8 +25,8 @@ export function trainOrlResNet50(out: string, epochs: number): string {
  * Held-out top-1 on ORL and CFP FF verification accuracy of one model; reports go to `dir`. With
  * `folds` the verification uses only those CFP folds; one fold has no other folds to choose a
  * threshold on, so its accuracy is at the fold's best threshold (the same rule for every model).
- * `seed` is the training run's: its held-out split is drawn with it (another seed's "held-out"
- * images are mostly ones the model trained on).
+ * `seed` and `holdout` (images held out per person) are the training run's: its held-out split is
+ * drawn with them (another seed's "held-out" images are mostly ones the model trained on).
  */
 export function orlAccuracy(
   weights: string,
@@ -33,6 +34,7 @@ export function orlAccuracy(
   tag: string,
   folds: string[] | undefined,
   seed: number,
+  holdout = 2,
 ): { top1: number; verify: number } {
   const classify = [
     '--data',
@@ -40,7 +42,7 @@ export function orlAccuracy(
     '--protocol',
     'classify',
     '--holdout',
-    '2',
+    String(holdout),
     '--seed',
     String(seed),
   ];
