@@ -22,6 +22,8 @@ interface Args extends Omit<GalleryArgs, 'weights'> {
   list: boolean;
 }
 
+const people = (n: number) => `${n} ${n === 1 ? 'person' : 'people'}`;
+
 const cmd: CommandModule<object, Args> = {
   command: 'enroll [images..]',
   describe: 'Add people to a face gallery (a folder per person with --data, or images with --id), or remove them',
@@ -53,7 +55,7 @@ const cmd: CommandModule<object, Args> = {
       const unknown = argv.remove.filter((id) => !g.has(id));
       if (unknown.length) throw new Error(`${argv.gallery}: nobody enrolled as ${unknown.join(', ')}; nothing removed`);
       for (const id of argv.remove) await g.remove(id);
-      console.error(`enroll: removed ${argv.remove.join(', ')}; ${g.size} people remain in ${argv.gallery}`);
+      console.error(`enroll: removed ${argv.remove.join(', ')}; ${people(g.size)} left in ${argv.gallery}`);
       await g.close();
     }
     if (argv.data || argv.images?.length) {
@@ -82,7 +84,8 @@ const cmd: CommandModule<object, Args> = {
         if (issues.count()) console.error(issues.summary());
         if (missing.length) console.error(`enroll: no usable image for ${missing.join(', ')}: not enrolled`);
         console.error(
-          `enroll: ${byPerson.size} people from ${rows.length} images → ${argv.gallery} (${gallery.size} people)`,
+          `enroll: ${people(byPerson.size)} from ${rows.length} image${rows.length === 1 ? '' : 's'} → ${argv.gallery} ` +
+            `(${people(gallery.size)})`,
         );
         await gallery.close();
       } finally {
@@ -92,7 +95,7 @@ const cmd: CommandModule<object, Args> = {
     if (argv.list) {
       const g = await Gallery.open(argv.gallery);
       for (const id of g.ids()) console.log(id);
-      console.error(`${g.size} people, ${g.dim}-d templates, weights ${g.weights.file} (${g.weights.arch})`);
+      console.error(`${people(g.size)}, ${g.dim}-d templates, weights ${g.weights.file} (${g.weights.arch})`);
       await g.close();
     }
   },
