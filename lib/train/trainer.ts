@@ -548,14 +548,23 @@ export class Trainer extends EventEmitter {
       windowStart: now,
       epochStart: now,
     };
+    // Finished or stopped, the decodes ahead finish before train() resolves (the caller may delete
+    // the data). After an error they are not waited for: a failing run must fail at once, and the
+    // process usually ends with it.
+    const closeData = () => Promise.all([loader.close(), transfer?.close()]);
     try {
       while (this.state.step < totalSteps) {
         const stopped = await this.step(run, signal);
-        if (stopped) return stopped;
+        if (stopped) {
+          await closeData();
+          return stopped;
+        }
       }
-    } finally {
-      await Promise.all([loader.close(), transfer?.close()]);
+    } catch (e) {
+      void closeData();
+      throw e;
     }
+    await closeData();
     return this.finish(model, run.lastCheckpoint);
   }
 
