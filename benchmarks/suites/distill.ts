@@ -20,8 +20,8 @@
  *
  * That teacher never saw ORL: it identifies ORL's faces worse than the students do, so it cannot
  * lift their ORL top-1. `--teacher-finetune E` first fine-tunes it on each seed's ORL training split
- * (E epochs, the students' recipe, backbone lr ×0.1; the held-out images stay unseen), and the
- * students then also learn its softened ORL logits (`--logit-weight`, default 1 then).
+ * (E epochs, the students' recipe at lr 0.05, the backbone's ×0.2; the held-out images stay
+ * unseen), and the students then also learn its softened ORL logits (`--logit-weight`, default 1).
  *
  *   npm run bench -- --only distill [--seeds 0,1,2] [--epochs 30] [--teacher-epochs 30] [--teacher W]
  *     [--transfer teacher|none] [--holdout 2] [--teacher-finetune E] [--logit-weight W]
@@ -140,8 +140,8 @@ const suite: Suite = {
         const out = path.join(dir, `teacher-orl-${seed}`);
         log(`distill: fine-tuning the teacher on ORL, seed ${seed} (${finetune} epochs)`);
         // prettier-ignore
-        cli(['train', ...recipe(finetune, seed, undefined, holdout), '--arch', 'resnet50', '--init', teacher,
-             '--backbone-lr-scale', '0.1', '--out', out]);
+        cli(['train', ...recipe(finetune, seed, 0.05, holdout), '--arch', 'resnet50', '--init', teacher,
+             '--backbone-lr-scale', '0.2', '--out', out]);
         teachers.set(seed, path.join(out, 'model.safetensors'));
         tuned.push(orlAccuracy(teachers.get(seed)!, dir, path.basename(out), TEST_FOLDS, seed, holdout));
         log(`  teacher ${JSON.stringify(tuned[tuned.length - 1])}`);
