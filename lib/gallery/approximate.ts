@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { BatchMatches, Index, MetricKind, ScalarKind } from 'usearch';
 import { fsyncPath, writeFileAtomic } from '../io/atomic-write';
+import { processAlive } from '../io/process-alive';
 import type { Row } from './store';
 
 /**
@@ -37,6 +38,7 @@ export const EXPANSIONS = [128, 256, 512, 1024, 2048];
 const INDEX = 'index.usearch';
 /** tune()'s copy of the graph, named by the tuning process (as large as the index). */
 const TUNE_PREFIX = '.tune-';
+const TUNE_FILE = new RegExp(`^${TUNE_PREFIX.replace('.', '\\.')}(\\d+)\\.usearch$`);
 const STATE = 'index.json';
 
 interface IndexState {
@@ -212,7 +214,7 @@ export class ApproximateIndex {
   /** Removes tuning copies left by processes killed while tuning (a live one's stays). */
   static removeStaleTuning(dir: string): void {
     for (const f of fs.readdirSync(dir)) {
-      const m = new RegExp(`^${TUNE_PREFIX}(\\d+)\\.usearch$`).exec(f);
+      const m = TUNE_FILE.exec(f);
       if (m && !processAlive(Number(m[1]))) fs.rmSync(path.join(dir, f), { force: true });
     }
   }
@@ -240,13 +242,4 @@ function matches(
     scores.push(Array.from(r.distances, (d) => 1 - d));
   }
   return { keys, scores };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
-  }
 }

@@ -7,6 +7,7 @@ import * as path from 'path';
 import { writeReport } from '../eval/report/html';
 import { writeFileAtomic } from '../io/atomic-write';
 import { makeDirs } from '../io/output-path';
+import { processAlive } from '../io/process-alive';
 
 export interface TrainRecord {
   type: 'train';
@@ -41,16 +42,6 @@ export interface EvalRecord {
 }
 
 export type MetricRecord = TrainRecord | EvalRecord;
-
-/** Whether a process with this pid exists (EPERM: it exists, owned by someone else). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** runs/<name>, or the first of runs/<name>-2, -3, … that does not exist yet: a run folder is never reused silently. */
 export function freeRunDir(base: string): string {
@@ -107,7 +98,7 @@ export class RunFolder {
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
         const pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid))
           throw new Error(
             `${this.dir} is in use by another train process (pid ${pid}, ${file}); wait for it, stop it, or use another --out`,
             { cause: err },
