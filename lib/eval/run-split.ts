@@ -37,7 +37,7 @@ export function classifySplit(
   const c = readRunConfig(weights);
   if (!c || typeof c.data !== 'string' || real(c.data) !== real(data)) return { holdout, seed };
   const file = path.join(path.dirname(weights), 'config.json');
-  const run = { holdout: c.holdoutPerClass, seed: c.seed };
+  const run = { holdout: c.holdoutPerClass, seed: c.splitSeed ?? c.seed };
   if (typeof run.holdout !== 'number' || typeof run.seed !== 'number') return { holdout, seed };
   if (run.holdout === 0)
     return {

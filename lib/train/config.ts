@@ -182,10 +182,17 @@ export const trainConfigSchema = z
     imagesPerClass: int(1).default(4).describe('Balanced batches: images per identity'),
     holdoutPerClass: int(0)
       .default(2)
-      .describe('Closed-set validation: images held out per identity, chosen with the seed (0: no validation)'),
+      .describe('Closed-set validation: images held out per identity, chosen with the split seed (0: no validation)'),
+    splitSeed: int(0)
+      .optional()
+      .describe(
+        'Seed of the held-out split alone [default: --seed]: runs of several seeds that keep one split (e.g. students of a teacher that trained on it)',
+      ),
     evalEvery: int(1).default(1).describe('Validate every N epochs (and always after the last)'),
     evalBatchSize: int(1).optional().describe('Validation batch size [default: the larger of --batch-size and 32]'),
-    seed: int(0).default(0).describe('Seed of the initial weights, the split, the data order and the augmentation'),
+    seed: int(0)
+      .default(0)
+      .describe('Seed of the initial weights, the data order, the augmentation and (without --split-seed) the split'),
     logEvery: int(1).default(20).describe('Log lines and metrics.jsonl "train" records every N steps'),
     checkpointEvery: int(1).default(1).describe('Checkpoint every N epochs'),
     checkpointEverySteps: int(1).optional().describe('Also checkpoint every N steps'),

@@ -61,7 +61,7 @@ export async function openTrainData(c: TrainConfig, issues: Issues, log: (m: str
   if (used.note) log(used.note);
   face.crop = used.crop;
   if (c.holdoutPerClass === 0) return { dataset, train: dataset, face, source };
-  const { train, test } = closedSetSplit(dataset, c.holdoutPerClass, c.seed);
+  const { train, test } = closedSetSplit(dataset, c.holdoutPerClass, c.splitSeed ?? c.seed);
   log(`split: ${train.description}; validation: ${test.size} images`);
   return { dataset, train, val: test.size > 0 ? test : undefined, face, source };
 }

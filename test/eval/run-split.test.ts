@@ -37,6 +37,22 @@ test('eval classify scores a run’s model on the images its run held out; anoth
   const metrics = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!).metrics as Record<string, unknown>;
   expect(metrics(own.stdout).images).toBe(15); // the run's 3 per person, not the default 2
   expect(metrics(byHand.stdout)).toEqual(metrics(own.stdout));
+  // --split-seed keeps one split under another seed: the run's log and eval both use it.
+  // prettier-ignore
+  const kept = run(['train', '--data', five, '--out', 'kept', '--input-size', '32', '--batch-size', '4', '--max-steps', '1',
+                    '--holdout-per-class', '3', '--seed', '1', '--split-seed', '4', '--threads', '1']);
+  expect(kept.stderr + kept.stdout).toMatch(/3\/identity held out, seed 4\)/);
+  const keptEval = run([
+    'eval',
+    '--weights',
+    path.join(root, 'kept', 'model.safetensors'),
+    '--data',
+    five,
+    '--protocol',
+    'classify',
+    '--json',
+  ]);
+  expect(keptEval.stderr).toMatch(/the held-out split of its run: 3 per identity, seed 4/);
   const other = run([...evalArgs, '--seed', '0']);
   expect(other.stderr).toMatch(
     /warning: .*model\.safetensors was trained with 3 images per identity held out by seed 4 .*--holdout 3 --seed 0 holds out images it trained on/,
@@ -52,6 +68,12 @@ test('the split without a run folder, for other data, and for a run that held no
   expect(classifySplit(weights, orl, { holdout: 1, seed: 7 })).toEqual({ holdout: 1, seed: 7 });
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ data: orl, seed: 2, holdoutPerClass: 2 }));
   expect(classifySplit(weights, orl, {})).toMatchObject({ holdout: 2, seed: 2, note: expect.stringMatching(/seed 2/) });
+  // A run that kept its split apart from its seed (--split-seed) held out by that.
+  fs.writeFileSync(
+    path.join(dir, 'config.json'),
+    JSON.stringify({ data: orl, seed: 2, splitSeed: 5, holdoutPerClass: 2 }),
+  );
+  expect(classifySplit(weights, orl, {})).toMatchObject({ holdout: 2, seed: 5, note: expect.stringMatching(/seed 5/) });
   // A run on other data says nothing about this data's split.
   expect(classifySplit(weights, path.join(dataDir, 'yale'), {})).toEqual({ holdout: 2, seed: 0 });
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ data: orl, seed: 2, holdoutPerClass: 0 }));

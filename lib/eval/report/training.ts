@@ -75,6 +75,7 @@ const CONFIG_KEYS = [
   'amp',
   'balanced',
   'holdoutPerClass',
+  'splitSeed',
   'init',
   'seed',
 ];
