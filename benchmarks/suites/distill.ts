@@ -40,6 +40,7 @@ import { cfpVerification, epochsFlag, orlAccuracy, orlRecipe as recipe, stats } 
 import { Model } from '../../lib/model';
 import type { Arch } from '../../lib/archs';
 import { readRunConfig } from '../../lib/eval/report/training';
+import { recordedSplit } from '../../lib/eval/run-split';
 
 const data = path.resolve(repoRoot, '..', 'shared', 'data');
 /** The fold every model is verified on; the teacher trains on identities of other folds only. */
@@ -49,7 +50,7 @@ const TEST_FOLDS = ['10'];
 const teacherIdentities = (dir: string) =>
   linkCfpIdentities(path.join(data, 'cfp'), { first: 1, last: 100 }, TEST_FOLDS[0], dir);
 
-/** The teacher's recipe on CFP identities `ids` (2 images per identity held out, drawn by `splitSeed`). */
+/** The teacher's recipe on CFP identities `ids`, holding out `split.holdout` per identity drawn by `split.seed`. */
 const cfpRecipe = (ids: string, epochs: number, seed: number, split: { holdout: number; seed: number }) =>
   // prettier-ignore
   ['--data', ids, '--epochs', String(epochs), '--batch-size', '32', '--lr', '0.05', '--schedule', 'cosine',
@@ -78,13 +79,12 @@ function trainCfpTeacher(out: string, epochs: number): string {
  */
 function teacherSplit(teacher: string): { holdout: number; seed: number } {
   const c = readRunConfig(teacher);
-  const holdout = c?.holdoutPerClass;
-  const seed = c?.splitSeed ?? c?.seed;
-  if (typeof holdout !== 'number' || holdout < 1 || typeof seed !== 'number')
+  const split = c && recordedSplit(c);
+  if (!split || split.holdout < 1)
     throw new Error(
       `--labelled cfp: ${teacher} needs its run's config.json with the held-out split it trained with (holdoutPerClass ≥ 1)`,
     );
-  return { holdout, seed };
+  return split;
 }
 
 const STUDENTS: Arch[] = ['resnet18', 'mobilefacenet'];

@@ -26,6 +26,13 @@ const real = (p: string) => {
   }
 };
 
+/** The held-out split a run's config records (holdoutPerClass; splitSeed, else seed), if it records one. */
+export function recordedSplit(c: Record<string, unknown>): { holdout: number; seed: number } | undefined {
+  const holdout = c.holdoutPerClass;
+  const seed = c.splitSeed ?? c.seed;
+  return typeof holdout === 'number' && typeof seed === 'number' ? { holdout, seed } : undefined;
+}
+
 /** The split `flags` ask for, else the run's, else 2 per identity with seed 0. */
 export function classifySplit(
   weights: string,
@@ -37,8 +44,8 @@ export function classifySplit(
   const c = readRunConfig(weights);
   if (!c || typeof c.data !== 'string' || real(c.data) !== real(data)) return { holdout, seed };
   const file = path.join(path.dirname(weights), 'config.json');
-  const run = { holdout: c.holdoutPerClass, seed: c.splitSeed ?? c.seed };
-  if (typeof run.holdout !== 'number' || typeof run.seed !== 'number') return { holdout, seed };
+  const run = recordedSplit(c);
+  if (!run) return { holdout, seed };
   if (run.holdout === 0)
     return {
       holdout,
